@@ -1,0 +1,112 @@
+# trust: one entry point for building, testing, installing and benchmarking.
+# `make` builds build/trust; `make check` runs every test plain and again
+# under ASan+UBSan; `make deps` installs the Debian 12 packages we need.
+
+PREFIX ?= /usr/local
+BUILD ?= build
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS := libcrypto tss2-esys tss2-rc tss2-mu tss2-tctildr libcryptsetup libkeyutils
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-missing-field-initializers \
+	-Wstrict-prototypes -Wmissing-prototypes -Wvla
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Itrust
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
+LDHARDEN := -pie -Wl,-z,relro,-z,now
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+SRCS := $(sort $(wildcard trust/*.c))
+LIB_SRCS := $(filter-out trust/main.c,$(SRCS))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+HDRS := $(wildcard trust/*.h) tests/unit/harness.h
+
+# Debian 12 packages: build, test and run time (see README).
+DEPS := build-essential pkg-config libssl-dev libtss2-dev libcryptsetup-dev libkeyutils-dev \
+	keyutils openssl clang libclang-rt-14-dev valgrind shellcheck \
+	swtpm swtpm-tools tpm2-tools sbsigntool qemu-system-x86 qemu-utils ovmf \
+	systemd-boot-efi linux-image-amd64 busybox-static cpio binutils mtools dosfstools \
+	e2fsprogs fdisk util-linux mkosi debootstrap systemd-container zstd hyperfine
+
+.PHONY: all asan check check-run check-unit deps install bench fuzz demo clean images shellcheck
+
+all: $(BUILD)/trust
+
+define objs
+$(patsubst trust/%.c,$(1)/obj/%.o,$(2))
+endef
+
+$(BUILD)/obj/%.o: trust/%.c $(HDRS) | $(BUILD)/obj
+	$(CC) $(BASE_CFLAGS) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/obj/%.o: trust/%.c $(HDRS) | $(BUILD)/asan/obj
+	$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj $(BUILD)/asan/obj $(BUILD)/tests $(BUILD)/asan/tests $(BUILD)/fuzz:
+	mkdir -p $@
+
+$(BUILD)/trust: $(call objs,$(BUILD),$(SRCS))
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/asan/trust: $(call objs,$(BUILD)/asan,$(SRCS))
+	$(CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(call objs,$(BUILD),$(LIB_SRCS)) $(HDRS) | $(BUILD)/tests
+	$(CC) $(BASE_CFLAGS) $(HARDEN) $(PKG_CFLAGS) -Itests/unit $(LDHARDEN) -o $@ $< \
+		$(call objs,$(BUILD),$(LIB_SRCS)) $(PKG_LIBS)
+
+$(BUILD)/asan/tests/%: tests/unit/%.c $(call objs,$(BUILD)/asan,$(LIB_SRCS)) $(HDRS) | $(BUILD)/asan/tests
+	$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< \
+		$(call objs,$(BUILD)/asan,$(LIB_SRCS)) $(PKG_LIBS)
+
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
+
+asan: $(BUILD)/asan/trust $(ASAN_UNIT_BINS)
+
+# Fuzz targets (libFuzzer, clang from `make deps`): one harness per parser of
+# untrusted bytes, seeded from tests/fuzz/corpus/<name>/.
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS) | $(BUILD)/fuzz
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Itrust $(PKG_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+
+# TESTS selects suites (unit cli tpm vm images fuzz); FUZZ_SECONDS bounds each fuzz run.
+TESTS ?= unit cli tpm fuzz vm images
+FUZZ_SECONDS ?= 10
+check: deps
+	$(MAKE) check-run
+
+check-run: $(BUILD)/trust $(UNIT_BINS) asan $(FUZZ_BINS)
+	BUILD=$(BUILD) TESTS="$(TESTS)" FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh
+
+fuzz: $(FUZZ_BINS)
+	BUILD=$(BUILD) TESTS=fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-60} tests/run.sh
+
+deps:
+	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y $$missing; \
+	else echo "all Debian packages present"; fi
+
+install: $(BUILD)/trust
+	install -D -m 0755 $(BUILD)/trust $(DESTDIR)$(PREFIX)/bin/trust
+	install -d $(DESTDIR)$(PREFIX)/share/trust/keysets $(DESTDIR)$(PREFIX)/share/trust/mb-hooks
+	cp -R keysets/. $(DESTDIR)$(PREFIX)/share/trust/keysets/
+	cp -R mb-hooks/. $(DESTDIR)$(PREFIX)/share/trust/mb-hooks/
+
+bench: $(BUILD)/trust
+	BUILD=$(BUILD) tests/bench/run.sh
+
+shellcheck:
+	shellcheck -x tests/*.sh tests/*/*.sh mb-hooks/* .ci/run
+
+clean:
+	rm -rf $(BUILD)

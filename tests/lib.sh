@@ -1,0 +1,114 @@
+# lib.sh: sourced by every shell test. Gives a private XDG home under a temp
+# dir, helpers to assert exit codes and error lines, swtpm on loopback, and a
+# cleanup trap that also kills every process the test started (by PID).
+set -eu
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+TRUST=${TRUST:-$TOP/build/trust}
+case $TRUST in /*) ;; *) TRUST=$TOP/$TRUST ;; esac
+[ -x "$TRUST" ] || { echo "no trust binary at $TRUST (run make)" >&2; exit 1; }
+
+T=$(mktemp -d /tmp/trust-test.XXXXXX)
+export HOME=$T/home XDG_DATA_HOME=$T/data XDG_CONFIG_HOME=$T/config \
+	XDG_STATE_HOME=$T/state XDG_CACHE_HOME=$T/cache
+mkdir -p "$HOME" "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_STATE_HOME" "$XDG_CACHE_HOME"
+KEYS=$XDG_DATA_HOME/machine/trust/keys
+
+_cleanups=()
+_pids=()
+on_exit() { _cleanups+=("$*"); }
+track_pid() { _pids+=("$1"); }
+_run_cleanups() {
+	local rc=$? i
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" || true; done
+	for p in "${_pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${_pids[@]}"; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
+		kill -9 "$p" 2>/dev/null || true
+	done
+	rm -rf "$T"
+	exit $rc
+}
+trap _run_cleanups EXIT
+trap 'exit 130' INT TERM
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+note() { echo "# $*"; }
+
+# expect_rc RC CMD...: runs CMD, keeps stdout in $T/out and stderr in $T/err,
+# and fails unless it exits with RC.
+expect_rc() {
+	local want=$1 rc=0
+	shift
+	"$@" >"$T/out" 2>"$T/err" || rc=$?
+	if [ "$rc" != "$want" ]; then
+		echo "--- stdout"; cat "$T/out"; echo "--- stderr"; cat "$T/err"
+		fail "'$*' exited $rc, expected $want"
+	fi
+}
+trust() { "$TRUST" "$@"; }
+
+# expect_error RC PATTERN CMD...: CMD fails with RC and prints exactly one line
+# on stderr that matches the extended regex PATTERN.
+expect_error() {
+	local want=$1 pat=$2
+	shift 2
+	expect_rc "$want" "$@"
+	[ "$(wc -l <"$T/err")" = 1 ] || { cat "$T/err"; fail "'$*': expected one error line"; }
+	grep -Eq -- "$pat" "$T/err" || { cat "$T/err"; fail "'$*': error does not match /$pat/"; }
+}
+
+# tree_snapshot DIR: a listing that changes when anything below DIR changes.
+tree_snapshot() { (cd "$1" 2>/dev/null && find . -printf '%p %s %m\n' | sort) || true; }
+
+# free_port: a TCP port on 127.0.0.1 with the next one free as well.
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 30000))
+		if ! (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null &&
+			! (echo >/dev/tcp/127.0.0.1/$((p + 1))) 2>/dev/null; then
+			echo $p
+			return 0
+		fi
+	done
+	return 1
+}
+
+# start_swtpm [STATEDIR]: starts swtpm on loopback, exports TRUST_TPM2_TCTI,
+# SWTPM_PORT, SWTPM_PID and TPM2TOOLS_TCTI (tpm2-tools is a test oracle only).
+start_swtpm() {
+	local dir=${1:-$T/swtpm} port
+	command -v swtpm >/dev/null || skip "swtpm is not installed (make deps)"
+	mkdir -p "$dir"
+	for _ in 1 2 3 4 5; do
+		port=$(free_port)
+		swtpm socket --tpm2 --tpmstate dir="$dir" \
+			--server type=tcp,port=$port,bindaddr=127.0.0.1 \
+			--ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 \
+			--flags not-need-init,startup-clear >"$T/swtpm.log" 2>&1 &
+		SWTPM_PID=$!
+		track_pid $SWTPM_PID
+		for _ in $(seq 50); do
+			if (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+				export SWTPM_PORT=$port SWTPM_PID
+				export TRUST_TPM2_TCTI="swtpm:host=127.0.0.1,port=$port"
+				export TPM2TOOLS_TCTI=$TRUST_TPM2_TCTI
+				return 0
+			fi
+			kill -0 $SWTPM_PID 2>/dev/null || break
+			sleep 0.1
+		done
+		kill $SWTPM_PID 2>/dev/null || true
+	done
+	fail "swtpm did not start: $(cat "$T/swtpm.log")"
+}
+
+stop_swtpm() {
+	[ -n "${SWTPM_PID:-}" ] || return 0
+	kill "$SWTPM_PID" 2>/dev/null || true
+	wait "$SWTPM_PID" 2>/dev/null || true
+	SWTPM_PID=
+}

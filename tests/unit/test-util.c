@@ -1,0 +1,101 @@
+/* test-util.c: name validation, hex, atomic files and directories. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "harness.h"
+#include "util.h"
+
+static char *tmpdir(void)
+{
+        char tmpl[] = "/tmp/trust-test-XXXXXX";
+
+        return xstrdup(mkdtemp(tmpl));
+}
+
+static void test_name_validate(void)
+{
+        char longname[301];
+
+        ASSERT_OK(name_validate("keyset", "prod-2024_a.b"));
+        ASSERT_EQ(name_validate("keyset", ""), -EINVAL);
+        ASSERT_EQ(name_validate("keyset", "../x"), -EINVAL);
+        ASSERT_EQ(name_validate("keyset", "a/b"), -EINVAL);
+        ASSERT_EQ(name_validate("keyset", ".x"), -EINVAL);
+        ASSERT_EQ(name_validate("keyset", "\xff\xfe"), -EINVAL);
+        memset(longname, 'a', 300);
+        longname[300] = 0;
+        ASSERT_EQ(name_validate("keyset", longname), -EINVAL);
+        ASSERT_TRUE(strstr(err_msg(-EINVAL), "longer than") != NULL);
+}
+
+static void test_hex(void)
+{
+        uint8_t in[4] = { 0x00, 0xab, 0x10, 0xff }, out[4];
+        _cleanup_free_ char *h = hex_encode(in, 4);
+
+        ASSERT_STREQ(h, "00ab10ff");
+        ASSERT_OK(hex_decode("00AB10ff", out, 4));
+        ASSERT_MEMEQ(in, out, 4);
+        ASSERT_EQ(hex_decode("00ab10f", out, 4), -EINVAL);
+        ASSERT_EQ(hex_decode("00ab10fg", out, 4), -EINVAL);
+}
+
+static void test_files(void)
+{
+        _cleanup_free_ char *d = tmpdir(), *p = path_join(d, "f");
+        _cleanup_free_ uint8_t *buf = NULL;
+        struct stat st;
+        size_t n;
+
+        ASSERT_OK(write_file_excl(p, "abc", 3, 0600));
+        ASSERT_EQ(write_file_excl(p, "abc", 3, 0600), -EEXIST);
+        ASSERT_OK(stat(p, &st));
+        ASSERT_EQ(st.st_mode & 07777, 0600);
+        ASSERT_OK(write_file_atomic(p, "defg", 4, 0640));
+        ASSERT_OK(read_file(p, 16, &buf, &n));
+        ASSERT_EQ(n, 4);
+        ASSERT_MEMEQ(buf, "defg", 4);
+        free(TAKE_PTR(buf));
+        ASSERT_EQ(read_file(p, 3, &buf, &n), -EFBIG);
+        ASSERT_OK(rm_rf(d));
+        ASSERT_TRUE(!path_exists(d));
+}
+
+static void test_tmp_dirs(void)
+{
+        _cleanup_free_ char *d = tmpdir(), *final = path_join(d, "ks"), *tmp = NULL;
+        _cleanup_free_ char *stale = path_join(d, ".tmp-ks-999999999-abcdef");
+
+        ASSERT_OK(make_tmp_sibling(final, &tmp));
+        ASSERT_TRUE(strstr(tmp, "/.tmp-ks-") != NULL);
+        ASSERT_OK(mkdir(stale, 0700));
+        ASSERT_OK(clean_stale_tmp(d));
+        ASSERT_TRUE(!path_exists(stale)); /* pid 999999999 cannot exist */
+        ASSERT_TRUE(path_exists(tmp));    /* ours is alive */
+        ASSERT_OK(commit_tmp_dir(tmp, final, 0750));
+        ASSERT_TRUE(path_exists(final));
+        ASSERT_OK(mkdir(tmp, 0700));
+        ASSERT_EQ(commit_tmp_dir(tmp, final, 0750), -EEXIST);
+        ASSERT_OK(rm_rf(d));
+}
+
+static void test_uuid(void)
+{
+        char u[37];
+
+        ASSERT_OK(uuid_random(u));
+        ASSERT_EQ(strlen(u), 36);
+        ASSERT_EQ(u[14], '4');
+        ASSERT_TRUE(strchr("89ab", u[19]) != NULL);
+}
+
+int main(void)
+{
+        RUN(test_name_validate);
+        RUN(test_hex);
+        RUN(test_files);
+        RUN(test_tmp_dirs);
+        RUN(test_uuid);
+        return test_exit();
+}
