@@ -1,0 +1,25 @@
+/* policy.h: offline TPM2 policy math (spec tpm.md), key names for
+ * PolicyAuthorize, and signing/verifying policy digests. No TPM needed. */
+#pragma once
+
+#include <openssl/evp.h>
+#include <stdint.h>
+
+#define POLICY_VERSION_LEN 4
+
+/* PolicyPCR(sha256:{7}, SHA256(pcr7)) then PolicyNV(0x01500020 == version). */
+int policy_luks_digest(const uint8_t pcr7[32], const char version[POLICY_VERSION_LEN],
+                       uint8_t out[32]);
+/* PolicyPCR(sha256:{7}, SHA256(pcr7)). */
+int policy_passwd_digest(const uint8_t pcr7[32], uint8_t out[32]);
+/* Name (0x000b || SHA256(TPMT_PUBLIC)) of an RSA-2048 public key as loaded
+ * with LoadExternal (exponent written as 65537). */
+int policy_key_name(EVP_PKEY *pub, uint8_t name[34]);
+/* authPolicy of an NV index: PolicyAuthorize(keyName, empty policyRef). */
+int policy_authorize_digest(EVP_PKEY *pub, uint8_t out[32]);
+/* The 256-byte big-endian RSA modulus (for a TPM2B_PUBLIC). */
+int policy_rsa_modulus(EVP_PKEY *pub, uint8_t n[256]);
+
+/* RSASSA-PKCS1-v1_5 / SHA-256 over the 32-byte digest. */
+int policy_sign(EVP_PKEY *priv, const uint8_t digest[32], uint8_t **sig, size_t *sig_len);
+int policy_verify(EVP_PKEY *pub, const uint8_t digest[32], const uint8_t *sig, size_t sig_len);
