@@ -2,6 +2,7 @@
  * "pcr7data"), read by setup/provision and written by keyset commands. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct pcr7data_match {
@@ -16,3 +17,46 @@ struct pcr7data_match {
  * "PCR7 <hex> does not match any signed policy" when absent. */
 int pcr7data_lookup(const char *root, const uint8_t pcr7[32], struct pcr7data_match *ret);
 void pcr7data_match_free(struct pcr7data_match *m);
+
+/* The policy tree generation we read and write (the older tool's layout). */
+#define PCR7DATA_POLICY_DIR "policy-2"
+#define PCR7DATA_INFO_MAX 4096
+
+/* Lookup with an explicit EA policy version (4 ASCII digits) for checking a
+ * production entry's luks policy; pcr7data_lookup uses "0001". key_type is
+ * normalised to the class names: "password" in the file reads as "tpm". For a
+ * limited entry pubkey and signed_policy are NULL (nothing is signed there);
+ * its pcr_limited.bin must equal pcr7. */
+int pcr7data_lookup_version(const char *root, const uint8_t pcr7[32], const char *version,
+                            struct pcr7data_match *ret);
+
+/* info.json: a flat JSON object of strings. The parser is strict (one object,
+ * string values only, no duplicate members, valid escapes and UTF-8, at most
+ * PCR7DATA_INFO_MAX bytes) and returns -EBADMSG on anything else; "key" and
+ * "key_type" are required, unknown members are ignored. */
+struct pcr7data_info {
+        char *key, *key_type, *est_date, *comment; /* est_date/comment NULL when absent */
+};
+int pcr7data_info_parse(const uint8_t *buf, size_t len, struct pcr7data_info *ret);
+void pcr7data_info_free(struct pcr7data_info *i);
+/* The JSON text (with a final newline) in the deployed member order. */
+char *pcr7data_info_format(const struct pcr7data_info *i);
+
+/* "<h0h1>/<h2...h63>" where h is the hex of pcr7 with every pair of bytes
+ * swapped (the deployed quirk, see pcr7data.c). */
+void pcr7data_entry_name(const uint8_t pcr7[32], char out[static 66]);
+
+/* The three PCR7 values of one keyset on one kind of machine. */
+struct pcr7data_set {
+        uint8_t production[32], tpm[32], limited[32];
+};
+/* Adds the three entries of `set` (and the pubkeys when missing) to
+ * <keyset_dir>/pcr7data/policy-2 as key `key`, signing the luks policy
+ * (with `version`) with tpmpol-luks and the passwd policy with tpmpol-admin
+ * of keyset_dir. The whole policy-2 tree is rebuilt in a temporary sibling and
+ * swapped in with one rename: nothing is half-written. Entries that already
+ * exist with the same key and type are kept (the count added is returned);
+ * a conflicting entry or pubkey fails with -EEXIST. comment/est_date may be
+ * NULL (est_date then is today, UTC). */
+int pcr7data_add(const char *keyset_dir, const char *key, const struct pcr7data_set *set,
+                 const char *version, const char *comment, const char *est_date);
