@@ -42,18 +42,6 @@ static void show_usage(FILE *f)
         fprintf(f, "\n'trust COMMAND --help' describes a command.\n");
 }
 
-int usage_error(const char *cmd, const char *fmt, ...)
-{
-        va_list ap;
-
-        fprintf(stderr, "trust %s: ", cmd);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fprintf(stderr, " (see 'trust %s --help')\n", cmd);
-        return EXIT_USAGE;
-}
-
 int main(int argc, char **argv)
 {
         if (argc < 2) {
