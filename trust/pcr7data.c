@@ -769,7 +769,7 @@ int pcr7data_add(const char *keyset_dir, const char *key, const struct pcr7data_
         if (r < 0)
                 return r;
 
-        r = mkdir_p(root, 0755);
+        r = mkdir_p(root, 0750);
         if (r < 0)
                 return r;
         lock_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
