@@ -6,7 +6,7 @@
 REF=$TOP/tests/data/reference-signdata
 W=$T/w
 mkdir -p "$W"
-cd "$W"
+cd "$W" || exit 1
 
 swapname() { # swapname FILE: the pair-swapped hex entry name of a PCR7 file
 	local h
@@ -24,7 +24,7 @@ for lim in "$REF"/policy-2/*/*/pcr_limited.bin; do
 	key=$(sed 's/.*"key":"\([^"]*\)".*/\1/' "$d/info.json")
 	rm -f luks_policy.out passwd_policy.out
 	expect_rc 0 trust tpm-policy-gen --pcr7-production "$d/pcr_prod.bin" --pcr7-tpm "$d/pcr_tpm.bin"
-	[ "$(stat -c %s luks_policy.out)" = 32 ] && [ "$(stat -c %s passwd_policy.out)" = 32 ] ||
+	[ "$(stat -c %s luks_policy.out) $(stat -c %s passwd_policy.out)" = "32 32" ] ||
 		fail "policy files are not 32 bytes"
 	prod=$REF/policy-2/$(swapname "$d/pcr_prod.bin")
 	tpm=$REF/policy-2/$(swapname "$d/pcr_tpm.bin")
@@ -60,7 +60,7 @@ expect_rc 0 trust pcr7data lookup "$REF" --pcr7 "$h" --json
 grep -q '"key_type":"production"' "$T/out" || fail "lookup --json: $(cat "$T/out")"
 
 # --- bad inputs to tpm-policy-gen: nothing written ---
-cd "$W" && mkdir bad && cd bad
+mkdir "$W/bad" && cd "$W/bad" || exit 1
 head -c 31 /dev/urandom >short
 head -c 33 /dev/urandom >long
 head -c 32 /dev/urandom >ok
@@ -71,7 +71,7 @@ expect_error 2 "4 decimal digits" trust tpm-policy-gen --pcr7-production ok --pc
 expect_error 2 "4 decimal digits" trust tpm-policy-gen --pcr7-production ok --pcr7-tpm ok --policy-version 00a1
 expect_error 2 "required" trust tpm-policy-gen --pcr7-production ok
 [ "$(ls)" = "$(printf 'long\nok\nshort')" ] || fail "bad input left files: $(ls)"
-cd "$W"
+cd "$W" || exit 1
 
 # --- the committed snakeoil pcr7data holds its own predicted values ---
 trust keyset add snakeoil >/dev/null
@@ -88,7 +88,7 @@ done < <(trust computepcr7 snakeoil)
 # --- keyset add writes pcr7data for its own values; keyset pcr7data adds more ---
 trust keyset add ks1 >/dev/null
 P=$KEYS/ks1/pcr7data/policy-2
-[ -f "$P/pubkeys/luks-ks1.pem" ] && [ -f "$P/pubkeys/tpmpass-ks1.pem" ] || fail "pubkeys missing"
+for f in luks-ks1.pem tpmpass-ks1.pem; do [ -f "$P/pubkeys/$f" ] || fail "pubkeys/$f missing"; done
 trust computepcr7 ks1 >ks1.pcrs
 while read -r k v; do
 	expect_rc 0 trust pcr7data lookup "$KEYS/ks1/pcr7data" --pcr7 "$v"
@@ -149,7 +149,7 @@ done <ks1.pcrs
 # adding the same set again keeps everything
 expect_rc 0 trust keyset pcr7data ks1 --pcr7-tpm m-tpm --pcr7-prod m-prod --pcr7-limited m-lim
 grep -q "0 of 3" "$T/out" || fail "re-adding: $(cat "$T/out")"
-ls -a "$KEYS/ks1/pcr7data" | grep -q '^\.tmp' && fail "temporary directory left behind"
+[ -z "$(find "$KEYS/ks1/pcr7data" -maxdepth 1 -name '.tmp*')" ] || fail "temporary directory left behind"
 
 # --- lookup refuses tampered trees ---
 cp -r "$KEYS/ks1/pcr7data" t1
