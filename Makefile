@@ -102,11 +102,21 @@ install: $(BUILD)/trust
 	cp -R keysets/. $(DESTDIR)$(PREFIX)/share/trust/keysets/
 	cp -R mb-hooks/. $(DESTDIR)$(PREFIX)/share/trust/mb-hooks/
 
+# Images (mkosi 14, Debian 12 inside) for a keyset: build/images/<keyset>/,
+# layout in images/README.md. Needs root and network (or a warm cache).
+KEYSET ?=
+PROJECT ?= default
+images: $(BUILD)/trust
+	@[ -n "$(KEYSET)" ] || { echo "make images: set KEYSET=<keyset>, e.g. make images KEYSET=snakeoil" >&2; exit 2; }
+	BUILD=$(BUILD) TRUST=$(BUILD)/trust images/build.sh $(KEYSET) $(PROJECT)
+
 bench: $(BUILD)/trust
 	BUILD=$(BUILD) tests/bench/run.sh
 
 shellcheck:
-	shellcheck -x tests/*.sh tests/*/*.sh mb-hooks/* .ci/run
+	shellcheck -x tests/*.sh tests/*/*.sh mb-hooks/* .ci/run \
+		images/*.sh images/*/init images/*/initrd.conf images/*/mkosi.finalize \
+		images/os/mkosi.extra/usr/lib/trust/trust-status
 
 clean:
 	rm -rf $(BUILD)
