@@ -1,29 +1,409 @@
-/* cmd-efi.c: placeholder until this family lands; every entry fails loudly. */
+/* cmd-efi.c: the EFI command family: `sign efi`, `verify efi`, `uki build`
+ * and `efivars enroll|list`. Argument parsing and output only; the work is
+ * in authenticode.c, uki.c and efivars.c. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <openssl/err.h>
 #include <stdio.h>
+#include <sys/stat.h>
+
+#include "authenticode.h"
 #include "commands.h"
+#include "crypto.h"
+#include "keyset.h"
+#include "pe.h"
+#include "uki.h"
+#include "util.h"
+
+#define IMAGE_MAX ((size_t)1 << 31) /* PE images and UKI inputs: 2 GiB */
+#define DEFAULT_STUB "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
+
+static const char *const uki_classes[] = { "production", "tpm", "limited" };
+
+/* Reads a whole (possibly large) file, allocating what fstat reports rather
+ * than the maximum up front. */
+static int read_blob(const char *path, uint8_t **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len = 0, cap;
+        struct stat st;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return errf(-errno, "%s: %s", path, strerror(errno));
+        if (fstat(fd, &st) < 0)
+                return errf(-errno, "%s: %s", path, strerror(errno));
+        if (S_ISDIR(st.st_mode))
+                return errf(-EISDIR, "%s: is a directory", path);
+        if ((uint64_t)st.st_size > IMAGE_MAX)
+                return errf(-EFBIG, "%s: larger than %zu bytes", path, IMAGE_MAX);
+        cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536;
+        buf = xmalloc0(cap);
+        for (;;) {
+                ssize_t n;
+
+                if (len == cap) {
+                        if (cap > IMAGE_MAX)
+                                return errf(-EFBIG, "%s: larger than %zu bytes", path, IMAGE_MAX);
+                        cap *= 2;
+                        buf = realloc(buf, cap);
+                        if (!buf)
+                                abort();
+                }
+                n = read(fd, buf + len, cap - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return errf(-errno, "%s: %s", path, strerror(errno));
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+static bool is_help(int argc, char **argv)
+{
+        for (int i = 1; i < argc; i++)
+                if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+                        return true;
+        return false;
+}
+
+/* --keyset NAME --class C: the keyset's uki-<class>/{privkey,cert}.pem */
+static int keyset_uki_files(const char *keyset, const char *class, char **key, char **cert)
+{
+        _cleanup_free_ char *dir = NULL, *keydir = NULL;
+        bool known = false;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(uki_classes); i++)
+                known = known || !strcmp(class, uki_classes[i]);
+        if (!known)
+                return errf(-EINVAL, "unknown class '%s' (production, tpm or limited)", class);
+        r = keyset_path(keyset, &dir);
+        if (r < 0)
+                return r;
+        keydir = xasprintf("uki-%s", class);
+        *key = keyset_file(dir, keydir, "privkey.pem");
+        *cert = keyset_file(dir, keydir, "cert.pem");
+        return 0;
+}
+
+static void sign_help(FILE *f)
+{
+        fprintf(f, "Usage: trust sign efi --key KEY --cert CERT --output OUT IN\n"
+                   "       trust sign efi --keyset NAME --class production|tpm|limited --output OUT IN\n\n"
+                   "Authenticode-signs the PE image IN (SHA-256, PKCS#7) and writes OUT.\n"
+                   "A signature IN already carries is replaced.\n\n"
+                   "  --key KEY       PEM private key\n"
+                   "  --cert CERT     PEM certificate of KEY (embedded in the signature)\n"
+                   "  --keyset NAME   sign with the keyset's uki-<class> key and cert\n"
+                   "  --class CLASS   production, tpm or limited (with --keyset)\n"
+                   "  --output OUT    the signed image (written atomically)\n");
+}
 
 int cmd_sign(int argc, char **argv)
 {
-        (void)argc;
-        (void)argv;
-        fprintf(stderr, "trust: sign: not implemented yet\n");
-        return 1;
+        static const struct option opts[] = {
+                { "key", required_argument, NULL, 'k' },   { "cert", required_argument, NULL, 'c' },
+                { "keyset", required_argument, NULL, 'K' }, { "class", required_argument, NULL, 'C' },
+                { "output", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        _cleanup_free_ char *key_path = NULL, *cert_path = NULL;
+        _cleanup_free_ uint8_t *in = NULL, *out = NULL;
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        _cleanup_(X509_freep) X509 *cert = NULL;
+        const char *keyset = NULL, *class = NULL, *output = NULL, *input;
+        size_t in_len, out_len;
+        int c, r;
+
+        if (is_help(argc, argv)) {
+                sign_help(stdout);
+                return 0;
+        }
+        if (argc < 2 || strcmp(argv[1], "efi") != 0)
+                return usage_error("sign", "expected 'efi'");
+        argc--;
+        argv++;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'k':
+                        free(key_path);
+                        key_path = xstrdup(optarg);
+                        break;
+                case 'c':
+                        free(cert_path);
+                        cert_path = xstrdup(optarg);
+                        break;
+                case 'K':
+                        keyset = optarg;
+                        break;
+                case 'C':
+                        class = optarg;
+                        break;
+                case 'o':
+                        output = optarg;
+                        break;
+                default:
+                        return usage_error("sign", "bad option");
+                }
+        }
+        if (optind != argc - 1)
+                return usage_error("sign", "expected one input image");
+        input = argv[optind];
+        if (!output)
+                return usage_error("sign", "--output is required");
+        if (keyset) {
+                if (key_path || cert_path)
+                        return usage_error("sign", "--keyset excludes --key and --cert");
+                if (!class)
+                        return usage_error("sign", "--keyset needs --class");
+                r = keyset_uki_files(keyset, class, &key_path, &cert_path);
+                if (r == -EINVAL)
+                        return usage_error("sign", "%s", err_msg(r));
+                if (r < 0)
+                        return fail(r, "sign efi");
+        } else if (class)
+                return usage_error("sign", "--class needs --keyset");
+        else if (!key_path || !cert_path)
+                return usage_error("sign", "need --key and --cert, or --keyset and --class");
+
+        r = pem_load_privkey(key_path, &key);
+        if (r < 0)
+                return fail(r, "sign efi");
+        r = pem_load_cert(cert_path, &cert);
+        if (r < 0)
+                return fail(r, "sign efi");
+        if (X509_check_private_key(cert, key) != 1) {
+                ERR_clear_error();
+                log_error("%s: does not match the key %s", cert_path, key_path);
+                return 1;
+        }
+        r = read_blob(input, &in, &in_len);
+        if (r < 0)
+                return fail(r, "sign efi");
+        r = authenticode_sign(in, in_len, key, cert, &out, &out_len);
+        if (r < 0)
+                return fail(r, "%s", input);
+        r = write_file_atomic(output, out, out_len, 0644);
+        if (r < 0)
+                return fail(r, "sign efi");
+        return 0;
+}
+
+static void verify_help(FILE *f)
+{
+        fprintf(f, "Usage: trust verify efi --cert CERT IN\n\n"
+                   "Exits 0 only if the PE image IN carries an Authenticode signature by CERT\n"
+                   "(or by a certificate CERT issued) over its current contents, checked the\n"
+                   "way UEFI firmware checks it (CERT is the trust anchor; validity dates and\n"
+                   "key purposes are not checked).\n");
 }
 
 int cmd_verify(int argc, char **argv)
 {
-        (void)argc;
-        (void)argv;
-        fprintf(stderr, "trust: verify: not implemented yet\n");
-        return 1;
+        static const struct option opts[] = { { "cert", required_argument, NULL, 'c' },
+                                              { "help", no_argument, NULL, 'h' },
+                                              {} };
+        _cleanup_free_ uint8_t *in = NULL;
+        _cleanup_(X509_freep) X509 *cert = NULL;
+        const char *cert_path = NULL, *input;
+        char subject[256];
+        size_t in_len;
+        int c, r;
+
+        if (is_help(argc, argv)) {
+                verify_help(stdout);
+                return 0;
+        }
+        if (argc < 2 || strcmp(argv[1], "efi") != 0)
+                return usage_error("verify", "expected 'efi'");
+        argc--;
+        argv++;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                if (c != 'c')
+                        return usage_error("verify", "bad option");
+                cert_path = optarg;
+        }
+        if (optind != argc - 1)
+                return usage_error("verify", "expected one input image");
+        input = argv[optind];
+        if (!cert_path)
+                return usage_error("verify", "--cert is required");
+
+        r = pem_load_cert(cert_path, &cert);
+        if (r < 0)
+                return fail(r, "verify efi");
+        r = read_blob(input, &in, &in_len);
+        if (r < 0)
+                return fail(r, "verify efi");
+        r = authenticode_verify(in, in_len, cert);
+        if (r < 0)
+                return fail(r, "%s", input);
+        X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
+        printf("%s: signature by %s verifies\n", input, subject);
+        return 0;
+}
+
+static void uki_help(FILE *f)
+{
+        fprintf(f, "Usage: trust uki build [--stub STUB] --kernel VMLINUZ --initrd INITRD...\n"
+                   "                      --cmdline TEXT|@FILE [--os-release FILE] --output OUT\n\n"
+                   "Builds an unsigned unified kernel image: the systemd-stub STUB (default\n"
+                   DEFAULT_STUB ")\n"
+                   "with sections .osrel .cmdline .uname .linux .initrd added after its own,\n"
+                   "4 KiB aligned. Several --initrd are concatenated (each padded to 4 bytes).\n"
+                   ".uname is the kernel release read from the bzImage header, when present.\n"
+                   "--os-release defaults to /etc/os-release. Sign OUT with 'trust sign efi'.\n");
+}
+
+static int read_cmdline(const char *arg, uint8_t **ret, size_t *ret_len)
+{
+        uint8_t *buf;
+        size_t len;
+        int r;
+
+        if (arg[0] != '@') {
+                *ret = (uint8_t *)xstrdup(arg);
+                *ret_len = strlen(arg);
+                return 0;
+        }
+        r = read_file(arg + 1, 64 * 1024, &buf, &len);
+        if (r < 0)
+                return r;
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+                len--;
+        *ret = buf;
+        *ret_len = len;
+        return 0;
+}
+
+static int uki_build_cmd(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "stub", required_argument, NULL, 's' },    { "kernel", required_argument, NULL, 'k' },
+                { "initrd", required_argument, NULL, 'i' },  { "cmdline", required_argument, NULL, 'c' },
+                { "os-release", required_argument, NULL, 'r' }, { "output", required_argument, NULL, 'o' },
+                {}
+        };
+        const char *stub_path = DEFAULT_STUB, *kernel_path = NULL, *cmdline = NULL,
+                   *osrel_path = NULL, *output = NULL;
+        _cleanup_free_ uint8_t *stub = NULL, *kernel = NULL, *initrd = NULL, *osrel = NULL,
+                               *cmd = NULL, *out = NULL;
+        _cleanup_free_ const char **initrds = NULL;
+        _cleanup_free_ char *release = NULL;
+        size_t stub_len, kernel_len, initrd_len = 0, osrel_len = 0, cmd_len = 0, out_len;
+        struct uki_part parts[5];
+        size_t n_initrds = 0, n = 0;
+        int c, r;
+
+        initrds = xmalloc0(sizeof(char *) * (size_t)argc);
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                switch (c) {
+                case 's':
+                        stub_path = optarg;
+                        break;
+                case 'k':
+                        kernel_path = optarg;
+                        break;
+                case 'i':
+                        initrds[n_initrds++] = optarg;
+                        break;
+                case 'c':
+                        cmdline = optarg;
+                        break;
+                case 'r':
+                        osrel_path = optarg;
+                        break;
+                case 'o':
+                        output = optarg;
+                        break;
+                default:
+                        return usage_error("uki", "bad option");
+                }
+        }
+        if (optind != argc)
+                return usage_error("uki", "unexpected argument '%s'", argv[optind]);
+        if (!kernel_path || !output || !cmdline || n_initrds == 0)
+                return usage_error("uki", "build needs --kernel, --initrd, --cmdline and --output");
+
+        r = read_blob(stub_path, &stub, &stub_len);
+        if (r < 0)
+                return fail(r, "uki build");
+        r = read_blob(kernel_path, &kernel, &kernel_len);
+        if (r < 0)
+                return fail(r, "uki build");
+        if (kernel_len == 0)
+                return fail(errf(-EINVAL, "%s: empty file", kernel_path), "uki build");
+        for (size_t i = 0; i < n_initrds; i++) {
+                _cleanup_free_ uint8_t *one = NULL;
+                size_t one_len, pad;
+
+                r = read_blob(initrds[i], &one, &one_len);
+                if (r < 0)
+                        return fail(r, "uki build");
+                /* The kernel expects each concatenated cpio archive to start
+                 * 4-byte aligned; zeros between archives are skipped. */
+                pad = (i + 1 < n_initrds) ? (4 - one_len % 4) % 4 : 0;
+                if (initrd_len + one_len + pad > IMAGE_MAX)
+                        return fail(errf(-EFBIG, "initrds exceed %zu bytes", IMAGE_MAX),
+                                    "uki build");
+                initrd = realloc(initrd, initrd_len + one_len + pad + 1);
+                if (!initrd)
+                        abort();
+                memcpy(initrd + initrd_len, one, one_len);
+                memset(initrd + initrd_len + one_len, 0, pad);
+                initrd_len += one_len + pad;
+        }
+        if (initrd_len == 0)
+                return fail(errf(-EINVAL, "the initrds are empty"), "uki build");
+
+        if (!osrel_path)
+                osrel_path = path_exists("/etc/os-release") ? "/etc/os-release" : "/usr/lib/os-release";
+        r = read_file(osrel_path, 64 * 1024, &osrel, &osrel_len);
+        if (r < 0)
+                return fail(r, "uki build");
+        r = read_cmdline(cmdline, &cmd, &cmd_len);
+        if (r < 0)
+                return fail(r, "uki build");
+        (void)uki_kernel_release(kernel, kernel_len, &release);
+
+        if (osrel_len > 0)
+                parts[n++] = (struct uki_part){ ".osrel", osrel, osrel_len };
+        if (cmd_len > 0)
+                parts[n++] = (struct uki_part){ ".cmdline", cmd, cmd_len };
+        if (release)
+                parts[n++] = (struct uki_part){ ".uname", (const uint8_t *)release, strlen(release) };
+        parts[n++] = (struct uki_part){ ".linux", kernel, kernel_len };
+        parts[n++] = (struct uki_part){ ".initrd", initrd, initrd_len };
+
+        r = uki_build(stub, stub_len, parts, n, &out, &out_len);
+        if (r < 0)
+                return fail(r, "%s", stub_path);
+        r = write_file_atomic(output, out, out_len, 0644);
+        if (r < 0)
+                return fail(r, "uki build");
+        return 0;
 }
 
 int cmd_uki(int argc, char **argv)
 {
-        (void)argc;
-        (void)argv;
-        fprintf(stderr, "trust: uki: not implemented yet\n");
-        return 1;
+        if (is_help(argc, argv)) {
+                uki_help(stdout);
+                return 0;
+        }
+        if (argc < 2 || strcmp(argv[1], "build") != 0)
+                return usage_error("uki", "expected 'build'");
+        return uki_build_cmd(argc - 1, argv + 1);
 }
 
 int cmd_efivars(int argc, char **argv)
@@ -33,4 +413,3 @@ int cmd_efivars(int argc, char **argv)
         fprintf(stderr, "trust: efivars: not implemented yet\n");
         return 1;
 }
-

@@ -1,0 +1,28 @@
+/* uki.h: unified kernel images built on systemd-stub (UAPI.5 "Unified Kernel
+ * Image" specification): the stub PE with .osrel .cmdline .uname .linux
+ * .initrd sections appended after its own, unsigned. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct uki_part {
+        const char *name; /* section name, at most 8 bytes, e.g. ".linux" */
+        const uint8_t *data;
+        size_t len; /* must be > 0 */
+};
+
+#define UKI_VMA_ALIGN 4096
+
+/* Appends parts (in the order given) to a copy of stub. Each section starts
+ * on a 4 KiB virtual address after the stub's image, on a FileAlignment file
+ * offset after the stub's raw data; SizeOfImage, the section count and the
+ * checksum are updated, and anything the stub carried after its sections
+ * (a signature, a COFF symbol table) is dropped. */
+int uki_build(const uint8_t *stub, size_t stub_len, const struct uki_part *parts, size_t n_parts,
+              uint8_t **ret, size_t *ret_len);
+
+/* The kernel release ("6.1.0-57-amd64") from a bzImage's setup header
+ * (Documentation/arch/x86/boot.rst: kernel_version at 0x20e); -ENODATA if
+ * the image has none. */
+int uki_kernel_release(const uint8_t *kernel, size_t len, char **ret);
