@@ -10,13 +10,18 @@
 #include "authenticode.h"
 #include "commands.h"
 #include "crypto.h"
+#include "efivars.h"
+#include "esl.h"
 #include "keyset.h"
+#include "pcr7.h"
 #include "pe.h"
 #include "uki.h"
 #include "util.h"
 
 #define IMAGE_MAX ((size_t)1 << 31) /* PE images and UKI inputs: 2 GiB */
 #define DEFAULT_STUB "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
+#define DEFAULT_VARS_TEMPLATE "/usr/share/OVMF/OVMF_VARS_4M.fd"
+#define VARS_MAX ((size_t)64 << 20) /* OVMF vars files are 128 KiB to 4 MiB */
 
 static const char *const uki_classes[] = { "production", "tpm", "limited" };
 
@@ -406,10 +411,254 @@ int cmd_uki(int argc, char **argv)
         return uki_build_cmd(argc - 1, argv + 1);
 }
 
+static void efivars_help(FILE *f)
+{
+        fprintf(f, "Usage: trust efivars enroll --keyset NAME [--template OVMF_VARS] [--dbx ESL] --output VARS\n"
+                   "       trust efivars list VARS [--json]\n\n"
+                   "enroll writes a copy of the OVMF vars template (default\n"
+                   DEFAULT_VARS_TEMPLATE ") with the keyset's Secure Boot\n"
+                   "keys: PK = uefi-pk, KEK = uefi-kek, db = uefi-db and the three uki-* certs,\n"
+                   "each owned by its key's guid; dbx from the signature list file ESL if given.\n"
+                   "Firmware then boots with Secure Boot enabled.\n"
+                   "list prints each variable: name, vendor GUID, attributes, size, and the\n"
+                   "entries of PK, KEK, db and dbx (certificate subjects, hashes).\n");
+}
+
+static void json_string(FILE *f, const char *s)
+{
+        fputc('"', f);
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+
+                if (c == '"' || c == '\\')
+                        fprintf(f, "\\%c", c);
+                else if (c < 0x20)
+                        fprintf(f, "\\u%04x", c);
+                else
+                        fputc(c, f);
+        }
+        fputc('"', f);
+}
+
+struct list_ctx {
+        bool json;
+        unsigned n;
+};
+
+static int list_entry(const efi_guid *type, const efi_guid *owner, const uint8_t *data, size_t len,
+                      void *userdata)
+{
+        struct list_ctx *c = userdata;
+        char owner_s[37], type_s[37], subject[512] = "";
+        _cleanup_free_ char *hex = NULL;
+        const char *kind = "other";
+
+        guid_format(owner, owner_s);
+        guid_format(type, type_s);
+        if (!memcmp(type->b, EFI_CERT_X509_GUID.b, 16)) {
+                const unsigned char *p = data;
+                X509 *x = d2i_X509(NULL, &p, (long)len);
+
+                kind = "x509";
+                if (x) {
+                        X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
+                        X509_free(x);
+                } else {
+                        ERR_clear_error();
+                        snprintf(subject, sizeof(subject), "(unparsable certificate)");
+                }
+        } else if (!memcmp(type->b, EFI_CERT_SHA256_GUID.b, 16)) {
+                kind = "sha256";
+                hex = hex_encode(data, len);
+        }
+        if (c->json) {
+                printf("%s{\"type\":\"%s\",\"owner\":\"%s\"", c->n++ ? "," : "", kind, owner_s);
+                if (!strcmp(kind, "x509")) {
+                        printf(",\"subject\":");
+                        json_string(stdout, subject);
+                } else if (hex)
+                        printf(",\"hash\":\"%s\"", hex);
+                else
+                        printf(",\"signature_type\":\"%s\",\"size\":%zu", type_s, len);
+                printf("}");
+        } else if (!strcmp(kind, "x509"))
+                printf("  x509   owner %s  %s\n", owner_s, subject);
+        else if (hex)
+                printf("  sha256 owner %s  %s\n", owner_s, hex);
+        else
+                printf("  type %s owner %s  %zu bytes\n", type_s, owner_s, len);
+        return 0;
+}
+
+static bool is_sigdb(const struct efivar *v)
+{
+        if (!memcmp(v->vendor.b, EFI_GLOBAL_VARIABLE_GUID.b, 16))
+                return !strcmp(v->name, "PK") || !strcmp(v->name, "KEK");
+        if (!memcmp(v->vendor.b, EFI_IMAGE_SECURITY_DB_GUID.b, 16))
+                return !strcmp(v->name, "db") || !strcmp(v->name, "dbx");
+        return false;
+}
+
+static int efivars_list(int argc, char **argv)
+{
+        static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, {} };
+        _cleanup_free_ uint8_t *buf = NULL;
+        struct varstore vs;
+        const char *path;
+        bool json = false;
+        size_t len, shown = 0;
+        int c, r;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                if (c != 'j')
+                        return usage_error("efivars", "bad option");
+                json = true;
+        }
+        if (optind != argc - 1)
+                return usage_error("efivars", "list expects one vars file");
+        path = argv[optind];
+        r = read_file(path, VARS_MAX, &buf, &len);
+        if (r < 0)
+                return fail(r, "efivars list");
+        r = varstore_parse(buf, len, &vs);
+        if (r < 0)
+                return fail(r, "%s", path);
+        /* Check every signature list first so that output is all or nothing. */
+        for (size_t i = 0; i < vs.n_vars; i++) {
+                const struct efivar *v = &vs.vars[i];
+
+                if (v->valid && is_sigdb(v)) {
+                        r = esl_walk(buf + v->data_offset, v->data_len, NULL, NULL);
+                        if (r < 0) {
+                                varstore_done(&vs);
+                                return fail(r, "%s: %s", path, v->name);
+                        }
+                }
+        }
+        if (json)
+                printf("[");
+        for (size_t i = 0; i < vs.n_vars; i++) {
+                const struct efivar *v = &vs.vars[i];
+                struct list_ctx ctx = { .json = json };
+                char guid[37];
+
+                if (!v->valid)
+                        continue;
+                guid_format(&v->vendor, guid);
+                if (json) {
+                        printf("%s{\"name\":", shown ? "," : "");
+                        json_string(stdout, v->name);
+                        printf(",\"guid\":\"%s\",\"attributes\":%u,\"size\":%zu", guid,
+                               v->attributes, v->data_len);
+                        if (is_sigdb(v)) {
+                                printf(",\"entries\":[");
+                                (void)esl_walk(buf + v->data_offset, v->data_len, list_entry, &ctx);
+                                printf("]");
+                        }
+                        printf("}");
+                } else {
+                        printf("%-16s %s attributes 0x%02x size %zu\n", v->name, guid,
+                               v->attributes, v->data_len);
+                        if (is_sigdb(v))
+                                (void)esl_walk(buf + v->data_offset, v->data_len, list_entry, &ctx);
+                }
+                shown++;
+        }
+        if (json)
+                printf("]\n");
+        varstore_done(&vs);
+        return 0;
+}
+
+static inline void keyset_efi_vars_freep(struct keyset_efi_vars *v)
+{
+        keyset_efi_vars_free(v);
+}
+
+static int efivars_enroll(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "keyset", required_argument, NULL, 'K' }, { "template", required_argument, NULL, 't' },
+                { "dbx", required_argument, NULL, 'x' },    { "output", required_argument, NULL, 'o' },
+                {}
+        };
+        _cleanup_(keyset_efi_vars_freep) struct keyset_efi_vars v = {};
+        const char *keyset = NULL, *template = DEFAULT_VARS_TEMPLATE, *dbx = NULL, *output = NULL;
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_free_ uint8_t *buf = NULL;
+        struct varstore vs;
+        size_t len;
+        int c, r;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'K':
+                        keyset = optarg;
+                        break;
+                case 't':
+                        template = optarg;
+                        break;
+                case 'x':
+                        dbx = optarg;
+                        break;
+                case 'o':
+                        output = optarg;
+                        break;
+                default:
+                        return usage_error("efivars", "bad option");
+                }
+        }
+        if (optind != argc)
+                return usage_error("efivars", "unexpected argument '%s'", argv[optind]);
+        if (!keyset || !output)
+                return usage_error("efivars", "enroll needs --keyset and --output");
+
+        r = keyset_path(keyset, &dir);
+        if (r < 0)
+                return fail(r, "efivars enroll");
+        r = keyset_efi_vars_load(dir, dbx, &v);
+        if (r < 0)
+                return fail(r, "keyset '%s'", keyset);
+        r = read_file(template, VARS_MAX, &buf, &len);
+        if (r < 0)
+                return fail(r, "efivars enroll");
+        r = varstore_parse(buf, len, &vs);
+        if (r < 0)
+                return fail(r, "%s", template);
+
+        /* The order of the spec's checked boot (pcr7.md); the firmware
+         * measures them in its own fixed order regardless. */
+        r = varstore_set(&vs, &EFI_GLOBAL_VARIABLE_GUID, "PK", EFI_SECURE_BOOT_VAR_ATTRS, v.pk,
+                         v.pk_len);
+        if (r >= 0)
+                r = varstore_set(&vs, &EFI_GLOBAL_VARIABLE_GUID, "KEK", EFI_SECURE_BOOT_VAR_ATTRS,
+                                 v.kek, v.kek_len);
+        if (r >= 0)
+                r = varstore_set(&vs, &EFI_IMAGE_SECURITY_DB_GUID, "db", EFI_SECURE_BOOT_VAR_ATTRS,
+                                 v.db, v.db_len);
+        if (r >= 0 && v.dbx)
+                r = varstore_set(&vs, &EFI_IMAGE_SECURITY_DB_GUID, "dbx", EFI_SECURE_BOOT_VAR_ATTRS,
+                                 v.dbx, v.dbx_len);
+        varstore_done(&vs);
+        if (r < 0)
+                return fail(r, "%s", template);
+        r = write_file_atomic(output, buf, len, 0644);
+        if (r < 0)
+                return fail(r, "efivars enroll");
+        return 0;
+}
+
 int cmd_efivars(int argc, char **argv)
 {
-        (void)argc;
-        (void)argv;
-        fprintf(stderr, "trust: efivars: not implemented yet\n");
-        return 1;
+        if (is_help(argc, argv)) {
+                efivars_help(stdout);
+                return 0;
+        }
+        if (argc >= 2 && !strcmp(argv[1], "list"))
+                return efivars_list(argc - 1, argv + 1);
+        if (argc >= 2 && !strcmp(argv[1], "enroll"))
+                return efivars_enroll(argc - 1, argv + 1);
+        return usage_error("efivars", "expected 'enroll' or 'list'");
 }

@@ -4,6 +4,7 @@
 #include "uki.h"
 
 #include <ctype.h>
+#include <stdio.h>
 
 #include "pe.h"
 #include "util.h"
@@ -28,7 +29,7 @@ int uki_build(const uint8_t *stub, size_t stub_len, const struct uki_part *parts
 
         r = pe_parse(stub, stub_len, &pe);
         if (r < 0)
-                return errf(r, "stub: %s", err_msg(r));
+                return r;
         if (n_parts == 0 || pe.n_sections + n_parts > PE_MAX_SECTIONS)
                 return errf(-EINVAL, "bad number of sections to add");
 
@@ -110,8 +111,12 @@ int uki_build(const uint8_t *stub, size_t stub_len, const struct uki_part *parts
         put_le32(out + pe.checksum_offset, pe_checksum(out, (size_t)total, pe.checksum_offset));
 
         r = pe_parse(out, (size_t)total, &pe);
-        if (r < 0)
-                return errf(r, "assembled image is inconsistent: %s", err_msg(r));
+        if (r < 0) {
+                char why[256];
+
+                snprintf(why, sizeof(why), "%s", err_msg(r));
+                return errf(r, "assembled image is inconsistent: %s", why);
+        }
         *ret = TAKE_PTR(out);
         *ret_len = (size_t)total;
         return 0;
