@@ -105,7 +105,7 @@ expect_error 1 "does not match the key" trust sign efi --key "$T/a.key" --cert "
 expect_error 1 "a.key: not a PEM certificate" trust verify efi --cert "$T/a.key" "$T/ours.efi"
 expect_error 1 "not-there.efi: No such file" trust sign efi --key "$T/a.key" --cert "$T/a.pem" --output "$T/x.efi" "$T/not-there.efi"
 [ -e "$T/x.efi" ] && fail "a failed sign left $T/x.efi"
-ls "$T" | grep -q '\.tmp-' && fail "a temporary file was left behind"
+for f in "$T"/*.tmp-*; do [ -e "$f" ] && fail "a temporary file was left behind: $f"; done
 
 # keyset form: uki-<class>/{privkey,cert}.pem of a keyset
 expect_rc 0 trust keyset add snakeoil

@@ -1,0 +1,114 @@
+# test-efivars.sh: `trust efivars enroll` writes PK, KEK and db into an OVMF
+# vars file exactly as the spec lays them out (the expected records are
+# rebuilt here in shell from the keyset's certs and guids, independently of
+# the C code), the db bytes are the ones `computepcr7` measures, re-enrolling
+# replaces rather than duplicates, and `efivars list` shows them.
+. "$(dirname "$0")/../lib.sh"
+
+template=/usr/share/OVMF/OVMF_VARS_4M.fd
+[ -r "$template" ] || skip "no OVMF vars template at $template (make deps)"
+
+expect_rc 0 trust keyset add snakeoil
+ks=$KEYS/snakeoil
+expect_rc 0 trust efivars enroll --keyset snakeoil --output "$T/vars.fd"
+[ "$(stat -c %s "$T/vars.fd")" = "$(stat -c %s "$template")" ] || fail "vars file size changed"
+
+le() { # VALUE BYTES
+	local i s=
+	for ((i = 0; i < $2; i++)); do s+=$(printf '\\x%02x' $((($1 >> (8 * i)) & 0xff))); done
+	printf "$s"
+}
+guid() { # text GUID in EFI byte order
+	local h=${1//-/}
+	printf "$(echo "${h:6:2}${h:4:2}${h:2:2}${h:0:2}${h:10:2}${h:8:2}${h:14:2}${h:12:2}${h:16:16}" |
+		sed 's/../\\x&/g')"
+}
+esl() { # KEYDIR: one EFI_SIGNATURE_LIST with the key's cert, owned by its guid
+	openssl x509 -in "$ks/$1/cert.pem" -outform DER -out "$T/$1.der"
+	local n
+	n=$(stat -c %s "$T/$1.der")
+	guid a5c059a1-94e4-4aa7-87b5-ab155c2bf072
+	le $((28 + 16 + n)) 4; le 0 4; le $((16 + n)) 4
+	guid "$(cat "$ks/$1/guid")"
+	cat "$T/$1.der"
+}
+record() { # NAME VENDOR DATAFILE: record header, UTF-16LE name + NUL, data
+	local name=$1 n=${#1} size c
+	size=$(stat -c %s "$3")
+	printf '\xaa\x55\x3f\x00'; le $((0x27)) 4
+	head -c 28 /dev/zero # MonotonicCount, TimeStamp, PubKeyIndex
+	le $((2 * (n + 1))) 4; le "$size" 4
+	guid "$2"
+	for ((c = 0; c < n; c++)); do printf '%s\0' "${name:c:1}"; done
+	printf '\0\0'
+	cat "$3"
+	# pad to the next 4-byte boundary with erased flash
+	head -c $(((4 - (60 + 2 * (n + 1) + size) % 4) % 4)) /dev/zero | tr '\0' '\377'
+}
+global=8be4df61-93ca-11d2-aa0d-00e098032b8c
+imagesec=d719b2cb-3d3a-4596-a3bc-dad00e67656f
+esl uefi-pk >"$T/pk.esl"
+esl uefi-kek >"$T/kek.esl"
+{ esl uefi-db; esl uki-production; esl uki-tpm; esl uki-limited; } >"$T/db.esl"
+{ record PK $global "$T/pk.esl"; record KEK $global "$T/kek.esl"; record db $imagesec "$T/db.esl"; } >"$T/records"
+len=$(stat -c %s "$T/records")
+cmp -s <(tail -c +$((0x64 + 1)) "$T/vars.fd" | head -c "$len") "$T/records" ||
+	fail "the records at 0x64 are not PK, KEK, db as the spec lays them out"
+# the rest of the store is still erased; the headers before it unchanged
+tail -c +$((0x64 + len + 1)) "$T/vars.fd" | head -c 4096 | cmp -s - <(head -c 4096 /dev/zero | tr '\0' '\377') ||
+	fail "bytes after the records are not erased"
+cmp -s <(head -c $((0x64)) "$T/vars.fd") <(head -c $((0x64)) "$template") || fail "headers changed"
+cmp -s <(tail -c +$((0x40000 + 1)) "$T/vars.fd") <(tail -c +$((0x40000 + 1)) "$template") ||
+	fail "the fault-tolerant-write area changed"
+
+# the db computepcr7 measures is the db enrolled
+expect_rc 0 trust computepcr7 snakeoil --events --class production
+want=$(awk '$1 == "db" { print $2 }' "$T/out")
+got=$({ guid $imagesec; le 2 8; le "$(stat -c %s "$T/db.esl")" 8; printf 'd\0b\0'; cat "$T/db.esl"; } |
+	sha256sum | cut -d' ' -f1)
+[ -n "$want" ] && [ "$want" = "$got" ] || fail "db event digest $want, enrolled db hashes to $got"
+
+# list
+expect_rc 0 trust efivars list "$T/vars.fd"
+cp "$T/out" "$T/list"
+grep -Eq "^PK +$global attributes 0x27 size $(stat -c %s "$T/pk.esl")\$" "$T/list" || fail "list: PK line: $(cat "$T/list")"
+grep -Eq "^db +$imagesec attributes 0x27 size $(stat -c %s "$T/db.esl")\$" "$T/list" || fail "list: db line"
+for k in uefi-pk uefi-kek uefi-db uki-production uki-tpm uki-limited; do
+	grep -q "owner $(cat "$ks/$k/guid")  .*CN=" "$T/list" || fail "list: no entry owned by $k's guid"
+done
+[ "$(grep -c 'x509 ' "$T/list")" = 6 ] || fail "list: expected 6 certificates"
+expect_rc 0 trust efivars list --json "$T/vars.fd"
+if command -v python3 >/dev/null; then
+	python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); assert [x["name"] for x in v] == ["PK","KEK","db"], v; assert len(v[2]["entries"]) == 4' "$T/out" ||
+		fail "list --json: $(cat "$T/out")"
+fi
+
+# re-enrolling into our own output: old records deleted (state 0x3c), one of each valid
+expect_rc 0 trust efivars enroll --keyset snakeoil --template "$T/vars.fd" --output "$T/vars2.fd"
+[ "$(od -An -tx1 -j $((0x66)) -N1 "$T/vars2.fd" | tr -d ' ')" = 3c ] || fail "old PK record not marked deleted"
+cmp -s <(tail -c +$((0x64 + len + 1)) "$T/vars2.fd" | head -c "$len") "$T/records" ||
+	fail "re-enrolled records differ"
+expect_rc 0 trust efivars list "$T/vars2.fd"
+cmp -s "$T/out" "$T/list" || fail "list after re-enrolling differs"
+
+# dbx from a file: validated, enrolled after db
+printf 'x%.0s' $(seq 32) >"$T/hash"
+{ guid c1c41626-504c-4092-aca9-41f936934328; le $((28 + 48)) 4; le 0 4; le 48 4
+  guid 11111111-2222-3333-4444-555555555555; head -c 32 /dev/zero; } >"$T/dbx.esl"
+expect_rc 0 trust efivars enroll --keyset snakeoil --dbx "$T/dbx.esl" --output "$T/vars3.fd"
+expect_rc 0 trust efivars list "$T/vars3.fd"
+grep -q "^dbx .* size 76\$" "$T/out" || fail "dbx not listed: $(cat "$T/out")"
+grep -q "sha256 owner 11111111-2222-3333-4444-555555555555  0000" "$T/out" || fail "dbx entry not listed"
+head -c 30 "$T/dbx.esl" >"$T/bad.esl"
+expect_error 1 "bad.esl" trust efivars enroll --keyset snakeoil --dbx "$T/bad.esl" --output "$T/x.fd"
+
+# errors: one line, no output
+expect_error 1 "vars-full.fd: variable store full" trust efivars enroll --keyset snakeoil \
+	--template "$TOP/tests/data/efi/vars-full.fd" --output "$T/x.fd"
+expect_error 1 "keyset 'nope' does not exist" trust efivars enroll --keyset nope --output "$T/x.fd"
+expect_error 1 "pk.esl: no firmware volume signature" trust efivars list "$T/pk.esl"
+[ -e "$T/x.fd" ] && fail "a failed enroll left output"
+expect_rc 2 trust efivars enroll --keyset snakeoil
+expect_rc 2 trust efivars list
+expect_rc 2 trust efivars frob
+echo ok
