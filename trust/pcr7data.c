@@ -28,6 +28,8 @@ void pcr7data_match_free(struct pcr7data_match *m)
         free(m->key_type);
         free(m->pubkey);
         free(m->signed_policy);
+        free(m->luks_pubkey);
+        free(m->tpmpass_pubkey);
         *m = (struct pcr7data_match){ 0 };
 }
 
@@ -141,7 +143,7 @@ int pcr7data_lookup_version(const char *root, const uint8_t pcr7[32], const char
                             struct pcr7data_match *ret)
 {
         _cleanup_free_ char *pdir = NULL, *dir = NULL, *hex = NULL, *pubkey = NULL,
-                            *signed_path = NULL;
+                            *signed_path = NULL, *luks_pub = NULL, *pass_pub = NULL;
         _cleanup_free_ uint8_t *sig = NULL;
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *pub = NULL;
         struct pcr7data_info info = { 0 };
@@ -215,6 +217,9 @@ int pcr7data_lookup_version(const char *root, const uint8_t pcr7[32], const char
                 }
         }
 
+        /* (initializers are unordered: nothing below may read info.key) */
+        luks_pub = xasprintf("%s/pubkeys/luks-%s.pem", pdir, info.key);
+        pass_pub = xasprintf("%s/pubkeys/tpmpass-%s.pem", pdir, info.key);
         *ret = (struct pcr7data_match){
                 .dir = TAKE_PTR(dir),
                 .key = TAKE_PTR(info.key),
@@ -222,6 +227,8 @@ int pcr7data_lookup_version(const char *root, const uint8_t pcr7[32], const char
                 .pubkey = TAKE_PTR(pubkey),
                 .signed_policy = TAKE_PTR(signed_path),
                 .policy_n = n,
+                .luks_pubkey = TAKE_PTR(luks_pub),
+                .tpmpass_pubkey = TAKE_PTR(pass_pub),
         };
         pcr7data_info_free(&info);
         return 0;

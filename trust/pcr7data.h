@@ -12,6 +12,9 @@ struct pcr7data_match {
         char *pubkey;   /* pubkeys/luks-<key>.pem or pubkeys/tpmpass-<key>.pem for the type */
         char *signed_policy; /* tpm_luks.policy.signed / tpm_passwd.policy.signed, or NULL */
         int policy_n;   /* N of the policy-N used */
+        /* Both policy public keys of `key` (paths, whatever the entry's type;
+         * provision needs both): .../policy-N/pubkeys/{luks,tpmpass}-<key>.pem */
+        char *luks_pubkey, *tpmpass_pubkey;
 };
 /* Finds the highest policy-N under root and the entry for pcr7; -ENOENT with
  * "PCR7 <hex> does not match any signed policy" when absent. */

@@ -109,6 +109,8 @@ static void check_limited(const char *dir)
         ASSERT_OK(pcr7data_lookup(REF, tpm, &m));
         ASSERT_STREQ(m.key_type, "tpm"); /* "password" in the file */
         ASSERT_STREQ(m.key, other);
+        ASSERT_TRUE(strstr(m.luks_pubkey, "/policy-2/pubkeys/luks-") != NULL);
+        ASSERT_TRUE(path_exists(m.luks_pubkey) && path_exists(m.tpmpass_pubkey));
         ASSERT_TRUE(strstr(m.pubkey, "tpmpass-") != NULL);
         pcr7data_match_free(&m);
         /* A production entry checked against another policy version fails. */
