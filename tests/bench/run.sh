@@ -38,3 +38,10 @@ for i in $(seq 5); do head -c 32 /dev/urandom >"p$i"; head -c 32 /dev/urandom >"
 i=0
 add_one() { i=$((i + 1)); "$TRUST" keyset pcr7data snakeoil --pcr7-prod "p$i" --pcr7-tpm "t$i" --pcr7-limited "l$i"; }
 bench "keyset pcr7data (sign 2 policies, atomic tree swap)" 5 add_one
+
+# ---- per-family scripts: every tests/bench/bench-*.sh prints its own figures ----
+for b in "$TOP"/tests/bench/bench-*.sh; do
+	[ -f "$b" ] || continue
+	echo "# $(basename "$b")"
+	BUILD=$BUILD TRUST=$TRUST bash "$b"
+done
