@@ -35,8 +35,12 @@ static size_t align8(size_t n)
         return (n + 7) & ~(size_t)7;
 }
 
-int authenticode_hash(const struct pe_image *pe, const EVP_MD *md, uint8_t *out, unsigned *out_len)
+/* The hash of pe as if the file ended at `end` (excluding any certificate
+ * table) followed by `pad` zero bytes. */
+static int hash_pe(const struct pe_image *pe, const EVP_MD *md, size_t end, size_t pad, uint8_t *out,
+                   unsigned *out_len)
 {
+        static const uint8_t zeros[8];
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         const uint8_t *d = pe->data;
         unsigned order[PE_MAX_SECTIONS], n = 0;
@@ -86,17 +90,25 @@ int authenticode_hash(const struct pe_image *pe, const EVP_MD *md, uint8_t *out,
 
         /* Data after the sections (not the certificate table, which pe_parse
          * requires to be last) counts as well, from SUM_OF_BYTES_HASHED on. */
-        if (pe->size > hashed) {
-                if (pe->size - hashed < pe->cert_size)
-                        return errf(-EBADMSG, "certificate table overlaps the hashed image");
-                after_sum = (size_t)(pe->size - hashed - pe->cert_size);
-                if (after_sum > 0 && !EVP_DigestUpdate(ctx, d + hashed, after_sum))
+        /* Overlapping sections count bytes twice: SUM_OF_BYTES_HASHED then
+         * exceeds the image, which firmware treats inconsistently; refuse. */
+        if (hashed > end)
+                return errf(-EBADMSG, "sections overlap (they hold more bytes than the image)");
+        if (end > hashed) {
+                after_sum = (size_t)(end - hashed);
+                if (!EVP_DigestUpdate(ctx, d + hashed, after_sum) ||
+                    (pad > 0 && !EVP_DigestUpdate(ctx, zeros, pad)))
                         return openssl_errf(-EIO, "digest failed");
         }
 
         if (!EVP_DigestFinal_ex(ctx, out, out_len))
                 return openssl_errf(-EIO, "digest failed");
         return 0;
+}
+
+int authenticode_hash(const struct pe_image *pe, const EVP_MD *md, uint8_t *out, unsigned *out_len)
+{
+        return hash_pe(pe, md, pe->size - pe->cert_size, 0, out, out_len);
 }
 
 /* A tiny DER writer: appends tag || length || content to buf. */
@@ -373,16 +385,17 @@ static PKCS7 *make_signed_data(const uint8_t *idc, size_t idc_len, const uint8_t
 }
 
 int authenticode_sign(const uint8_t *image, size_t size, EVP_PKEY *key, X509 *cert,
-                      uint8_t **ret, size_t *ret_len)
+                      struct signed_pe *ret)
 {
-        _cleanup_free_ uint8_t *idc = NULL, *out = NULL;
+        _cleanup_free_ uint8_t *idc = NULL, *headers = NULL, *table = NULL;
         _cleanup_(PKCS7_freep) PKCS7 *p7 = NULL;
         uint8_t digest[EVP_MAX_MD_SIZE];
-        unsigned char *der = NULL, *dp;
+        unsigned char *der = NULL;
         const uint8_t *body;
-        size_t base, padded, idc_len = 0, body_len = 0, table_len, total;
+        size_t base, padded, idc_len = 0, body_len = 0, table_len;
         unsigned digest_len;
         struct pe_image pe;
+        struct pe_csum csum = {};
         const EVP_MD *md_unused;
         const uint8_t *d_unused;
         size_t dl_unused;
@@ -394,18 +407,11 @@ int authenticode_sign(const uint8_t *image, size_t size, EVP_PKEY *key, X509 *ce
         if (!pe.certdir_offset)
                 return errf(-EBADMSG, "image has no certificate table directory entry");
 
-        /* Replace any existing signature: keep what precedes the table, pad to 8. */
+        /* Replace any existing signature: keep what precedes the table and
+         * zero-pad it to 8 bytes (the padding is hashed, as sbsign does). */
         base = pe.cert_size ? pe.cert_offset : size;
         padded = align8(base);
-        out = xmalloc0(padded);
-        memcpy(out, image, base);
-        put_le32(out + pe.certdir_offset, 0);
-        put_le32(out + pe.certdir_offset + 4, 0);
-
-        r = pe_parse(out, padded, &pe);
-        if (r < 0)
-                return r;
-        r = authenticode_hash(&pe, EVP_sha256(), digest, &digest_len);
+        r = hash_pe(&pe, EVP_sha256(), base, padded - base, digest, &digest_len);
         if (r < 0)
                 return r;
 
@@ -424,29 +430,64 @@ int authenticode_sign(const uint8_t *image, size_t size, EVP_PKEY *key, X509 *ce
                 return openssl_errf(-EIO, "cannot encode PKCS#7 signature");
 
         table_len = align8(WIN_CERT_HEADER_SIZE + (size_t)n);
-        total = padded + table_len;
-        if (total > UINT32_MAX) {
+        if (padded + table_len > UINT32_MAX) {
                 OPENSSL_free(der);
                 return errf(-EFBIG, "signed image would exceed 4 GiB");
         }
-        out = realloc(out, total);
-        if (!out)
-                abort();
-        memset(out + padded, 0, table_len);
-        put_le32(out + padded, (uint32_t)(WIN_CERT_HEADER_SIZE + (size_t)n));
-        put_le16(out + padded + 4, WIN_CERT_REVISION_2_0);
-        put_le16(out + padded + 6, WIN_CERT_TYPE_PKCS_SIGNED_DATA);
-        dp = der;
-        memcpy(out + padded + WIN_CERT_HEADER_SIZE, dp, (size_t)n);
+        table = xmalloc0(table_len);
+        put_le32(table, (uint32_t)(WIN_CERT_HEADER_SIZE + (size_t)n));
+        put_le16(table + 4, WIN_CERT_REVISION_2_0);
+        put_le16(table + 6, WIN_CERT_TYPE_PKCS_SIGNED_DATA);
+        memcpy(table + WIN_CERT_HEADER_SIZE, der, (size_t)n);
         OPENSSL_free(der);
 
-        put_le32(out + pe.certdir_offset, (uint32_t)padded);
-        put_le32(out + pe.certdir_offset + 4, (uint32_t)table_len);
-        put_le32(out + pe.checksum_offset, pe_checksum(out, total, pe.checksum_offset));
+        /* Only the headers change (certificate directory, checksum): the rest
+         * of the image is passed through without a copy. */
+        headers = xmalloc0(pe.size_of_headers);
+        memcpy(headers, image, pe.size_of_headers);
+        put_le32(headers + pe.certdir_offset, (uint32_t)padded);
+        put_le32(headers + pe.certdir_offset + 4, (uint32_t)table_len);
+        put_le32(headers + pe.checksum_offset, 0);
+        pe_csum_update(&csum, headers, pe.size_of_headers);
+        pe_csum_update(&csum, image + pe.size_of_headers, base - pe.size_of_headers);
+        csum.pos += padded - base; /* zeros add nothing but length */
+        pe_csum_update(&csum, table, table_len);
+        put_le32(headers + pe.checksum_offset, pe_csum_final(&csum));
 
-        *ret = TAKE_PTR(out);
-        *ret_len = total;
+        *ret = (struct signed_pe){
+                .headers = TAKE_PTR(headers),
+                .headers_len = pe.size_of_headers,
+                .body = image + pe.size_of_headers,
+                .body_len = base - pe.size_of_headers,
+                .pad = padded - base,
+                .table = TAKE_PTR(table),
+                .table_len = table_len,
+        };
         return 0;
+}
+
+void signed_pe_done(struct signed_pe *s)
+{
+        free(s->headers);
+        free(s->table);
+        *s = (struct signed_pe){};
+}
+
+size_t signed_pe_size(const struct signed_pe *s)
+{
+        return s->headers_len + s->body_len + s->pad + s->table_len;
+}
+
+uint8_t *signed_pe_flatten(const struct signed_pe *s)
+{
+        uint8_t *out = xmalloc0(signed_pe_size(s)), *p = out;
+
+        memcpy(p, s->headers, s->headers_len);
+        p += s->headers_len;
+        memcpy(p, s->body, s->body_len);
+        p += s->body_len + s->pad;
+        memcpy(p, s->table, s->table_len);
+        return out;
 }
 
 struct verify_ctx {

@@ -18,12 +18,27 @@
  * EVP_MAX_MD_SIZE bytes). */
 int authenticode_hash(const struct pe_image *pe, const EVP_MD *md, uint8_t *out, unsigned *out_len);
 
-/* Signs image (replacing any signature it carries) with key/cert, SHA-256:
- * returns a new buffer holding the image zero-padded to 8 bytes (the padding
- * is hashed, as sbsign does), the certificate table with one WIN_CERTIFICATE,
- * and an updated checksum. */
+/* A signed image as the pieces to write one after the other: new headers
+ * (certificate directory and checksum updated), the rest of the unsigned
+ * image unchanged (pointing into the input), zero padding to 8 bytes, and
+ * the certificate table with one WIN_CERTIFICATE. */
+struct signed_pe {
+        uint8_t *headers;
+        size_t headers_len;
+        const uint8_t *body; /* not owned: inside the image that was signed */
+        size_t body_len;
+        size_t pad;
+        uint8_t *table;
+        size_t table_len;
+};
+
+/* Signs image with key/cert (SHA-256), replacing any signature it carries.
+ * The image must stay mapped while ret is used. */
 int authenticode_sign(const uint8_t *image, size_t size, EVP_PKEY *key, X509 *cert,
-                      uint8_t **ret, size_t *ret_len);
+                      struct signed_pe *ret);
+void signed_pe_done(struct signed_pe *s);
+size_t signed_pe_size(const struct signed_pe *s);
+uint8_t *signed_pe_flatten(const struct signed_pe *s); /* one buffer, for tests */
 
 /* 0 if one of the image's signatures is by `cert` (or by a certificate it
  * issued) and its SpcIndirectDataContent digest equals the image hash;

@@ -151,24 +151,45 @@ const struct pe_section *pe_find_section(const struct pe_image *pe, const char *
         return NULL;
 }
 
+/* A 16-bit sum of little-endian words with end-around carry, plus the file
+ * length: the algorithm of imagehlp's CheckSumMappedFile. A byte at an even
+ * offset is a word's low half, at an odd offset its high half; the carries
+ * are folded once at the end (the same value modulo 0xffff). */
+void pe_csum_update(struct pe_csum *c, const uint8_t *p, size_t len)
+{
+        uint64_t sum = c->sum;
+        size_t n;
+
+        c->pos += len;
+        if (len > 0 && ((c->pos - len) & 1)) {
+                sum += (uint64_t)p[0] << 8;
+                p++;
+                len--;
+        }
+        n = len & ~(size_t)1;
+        for (size_t i = 0; i < n; i += 2)
+                sum += le16(p + i);
+        if (len & 1)
+                sum += p[len - 1];
+        c->sum = sum;
+}
+
+uint32_t pe_csum_final(const struct pe_csum *c)
+{
+        uint64_t sum = c->sum;
+
+        while (sum >> 16)
+                sum = (sum & 0xffff) + (sum >> 16);
+        return (uint32_t)(sum + c->pos);
+}
+
 uint32_t pe_checksum(const uint8_t *data, size_t size, size_t checksum_offset)
 {
-        uint64_t sum = 0;
+        struct pe_csum c = {};
 
-        /* 16-bit one's-complement style sum with carries folded back in, then
-         * the file length added: the algorithm of imagehlp's CheckSumMappedFile. */
-        for (size_t i = 0; i < size; i += 2) {
-                uint32_t w;
-
-                if (i >= checksum_offset && i < checksum_offset + 4)
-                        w = 0;
-                else if (i + 1 < size)
-                        w = le16(data + i);
-                else
-                        w = data[i];
-                sum += w;
-                sum = (sum & 0xffff) + (sum >> 16);
-        }
-        sum = (sum & 0xffff) + (sum >> 16);
-        return (uint32_t)(sum + size);
+        pe_csum_update(&c, data, size);
+        /* Count the CheckSum field as zero: take its bytes back out. */
+        for (size_t q = checksum_offset; q < checksum_offset + 4 && q < size; q++)
+                c.sum -= (uint64_t)data[q] << (8 * (q & 1));
+        return pe_csum_final(&c);
 }

@@ -64,6 +64,15 @@ const struct pe_section *pe_find_section(const struct pe_image *pe, const char *
  * data[0..size), with the 4 bytes at checksum_offset counted as zero. */
 uint32_t pe_checksum(const uint8_t *data, size_t size, size_t checksum_offset);
 
+/* The same over a file given in consecutive pieces (the caller zeroes the
+ * CheckSum field in the piece that holds it). */
+struct pe_csum {
+        uint64_t sum;
+        size_t pos;
+};
+void pe_csum_update(struct pe_csum *c, const uint8_t *p, size_t len);
+uint32_t pe_csum_final(const struct pe_csum *c);
+
 /* Little-endian field access shared by the EFI modules; callers check bounds. */
 static inline uint16_t le16(const uint8_t *p)
 {

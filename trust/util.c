@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 static char err_buf[1024];
 static int err_code;
@@ -222,6 +223,48 @@ int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode
                 return r;
         if (rename(tmp, path) < 0) {
                 r = -errno;
+                (void)unlink(tmp);
+                return errf(r, "%s: %s", path, strerror(-r));
+        }
+        return 0;
+}
+
+int write_file_atomic_iov(const char *path, const struct iovec *iov, size_t n, mode_t mode)
+{
+        static const uint8_t zeros[4096];
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -1;
+        uint8_t rnd[6];
+        int r;
+
+        r = random_bytes(rnd, sizeof(rnd));
+        if (r < 0)
+                return r;
+        tmp = xasprintf("%s.tmp-%d-%02x%02x%02x%02x%02x%02x", path, (int)getpid(), rnd[0], rnd[1],
+                        rnd[2], rnd[3], rnd[4], rnd[5]);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return errf(-errno, "%s: %s", tmp, strerror(errno));
+        r = fchmod(fd, mode) < 0 ? -errno : 0;
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                size_t left = iov[i].iov_len;
+
+                if (iov[i].iov_base) {
+                        r = write_all(fd, iov[i].iov_base, left);
+                        continue;
+                }
+                while (r >= 0 && left > 0) {
+                        size_t k = left < sizeof(zeros) ? left : sizeof(zeros);
+
+                        r = write_all(fd, zeros, k);
+                        left -= k;
+                }
+        }
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
                 (void)unlink(tmp);
                 return errf(r, "%s: %s", path, strerror(-r));
         }

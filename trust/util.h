@@ -75,6 +75,9 @@ int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
 int write_file_excl(const char *path, const void *buf, size_t len, mode_t mode);
 /* Writes to a temp sibling and renames over path. */
 int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+/* The same for a file made of pieces (NULL base: that many zero bytes). */
+struct iovec;
+int write_file_atomic_iov(const char *path, const struct iovec *iov, size_t n, mode_t mode);
 int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);
 bool path_exists(const char *path);

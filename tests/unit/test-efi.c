@@ -116,6 +116,7 @@ static void test_hash_skips_checksum_and_certdir(void)
 static void test_sign_verify(void)
 {
         _cleanup_free_ uint8_t *img = NULL, *signed_img = NULL, *resigned = NULL;
+        struct signed_pe sp;
         EVP_PKEY *ka = NULL, *kb = NULL;
         X509 *ca = NULL, *cb = NULL;
         struct pe_image pe;
@@ -127,7 +128,10 @@ static void test_sign_verify(void)
         ASSERT_OK(make_identity("B", &kb, &cb));
 
         ASSERT_EQ(authenticode_verify(img, len, ca), -ENOKEY);
-        ASSERT_OK(authenticode_sign(img, len, ka, ca, &signed_img, &slen));
+        ASSERT_OK(authenticode_sign(img, len, ka, ca, &sp));
+        signed_img = signed_pe_flatten(&sp);
+        slen = signed_pe_size(&sp);
+        signed_pe_done(&sp);
         ASSERT_OK(pe_parse(signed_img, slen, &pe));
         ASSERT_EQ(pe.cert_offset, len);
         ASSERT_EQ(pe.cert_offset + pe.cert_size, slen);
@@ -138,13 +142,32 @@ static void test_sign_verify(void)
         ASSERT_EQ(authenticode_verify(signed_img, slen, cb), -EKEYREJECTED);
 
         /* re-signing replaces: B verifies, A no longer */
-        ASSERT_OK(authenticode_sign(signed_img, slen, kb, cb, &resigned, &rlen));
+        ASSERT_OK(authenticode_sign(signed_img, slen, kb, cb, &sp));
+        resigned = signed_pe_flatten(&sp);
+        rlen = signed_pe_size(&sp);
+        signed_pe_done(&sp);
         ASSERT_EQ(rlen, slen);
         ASSERT_OK(authenticode_verify(resigned, rlen, cb));
         ASSERT_EQ(authenticode_verify(resigned, rlen, ca), -EKEYREJECTED);
 
         signed_img[0x211] ^= 0x80;
         ASSERT_EQ(authenticode_verify(signed_img, slen, ca), -EKEYREJECTED);
+
+        /* odd length: zero-padded to 8 before the table, checksum over all of it */
+        img = realloc(img, len + 3);
+        ASSERT_TRUE(img);
+        memcpy(img + len, "odd", 3);
+        ASSERT_OK(authenticode_sign(img, len + 3, ka, ca, &sp));
+        ASSERT_EQ(sp.pad, 5);
+        free(signed_img);
+        signed_img = signed_pe_flatten(&sp);
+        slen = signed_pe_size(&sp);
+        signed_pe_done(&sp);
+        ASSERT_OK(pe_parse(signed_img, slen, &pe));
+        ASSERT_EQ(pe.cert_offset, len + 8);
+        ASSERT_EQ(le32(signed_img + pe.checksum_offset),
+                  pe_checksum(signed_img, slen, pe.checksum_offset));
+        ASSERT_OK(authenticode_verify(signed_img, slen, ca));
 
         EVP_PKEY_free(ka);
         EVP_PKEY_free(kb);
