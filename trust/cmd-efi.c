@@ -466,8 +466,10 @@ static void efivars_help(FILE *f)
                    "enroll writes a copy of the OVMF vars template (default\n"
                    DEFAULT_VARS_TEMPLATE ") with the keyset's Secure Boot\n"
                    "keys: PK = uefi-pk, KEK = uefi-kek, db = uefi-db and the three uki-* certs,\n"
-                   "each owned by its key's guid; dbx from the signature list file ESL if given.\n"
-                   "Firmware then boots with Secure Boot enabled.\n"
+                   "each owned by its key's guid; dbx from the signature list file ESL if given,\n"
+                   "else a dbx the template holds is deleted (what computepcr7 predicts).\n"
+                   "Older records of these variables are marked deleted. Firmware then boots\n"
+                   "with Secure Boot enabled.\n"
                    "list prints each variable: name, vendor GUID, attributes, size, and the\n"
                    "entries of PK, KEK, db and dbx (certificate subjects, hashes).\n");
 }
@@ -689,6 +691,10 @@ static int efivars_enroll(int argc, char **argv)
         if (r >= 0 && v.dbx)
                 r = varstore_set(&vs, &EFI_IMAGE_SECURITY_DB_GUID, "dbx", EFI_SECURE_BOOT_VAR_ATTRS,
                                  v.dbx, v.dbx_len);
+        /* Without --dbx, computepcr7 predicts an empty dbx: a dbx from the
+         * template would make the firmware measure something else. */
+        if (r >= 0 && !v.dbx)
+                (void)varstore_delete(&vs, &EFI_IMAGE_SECURITY_DB_GUID, "dbx");
         varstore_done(&vs);
         if (r < 0)
                 return fail(r, "%s", template);

@@ -179,6 +179,29 @@ const struct efivar *varstore_find(const struct varstore *vs, const efi_guid *ve
         return NULL;
 }
 
+/* Deleted after a completed transition: both state bits cleared. */
+static int mark_deleted(struct varstore *vs, const efi_guid *vendor, const char *name)
+{
+        int n = 0;
+
+        for (size_t i = 0; i < vs->n_vars; i++) {
+                struct efivar *v = &vs->vars[i];
+
+                if (v->valid && !memcmp(v->vendor.b, vendor->b, 16) && !strcmp(v->name, name)) {
+                        vs->buf[v->offset + 2] = v->state & VAR_DELETED & VAR_IN_DELETED_TRANSITION;
+                        v->state = vs->buf[v->offset + 2];
+                        v->valid = false;
+                        n++;
+                }
+        }
+        return n;
+}
+
+int varstore_delete(struct varstore *vs, const efi_guid *vendor, const char *name)
+{
+        return mark_deleted(vs, vendor, name);
+}
+
 int varstore_set(struct varstore *vs, const efi_guid *vendor, const char *name, uint32_t attributes,
                  const uint8_t *data, size_t len)
 {
@@ -218,13 +241,8 @@ int varstore_set(struct varstore *vs, const efi_guid *vendor, const char *name, 
         if (len)
                 memcpy(h + VAR_HEADER_SIZE + name_size, data, len);
 
-        /* The older copy, if any, goes: deleted after a completed transition. */
-        for (size_t i = 0; i < vs->n_vars; i++) {
-                struct efivar *v = &vs->vars[i];
-
-                if (v->valid && !memcmp(v->vendor.b, vendor->b, 16) && !strcmp(v->name, name))
-                        vs->buf[v->offset + 2] = v->state & VAR_DELETED & VAR_IN_DELETED_TRANSITION;
-        }
+        /* The older copy, if any, goes. */
+        (void)mark_deleted(vs, vendor, name);
 
         varstore_done(vs);
         r = varstore_parse(vs->buf, vs->size, vs);

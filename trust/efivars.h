@@ -54,3 +54,6 @@ const struct efivar *varstore_find(const struct varstore *vs, const efi_guid *ve
  * cannot hold it; the buffer is then unchanged. */
 int varstore_set(struct varstore *vs, const efi_guid *vendor, const char *name, uint32_t attributes,
                  const uint8_t *data, size_t len);
+
+/* Marks every valid record of (vendor, name) deleted; returns how many. */
+int varstore_delete(struct varstore *vs, const efi_guid *vendor, const char *name);

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # test-efi-corrupt.sh: the corrupt-file fixtures of tests/data/efi (evil
 # headers) fail cleanly: exit 1, one line naming the file and the cause, no
 # output file, no crash (this also runs under ASan+UBSan).

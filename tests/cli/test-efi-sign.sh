@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # test-efi-sign.sh: Authenticode interop both ways with sbsigntool. sbverify
 # accepts what `trust sign efi` makes, `trust verify efi` accepts what sbsign
 # makes, and both reject a one-byte change inside .linux and a signature by
@@ -72,6 +73,17 @@ done
 expect_rc 0 trust sign efi --key "$T/b.key" --cert "$T/b.pem" --output "$T/by-b.efi" "$T/uki.efi"
 ! sbverify --cert "$T/a.pem" "$T/by-b.efi" >/dev/null 2>&1 || fail "sbverify accepts B's signature for A"
 expect_error 1 "no signature by .*Signer A" trust verify efi --cert "$T/a.pem" "$T/by-b.efi"
+
+# a db entry may be a CA: a signature by a leaf it issued verifies against it
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -out "$T/ca.pem" -subj "/CN=Test CA" \
+	-days 30 -addext basicConstraints=critical,CA:TRUE 2>/dev/null || fail "openssl CA failed"
+openssl req -newkey rsa:2048 -nodes -keyout "$T/leaf.key" -out "$T/leaf.csr" -subj "/CN=Leaf" 2>/dev/null &&
+	openssl x509 -req -in "$T/leaf.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
+		-out "$T/leaf.pem" -days 30 2>/dev/null || fail "openssl leaf failed"
+expect_rc 0 trust sign efi --key "$T/leaf.key" --cert "$T/leaf.pem" --output "$T/leaf.efi" "$T/uki.efi"
+expect_rc 0 trust verify efi --cert "$T/ca.pem" "$T/leaf.efi"
+sbverify --cert "$T/ca.pem" "$T/leaf.efi" >/dev/null 2>&1 || fail "sbverify rejects a leaf signature against its CA"
+expect_rc 1 trust verify efi --cert "$T/a.pem" "$T/leaf.efi"
 
 # re-signing replaces the signature rather than stacking a second one
 expect_rc 0 trust sign efi --key "$T/b.key" --cert "$T/b.pem" --output "$T/resigned.efi" "$T/ours.efi"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # test-efi-uki.sh: `trust uki build` puts .osrel .cmdline .uname .linux
 # .initrd after the stub's own sections, 4 KiB aligned, with the inputs'
 # exact bytes (objdump/objcopy from binutils are the independent readers).

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # test-efivars.sh: `trust efivars enroll` writes PK, KEK and db into an OVMF
 # vars file exactly as the spec lays them out (the expected records are
 # rebuilt here in shell from the keyset's certs and guids, independently of
@@ -101,6 +102,19 @@ grep -q "^dbx .* size 76\$" "$T/out" || fail "dbx not listed: $(cat "$T/out")"
 grep -q "sha256 owner 11111111-2222-3333-4444-555555555555  0000" "$T/out" || fail "dbx entry not listed"
 head -c 30 "$T/dbx.esl" >"$T/bad.esl"
 expect_error 1 "bad.esl" trust efivars enroll --keyset snakeoil --dbx "$T/bad.esl" --output "$T/x.fd"
+
+# a template with Microsoft's keys and dbx: ours replace them, and the dbx
+# goes (computepcr7 without --dbx predicts none)
+ms=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
+if [ -r "$ms" ]; then
+	expect_rc 0 trust efivars list "$ms"
+	grep -q '^dbx ' "$T/out" || fail "the MS template has no dbx?"
+	expect_rc 0 trust efivars enroll --keyset snakeoil --template "$ms" --output "$T/vars-ms.fd"
+	expect_rc 0 trust efivars list "$T/vars-ms.fd"
+	grep -q '^dbx ' "$T/out" && fail "the template's dbx survived enrolling"
+	grep -q 'Microsoft' "$T/out" && fail "Microsoft certs survived enrolling"
+	[ "$(grep -c 'x509 ' "$T/out")" = 6 ] || fail "expected our 6 certificates: $(cat "$T/out")"
+fi
 
 # errors: one line, no output
 expect_error 1 "vars-full.fd: variable store full" trust efivars enroll --keyset snakeoil \

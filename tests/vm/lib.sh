@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/vm/lib.sh: QEMU + swtpm + OVMF harness shared by the VM suites (and
 # reusable by anyone booting an EFI image under test). Source it after
 # nothing else: it sources tests/lib.sh (temp XDG home, cleanup trap).

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # test-secureboot.sh: the proof of issue 4. OVMF with a keyset's PK/KEK/db
 # written by `trust efivars enroll` boots UKIs built by `trust uki build` and
 # signed by `trust sign efi` with Secure Boot enabled, and the PCR7 the guest
