@@ -1,0 +1,457 @@
+/* runtime.c: setup, preinit, extend-pcr7 and status on the target (spec
+ * tpm.md, "Workflows on the target"). All TPM work goes through tpm2.h; the
+ * policy math and the pcr7data lookup come from policy.h and pcr7data.h. */
+#include "runtime.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "crypto.h"
+#include "policy.h"
+#include "tpm2.h"
+
+const uint8_t pcr7_lock_digest[32] = {
+        0xb7, 0x13, 0x5c, 0xbb, 0x32, 0x1a, 0x66, 0xfa, 0x84, 0x8b, 0x07, 0x28, 0x8b, 0xd0, 0x08, 0xb8,
+        0x9b, 0xd5, 0xb7, 0x49, 0x6c, 0x45, 0x69, 0xc5, 0xe1, 0xa4, 0xef, 0xd5, 0xf7, 0xc8, 0xe0, 0xa7,
+};
+
+int passphrase_new(size_t len, struct secret *ret)
+{
+        static const char alphabet[] =
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        struct secret s = {};
+        size_t n = 0;
+        int r;
+
+        r = secret_alloc(&s, len);
+        if (r < 0)
+                return r;
+        while (n < len) {
+                uint8_t b[64];
+
+                r = random_bytes(b, sizeof(b));
+                if (r < 0) {
+                        secret_free(&s);
+                        return r;
+                }
+                /* rejection sampling: 248 = 4 * 62 keeps the choice uniform */
+                for (size_t i = 0; i < sizeof(b) && n < len; i++)
+                        if (b[i] < 248)
+                                s.data[n++] = (uint8_t)alphabet[b[i] % 62];
+                explicit_bzero(b, sizeof(b));
+        }
+        *ret = s;
+        return 0;
+}
+
+static void closedirp_(DIR **d)
+{
+        if (*d)
+                closedir(*d);
+}
+
+/* The pbf partition is found by its GPT name in the kernel's uevent data
+ * (PARTNAME), which needs neither udev nor a partition table parser. */
+static int find_pbf(char **ret)
+{
+        _cleanup_(closedirp_) DIR *d = opendir("/sys/class/block");
+        struct dirent *de;
+
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *path = NULL;
+                _cleanup_free_ uint8_t *buf = NULL;
+                char *devname, *nl;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                path = xasprintf("/sys/class/block/%s/uevent", de->d_name);
+                if (read_file(path, 4096, &buf, NULL) < 0)
+                        continue;
+                if (!strstr((char *)buf, "DEVTYPE=partition\n") ||
+                    !strstr((char *)buf, "\nPARTNAME=pbf\n"))
+                        continue;
+                devname = strstr((char *)buf, "DEVNAME=");
+                if (!devname)
+                        continue;
+                devname += strlen("DEVNAME=");
+                nl = strchr(devname, '\n');
+                if (nl)
+                        *nl = 0;
+                *ret = xasprintf("/dev/%s", devname);
+                return 0;
+        }
+        return -ENOENT;
+}
+
+int pcr7data_root(const struct runtime_opts *o, char **ret)
+{
+        _cleanup_free_ char *dev = NULL;
+        int r;
+
+        if (o->pcr7data) {
+                if (!path_exists(o->pcr7data))
+                        return errf(-ENOENT, "pcr7data '%s': does not exist", o->pcr7data);
+                *ret = xstrdup(o->pcr7data);
+                return 0;
+        }
+        if (path_exists(DEFAULT_PCR7DATA)) {
+                *ret = xstrdup(DEFAULT_PCR7DATA);
+                return 0;
+        }
+        if (path_exists(PBF_MOUNTPOINT "/pcr7data")) {
+                *ret = xstrdup(PBF_MOUNTPOINT "/pcr7data");
+                return 0;
+        }
+        r = find_pbf(&dev);
+        if (r < 0)
+                return errf(-ENOENT, "pcr7data: no %s and no 'pbf' partition (use --pcr7data DIR)",
+                            DEFAULT_PCR7DATA);
+        r = mkdir_p(PBF_MOUNTPOINT, 0755);
+        if (r < 0)
+                return errf(r, "%s: %s", PBF_MOUNTPOINT, strerror(-r));
+        if (mount(dev, PBF_MOUNTPOINT, "ext4", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  NULL) < 0)
+                return errf(-errno, "pbf partition %s: mounting on %s: %s", dev, PBF_MOUNTPOINT,
+                            strerror(errno));
+        if (!path_exists(PBF_MOUNTPOINT "/pcr7data"))
+                return errf(-ENOENT, "pbf partition %s: has no pcr7data", dev);
+        *ret = xstrdup(PBF_MOUNTPOINT "/pcr7data");
+        return 0;
+}
+
+/* What a production-signed OS presents to the luks policy: the pcr7data entry
+ * of the current PCR7, its signed policy checked offline first (so a mismatch
+ * is reported in words before the TPM is asked), and the session inputs. */
+struct luks_policy {
+        struct pcr7data_match m;
+        struct tpm2_policy p;
+        uint8_t *sig;
+};
+
+static void luks_policy_done(struct luks_policy *lp)
+{
+        pcr7data_match_free(&lp->m);
+        free(lp->sig);
+}
+
+static int luks_policy_load(struct tpm2 *t, const char *root, struct luks_policy *lp)
+{
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *pub = NULL;
+        _cleanup_free_ char *hex = NULL;
+        size_t sig_len = 0;
+        int r;
+
+        r = tpm2_pcr7_read(t, lp->p.pcr7);
+        if (r < 0)
+                return r;
+        r = pcr7data_lookup(root, lp->p.pcr7, &lp->m);
+        if (r < 0)
+                return r;
+        hex = hex_encode(lp->p.pcr7, 32);
+        if (!lp->m.key_type || strcmp(lp->m.key_type, "production"))
+                return errf(-EACCES, "PCR7 %s is the '%s' value of keyset '%s': only a "
+                                     "production-signed OS gets the secrets",
+                            hex, lp->m.key_type ? lp->m.key_type : "?",
+                            lp->m.key ? lp->m.key : "?");
+        if (!lp->m.signed_policy || !lp->m.pubkey)
+                return errf(-ENOENT, "pcr7data entry %s: no signed luks policy", lp->m.dir);
+        r = pem_load_pubkey(lp->m.pubkey, &pub);
+        if (r < 0)
+                return r;
+        r = read_file(lp->m.signed_policy, 4096, &lp->sig, &sig_len);
+        if (r < 0)
+                return r;
+        lp->p.nv_version = true;
+        memcpy(lp->p.version, POLICY_VERSION, 4);
+        r = policy_luks_digest(lp->p.pcr7, lp->p.version, lp->p.approved);
+        if (r < 0)
+                return r;
+        if (policy_verify(pub, lp->p.approved, lp->sig, sig_len) < 0)
+                return errf(-EACCES, "%s: does not verify with %s for PCR7 %s", lp->m.signed_policy,
+                            lp->m.pubkey, hex);
+        r = policy_rsa_modulus(pub, lp->p.modulus);
+        if (r < 0)
+                return r;
+        lp->p.sig = lp->sig;
+        lp->p.sig_len = sig_len;
+        return 0;
+}
+
+/* The session and its reads give errors a reader can act on. */
+static int explain(int r)
+{
+        const char *m = err_msg(r);
+
+        if (strstr(m, "PolicyNV"))
+                return errf(r, "the TPM's policy version is not %s (revoked): %s", POLICY_VERSION,
+                            m);
+        if (strstr(m, "VerifySignature") || strstr(m, "PolicyPCR"))
+                return errf(r, "the TPM refused the signed policy for this PCR7: %s", m);
+        return r;
+}
+
+static int extend_lock(struct tpm2 *t, bool *pcr7_unlocked)
+{
+        int r = tpm2_pcr7_extend(t, pcr7_lock_digest);
+
+        if (r < 0) {
+                *pcr7_unlocked = true;
+                return errf(r, "%s: PCR7 is not locked, the secrets stay readable in this boot: "
+                               "power off",
+                            err_msg(r));
+        }
+        return 0;
+}
+
+/* The private tmpfs for cert and key: a bind mount of the directory on itself
+ * made private first, so the tmpfs mounted on it propagates to no other mount
+ * namespace, then the tmpfs (0700). */
+static int secure_dir_mount(const char *dir)
+{
+        int r;
+
+        r = mkdir_p(dir, 0700);
+        if (r < 0)
+                return errf(r, "%s: %s", dir, strerror(-r));
+        if (mount(dir, dir, NULL, MS_BIND, NULL) < 0)
+                return errf(-errno, "%s: bind mount: %s", dir, strerror(errno));
+        if (mount(NULL, dir, NULL, MS_PRIVATE, NULL) < 0) {
+                r = -errno;
+                (void)umount2(dir, MNT_DETACH);
+                return errf(r, "%s: making it private: %s", dir, strerror(-r));
+        }
+        if (mount("trust-secure", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  "mode=0700,size=1m") < 0) {
+                r = -errno;
+                (void)umount2(dir, MNT_DETACH);
+                return errf(r, "%s: tmpfs: %s", dir, strerror(-r));
+        }
+        if (mount(NULL, dir, NULL, MS_PRIVATE, NULL) < 0) {
+                r = -errno;
+                (void)umount2(dir, MNT_DETACH);
+                (void)umount2(dir, MNT_DETACH);
+                return errf(r, "%s: making the tmpfs private: %s", dir, strerror(-r));
+        }
+        return 0;
+}
+
+static void secure_dir_unmount(const char *dir)
+{
+        (void)umount2(dir, MNT_DETACH); /* the tmpfs, with its files */
+        (void)umount2(dir, MNT_DETACH); /* the private bind mount */
+}
+
+int runtime_setup(const struct runtime_opts *o, bool *pcr7_unlocked)
+{
+        _cleanup_(tpm2_closep) struct tpm2 *t = NULL;
+        _cleanup_(X509_freep) X509 *ca = NULL;
+        _cleanup_free_ uint8_t *ca_pem = NULL;
+        _cleanup_free_ char *root = NULL, *f_cert = NULL, *f_key = NULL, *f_ca = NULL;
+        struct luks_policy lp = {};
+        struct secret cert = {}, key = {}, pass = {};
+        size_t ca_len = 0;
+        int32_t serial;
+        int r;
+
+        /* Everything that can fail without the TPM fails first. */
+        r = pem_load_cert(o->manifest_ca, &ca);
+        if (r < 0)
+                return r;
+        r = read_file(o->manifest_ca, 64 * 1024, &ca_pem, &ca_len);
+        if (r < 0)
+                return r;
+        r = pcr7data_root(o, &root);
+        if (r < 0)
+                return r;
+
+        r = tpm2_open(&t);
+        if (r < 0)
+                return r;
+        r = luks_policy_load(t, root, &lp);
+        if (r < 0)
+                goto out;
+        r = tpm2_policy_start(t, &lp.p);
+        if (r < 0) {
+                r = explain(r);
+                goto out;
+        }
+        r = tpm2_nv_read_policy(t, NV_CERT, &cert);
+        if (r >= 0)
+                r = tpm2_nv_read_policy(t, NV_KEY, &key);
+        if (r >= 0)
+                r = tpm2_nv_read_policy(t, NV_OS_PASSPHRASE, &pass);
+        if (r < 0) {
+                r = explain(r);
+                goto out;
+        }
+
+        /* Lock before anything leaves this process: if the extend fails the
+         * caller powers off and nothing was released. */
+        r = extend_lock(t, pcr7_unlocked);
+        if (r < 0)
+                goto out;
+
+        r = secure_dir_mount(o->secure_dir);
+        if (r < 0)
+                goto out;
+        f_cert = path_join(o->secure_dir, "server.crt");
+        f_key = path_join(o->secure_dir, "server.key");
+        f_ca = path_join(o->secure_dir, "manifestCA.pem");
+        r = write_file_excl(f_cert, cert.data, cert.len, 0600);
+        if (r >= 0)
+                r = write_file_excl(f_key, key.data, key.len, 0600);
+        if (r >= 0)
+                r = write_file_excl(f_ca, ca_pem, ca_len, 0600);
+        if (r >= 0)
+                r = keyring_add_luks(o->keyring, pass.data, pass.len, &serial);
+        if (r < 0) {
+                secure_dir_unmount(o->secure_dir);
+                goto out;
+        }
+        r = 0;
+out:
+        secret_free(&cert);
+        secret_free(&key);
+        secret_free(&pass);
+        luks_policy_done(&lp);
+        return r;
+}
+
+int runtime_preinit(const struct runtime_opts *o, bool *pcr7_unlocked)
+{
+        _cleanup_(tpm2_closep) struct tpm2 *t = NULL;
+        _cleanup_free_ char *root = NULL;
+        struct luks_policy lp = {};
+        struct secret pass = {};
+        int32_t serial;
+        int r;
+
+        r = pcr7data_root(o, &root);
+        if (r < 0)
+                return r;
+        r = passphrase_new(40, &pass);
+        if (r < 0)
+                return r;
+        r = tpm2_open(&t);
+        if (r < 0)
+                goto out;
+        r = luks_policy_load(t, root, &lp);
+        if (r < 0)
+                goto out;
+        r = tpm2_policy_start(t, &lp.p);
+        if (r < 0) {
+                r = explain(r);
+                goto out;
+        }
+        /* The keyring first: it can be undone, the TPM write cannot. */
+        r = keyring_add_luks(o->keyring, pass.data, pass.len, &serial);
+        if (r < 0)
+                goto out;
+        r = tpm2_nv_write_policy(t, NV_OS_PASSPHRASE, pass.data, pass.len);
+        if (r < 0) {
+                r = explain(r);
+                (void)keyring_remove(o->keyring, serial);
+                goto out;
+        }
+        r = extend_lock(t, pcr7_unlocked);
+out:
+        secret_free(&pass);
+        luks_policy_done(&lp);
+        return r;
+}
+
+int runtime_extend_pcr7(void)
+{
+        _cleanup_(tpm2_closep) struct tpm2 *t = NULL;
+        int r;
+
+        r = tpm2_open(&t);
+        if (r < 0)
+                return r;
+        return tpm2_pcr7_extend(t, pcr7_lock_digest);
+}
+
+static const struct {
+        uint32_t index;
+        const char *role;
+} layout[] = {
+        { NV_ADMIN_PASSWORD, "admin-password" }, { NV_LAYOUT_VERSION, "layout-version" },
+        { NV_POLICY_VERSION, "policy-version" }, { NV_CERT, "certificate" },
+        { NV_KEY, "private-key" },               { NV_SBF_PASSPHRASE, "sbf-passphrase" },
+        { NV_OS_PASSPHRASE, "os-passphrase" },
+};
+
+/* A version index holds ASCII digits; anything else is shown as absent. */
+static char *read_version(struct tpm2 *t, uint32_t index)
+{
+        struct secret s = {};
+        char *v = NULL;
+
+        if (tpm2_nv_read_authread(t, index, &s) < 0)
+                return NULL;
+        if (s.len > 0 && s.len <= 16 && strspn((char *)s.data, "0123456789") == s.len)
+                v = xstrdup((char *)s.data);
+        secret_free(&s);
+        return v;
+}
+
+int runtime_status(bool json)
+{
+        _cleanup_(tpm2_closep) struct tpm2 *t = NULL;
+        _cleanup_free_ char *layout_v = NULL, *policy_v = NULL, *pcr_hex = NULL;
+        uint8_t pcr7[32];
+        int r;
+
+        r = tpm2_open(&t);
+        if (r < 0)
+                return r;
+        r = tpm2_pcr7_read(t, pcr7);
+        if (r < 0)
+                return r;
+        pcr_hex = hex_encode(pcr7, 32);
+        layout_v = read_version(t, NV_LAYOUT_VERSION);
+        policy_v = read_version(t, NV_POLICY_VERSION);
+        if (json)
+                printf("{\"pcr7\":\"%s\",\"layout_version\":%s%s%s,\"policy_version\":%s%s%s,"
+                       "\"indices\":[",
+                       pcr_hex, layout_v ? "\"" : "", layout_v ? layout_v : "null",
+                       layout_v ? "\"" : "", policy_v ? "\"" : "", policy_v ? policy_v : "null",
+                       policy_v ? "\"" : "");
+        else
+                printf("pcr7: %s\nlayout version: %s\npolicy version: %s\n", pcr_hex,
+                       layout_v ? layout_v : "(none)", policy_v ? policy_v : "(none)");
+        for (size_t i = 0; i < ELEMENTSOF(layout); i++) {
+                _cleanup_free_ char *attrs = NULL;
+                struct tpm2_nv_info info;
+
+                r = tpm2_nv_info(t, layout[i].index, &info);
+                if (r == -ENOENT) {
+                        if (json)
+                                printf("%s{\"index\":\"0x%08x\",\"role\":\"%s\",\"defined\":false}",
+                                       i ? "," : "", layout[i].index, layout[i].role);
+                        else
+                                printf("0x%08x %-15s not defined\n", layout[i].index,
+                                       layout[i].role);
+                        continue;
+                }
+                if (r < 0)
+                        return r;
+                attrs = tpm2_nv_attributes_string(info.attributes);
+                if (json)
+                        printf("%s{\"index\":\"0x%08x\",\"role\":\"%s\",\"defined\":true,"
+                               "\"size\":%u,\"attributes\":\"%s\",\"policy\":%s}",
+                               i ? "," : "", layout[i].index, layout[i].role, info.size, attrs,
+                               info.auth_policy_len ? "true" : "false");
+                else
+                        printf("0x%08x %-15s %5u bytes  %s%s\n", layout[i].index, layout[i].role,
+                               info.size, attrs, info.auth_policy_len ? "  (policy)" : "");
+        }
+        if (json)
+                printf("]}\n");
+        return 0;
+}

@@ -1,0 +1,45 @@
+/* runtime.h: the on-target workflows of spec tpm.md ("Workflows on the
+ * target"): provision, preinit, setup, extend-pcr7 and the status report.
+ * Each returns >= 0 or -errno with errf() text; cmd-tpm.c prints and exits. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "keyring.h"
+#include "pcr7data.h"
+
+#define DEFAULT_PCR7DATA "/pcr7data"
+#define DEFAULT_MANIFEST_CA "/manifestCA.pem"
+#define DEFAULT_SECURE_DIR "/priv/factory/secure"
+#define PBF_MOUNTPOINT "/factory/pbf"
+#define PBF_TYPE_GUID "01A3E19F-9FEA-ED47-92C2-E75639FF5601"
+#define SBF_TYPE_GUID "01A3E19F-9FEA-ED47-92C2-E75639FF5602"
+
+/* The digest setup/preinit/extend-pcr7 extend PCR7 with: SHA-256("atomix\n"),
+ * the value deployed initrds already use. */
+extern const uint8_t pcr7_lock_digest[32];
+
+struct runtime_opts {
+        const char *pcr7data;    /* NULL: /pcr7data, else the pbf partition */
+        const char *manifest_ca; /* setup only */
+        const char *secure_dir;  /* setup only */
+        enum keyring_target keyring;
+        const char *disk;        /* provision: NULL, a device or "any" */
+        bool wipe;
+};
+
+/* Returns the pcr7data root to use (allocated), mounting the pbf partition
+ * read-only on /factory/pbf when needed. */
+int pcr7data_root(const struct runtime_opts *o, char **ret);
+
+/* Passphrases: len characters of [A-Za-z0-9] from getrandom(). */
+int passphrase_new(size_t len, struct secret *ret);
+
+/* setup: on failure before PCR7 is extended nothing is released; when the
+ * extend itself fails *pcr7_unlocked is set (the caller must power off). */
+int runtime_setup(const struct runtime_opts *o, bool *pcr7_unlocked);
+int runtime_preinit(const struct runtime_opts *o, bool *pcr7_unlocked);
+int runtime_extend_pcr7(void);
+int runtime_status(bool json);
+int runtime_provision(const struct runtime_opts *o, const char *cert, const char *key);
