@@ -283,8 +283,10 @@ int runtime_setup(const struct runtime_opts *o, bool *pcr7_unlocked)
         r = tpm2_nv_read_policy(t, NV_CERT, &cert);
         if (r >= 0)
                 r = tpm2_nv_read_policy(t, NV_KEY, &key);
-        if (r >= 0)
+        if (r >= 0) {
+                tpm2_policy_last(t);
                 r = tpm2_nv_read_policy(t, NV_OS_PASSPHRASE, &pass);
+        }
         if (r < 0) {
                 r = explain(r);
                 goto out;
@@ -352,6 +354,7 @@ int runtime_preinit(const struct runtime_opts *o, bool *pcr7_unlocked)
         r = keyring_add_luks(o->keyring, pass.data, pass.len, &serial);
         if (r < 0)
                 goto out;
+        tpm2_policy_last(t);
         r = tpm2_nv_write_policy(t, NV_OS_PASSPHRASE, pass.data, pass.len);
         if (r < 0) {
                 r = explain(r);

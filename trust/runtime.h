@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "keyring.h"
+#include "util.h"
 #include "pcr7data.h"
 
 #define DEFAULT_PCR7DATA "/pcr7data"

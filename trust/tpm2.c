@@ -36,14 +36,17 @@ struct tpm2 {
         struct proxy_tcti proxy;
         ESYS_CONTEXT *esys;
         unsigned count;
+        unsigned resent;
         unsigned pause_at;
-        bool stats;
+        unsigned stats;
         uint16_t nv_buffer_max;
         struct nv_handle nv[MAX_NV_HANDLES];
         size_t n_nv;
 
         /* the policy session of tpm2_policy_start */
         ESYS_TR session;
+        bool session_last;   /* the next policy NV command ends the session */
+        bool session_ending; /* continueSession is cleared for the command under way */
         TPMT_TK_VERIFIED ticket;
         TPM2B_NAME key_name;
         struct tpm2_policy policy; /* sig not kept */
@@ -106,6 +109,10 @@ static TSS2_RC proxy_transmit(TSS2_TCTI_CONTEXT *ctx, size_t size, const uint8_t
         struct tpm2 *t = ((struct proxy_tcti *)ctx)->owner;
 
         t->count++;
+        if (t->stats > 1 && size >= 10) /* the command code is at offset 6 (Part 1, 18.2) */
+                fprintf(stderr, "trust: tpm2: command %u: 0x%08x\n", t->count,
+                        (unsigned)command[6] << 24 | (unsigned)command[7] << 16 |
+                                (unsigned)command[8] << 8 | command[9]);
         if (t->pause_at && t->count == t->pause_at)
                 (void)raise(SIGSTOP);
         return Tss2_Tcti_Transmit(t->inner, size, command);
@@ -115,8 +122,19 @@ static TSS2_RC proxy_receive(TSS2_TCTI_CONTEXT *ctx, size_t *size, uint8_t *resp
                              int32_t timeout)
 {
         struct tpm2 *t = ((struct proxy_tcti *)ctx)->owner;
+        TSS2_RC rc = Tss2_Tcti_Receive(t->inner, size, response, timeout);
 
-        return Tss2_Tcti_Receive(t->inner, size, response, timeout);
+        if (rc == TSS2_RC_SUCCESS && response && *size >= 10) {
+                uint32_t code = (uint32_t)response[6] << 24 | (uint32_t)response[7] << 16 |
+                                (uint32_t)response[8] << 8 | response[9];
+
+                /* ESAPI sends these again by itself */
+                if (code == TPM2_RC_RETRY || code == TPM2_RC_YIELDED || code == TPM2_RC_TESTING)
+                        t->resent++;
+                if (t->stats > 1)
+                        fprintf(stderr, "trust: tpm2: response %u: 0x%08x\n", t->count, code);
+        }
+        return rc;
 }
 
 static void proxy_finalize(TSS2_TCTI_CONTEXT *ctx)
@@ -160,7 +178,7 @@ int tpm2_open(struct tpm2 **ret)
         if (e && *e)
                 t->pause_at = (unsigned)strtoul(e, NULL, 10);
         e = getenv("TRUST_TPM2_STATS");
-        t->stats = e && *e && strcmp(e, "0");
+        t->stats = e ? (unsigned)strtoul(e, NULL, 10) : 0;
 
         rc = Tss2_TctiLdr_Initialize(tcti, &t->inner);
         if (rc != TSS2_RC_SUCCESS) {
@@ -198,7 +216,9 @@ void tpm2_close(struct tpm2 *t)
         Esys_Finalize(&t->esys);
         Tss2_TctiLdr_Finalize(&t->inner);
         if (t->stats)
-                fprintf(stderr, "trust: tpm2: %u TPM commands\n", t->count);
+                fprintf(stderr, "trust: tpm2: %u TPM commands (%u of them resent after a "
+                                "retry response)\n",
+                        t->count, t->resent);
         explicit_bzero(t, sizeof(*t));
         free(t);
 }
@@ -412,6 +432,43 @@ static int nv_get(struct tpm2 *t, uint32_t index, struct nv_handle **ret)
         return 0;
 }
 
+/* An ESYS_TR for an index whose public area is fixed by the layout, made
+ * without asking the TPM: ESAPI's serialized form (handle, name, resource
+ * type 2 = NV, TPM2B_NV_PUBLIC) with the name computed here. The TPM still
+ * checks the real index where it matters (PolicyNV hashes its own name), so a
+ * different index only makes the policy fail. Falls back to nv_get. */
+static int nv_get_known(struct tpm2 *t, const TPMS_NV_PUBLIC *pub, struct nv_handle **ret)
+{
+        uint8_t buf[sizeof(UINT32) * 2 + sizeof(TPM2B_NAME) + sizeof(TPM2B_NV_PUBLIC)];
+        uint8_t marshalled[sizeof(TPMS_NV_PUBLIC)];
+        TPM2B_NAME name = { .size = 34 };
+        size_t off = 0, moff = 0;
+        ESYS_TR tr;
+
+        for (size_t i = 0; i < t->n_nv; i++)
+                if (t->nv[i].index == pub->nvIndex) {
+                        *ret = &t->nv[i];
+                        return 0;
+                }
+        if (t->n_nv >= MAX_NV_HANDLES ||
+            Tss2_MU_TPMS_NV_PUBLIC_Marshal(pub, marshalled, sizeof(marshalled), &moff) !=
+                    TSS2_RC_SUCCESS)
+                return nv_get(t, pub->nvIndex, ret);
+        name.name[0] = 0x00;
+        name.name[1] = 0x0b; /* TPM2_ALG_SHA256 */
+        if (sha256(marshalled, moff, name.name + 2) < 0 ||
+            Tss2_MU_UINT32_Marshal(pub->nvIndex, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
+            Tss2_MU_TPM2B_NAME_Marshal(&name, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
+            Tss2_MU_UINT32_Marshal(2, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
+            Tss2_MU_TPM2B_NV_PUBLIC_Marshal(&(TPM2B_NV_PUBLIC){ .nvPublic = *pub }, buf,
+                                            sizeof(buf), &off) != TSS2_RC_SUCCESS ||
+            Esys_TR_Deserialize(t->esys, buf, off, &tr) != TSS2_RC_SUCCESS)
+                return nv_get(t, pub->nvIndex, ret);
+        t->nv[t->n_nv] = (struct nv_handle){ .index = pub->nvIndex, .tr = tr, .pub = *pub };
+        *ret = &t->nv[t->n_nv++];
+        return 0;
+}
+
 int tpm2_nv_info(struct tpm2 *t, uint32_t index, struct tpm2_nv_info *ret)
 {
         struct nv_handle *h;
@@ -520,6 +577,29 @@ int tpm2_nv_define(struct tpm2 *t, uint32_t index, uint32_t attributes,
         return 0;
 }
 
+/* The last policy command clears continueSession, so the TPM flushes the
+ * session itself and no FlushContext is needed. */
+static void session_end_with_next(struct tpm2 *t)
+{
+        if (Esys_TRSess_SetAttributes(t->esys, t->session, 0, TPMA_SESSION_CONTINUESESSION) ==
+            TSS2_RC_SUCCESS)
+                t->session_last = false, t->session_ending = true;
+}
+
+static void session_ended(struct tpm2 *t, bool policy, TSS2_RC rc)
+{
+        if (policy && t->session_ending) {
+                t->session_ending = false;
+                if (rc == TSS2_RC_SUCCESS)
+                        t->session = ESYS_TR_NONE; /* flushed by the TPM, closed by ESAPI */
+        }
+}
+
+void tpm2_policy_last(struct tpm2 *t)
+{
+        t->session_last = true;
+}
+
 /* Writes in chunks of TPM2_PT_NV_BUFFER_MAX, authorized either by the owner
  * password or by replaying the policy per chunk. */
 static int policy_apply(struct tpm2 *t);
@@ -551,12 +631,15 @@ static int nv_write(struct tpm2 *t, uint32_t index, const void *data, size_t len
                         if (r < 0)
                                 return r;
                 }
+                if (policy && t->session_last && off + n == len)
+                        session_end_with_next(t);
                 buf.size = (UINT16)n;
                 memcpy(buf.buffer, (const uint8_t *)data + off, n);
                 rc = Esys_NV_Write(t->esys, policy ? h->tr : ESYS_TR_RH_OWNER, h->tr,
                                    policy ? t->session : ESYS_TR_PASSWORD, ESYS_TR_NONE,
                                    ESYS_TR_NONE, &buf, (UINT16)off);
                 explicit_bzero(&buf, sizeof(buf));
+                session_ended(t, policy, rc);
                 if (rc != TSS2_RC_SUCCESS)
                         return tss_err(rc, step);
                 off += n;
@@ -606,8 +689,11 @@ static int nv_read(struct tpm2 *t, uint32_t index, bool policy, struct secret *r
                         if (r < 0)
                                 goto fail;
                 }
+                if (policy && t->session_last && off + n == s.len)
+                        session_end_with_next(t);
                 rc = Esys_NV_Read(t->esys, h->tr, h->tr, policy ? t->session : ESYS_TR_PASSWORD,
                                   ESYS_TR_NONE, ESYS_TR_NONE, (UINT16)n, (UINT16)off, &buf);
+                session_ended(t, policy, rc);
                 if (rc != TSS2_RC_SUCCESS) {
                         r = tss_err(rc, step);
                         goto fail;
@@ -743,7 +829,14 @@ static int policy_apply(struct tpm2 *t)
                 TPM2B_OPERAND operand = { .size = 4 };
                 struct nv_handle *h;
 
-                r = nv_get(t, NV_POLICY_VERSION, &h);
+                /* the written 0x01500020 of spec tpm.md */
+                r = nv_get_known(t,
+                                 &(TPMS_NV_PUBLIC){ .nvIndex = NV_POLICY_VERSION,
+                                                    .nameAlg = TPM2_ALG_SHA256,
+                                                    .attributes = NVA_OWNERWRITE | NVA_OWNERREAD |
+                                                                  NVA_AUTHREAD | NVA_WRITTEN,
+                                                    .dataSize = 4 },
+                                 &h);
                 if (r < 0)
                         return r;
                 memcpy(operand.buffer, t->policy.version, 4);

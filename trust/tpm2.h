@@ -41,7 +41,8 @@ struct tpm2;
  *   TRUST_TPM2_PAUSE_AT=N  stop the process (SIGSTOP) just before sending the
  *                          Nth TPM command, so a test can kill the TPM for real
  *                          and then continue the process (SIGCONT);
- *   TRUST_TPM2_STATS=1     print "trust: tpm2: N TPM commands" to stderr on close. */
+ *   TRUST_TPM2_STATS=1     print "trust: tpm2: N TPM commands" to stderr on close
+ *                          (2: also each command code as it is sent). */
 int tpm2_open(struct tpm2 **ret);
 void tpm2_close(struct tpm2 *t);
 static inline void tpm2_closep(struct tpm2 **t)
@@ -94,6 +95,9 @@ struct tpm2_policy {
 /* Loads the signer key (owner hierarchy), gets one VerifySignature ticket and
  * starts the policy session the reads/writes below replay per chunk. */
 int tpm2_policy_start(struct tpm2 *t, const struct tpm2_policy *p);
+/* Marks the next tpm2_nv_read_policy/tpm2_nv_write_policy as the session's
+ * last: its final chunk lets the TPM flush the session (one command less). */
+void tpm2_policy_last(struct tpm2 *t);
 /* Reads a whole policyread index through the session. */
 int tpm2_nv_read_policy(struct tpm2 *t, uint32_t index, struct secret *ret);
 /* Writes a policywrite index through the session (data must fill it). */
