@@ -236,6 +236,7 @@ static int disk_provision(const char *dev, const char *pcr7data, const struct se
 {
         _cleanup_free_ char *script = NULL, *pbf = NULL, *sbf = NULL, *tmp = NULL,
                             *copy = NULL;
+        char m[1024];
         int r;
 
         script = xasprintf("label: gpt\n"
@@ -246,8 +247,10 @@ static int disk_provision(const char *dev, const char *pcr7data, const struct se
         r = run_program((char *const[]){ "sfdisk", "--quiet", "--wipe", "always",
                                          "--wipe-partitions", "always", (char *)dev, NULL },
                         script);
-        if (r < 0)
-                return errf(r, "disk %s: partitioning: %s", dev, err_msg(r));
+        if (r < 0) {
+                snprintf(m, sizeof(m), "%s", err_msg(r));
+                return errf(r, "disk %s: partitioning: %s", dev, m);
+        }
         pbf = partition_path(dev, 1);
         sbf = partition_path(dev, 2);
         r = wait_for_node(pbf);
@@ -267,8 +270,10 @@ static int disk_provision(const char *dev, const char *pcr7data, const struct se
                                                  pbf, NULL },
                                 NULL);
         (void)rm_rf(tmp);
-        if (r < 0)
-                return errf(r, "pbf %s: %s", pbf, err_msg(r));
+        if (r < 0) {
+                snprintf(m, sizeof(m), "%s", err_msg(r));
+                return errf(r, "pbf %s: %s", pbf, m);
+        }
 
         /* sbf: LUKS2 keyed by the 0x01500030 passphrase, checked back. */
         r = luks_format(sbf, sbf_pass->data, sbf_pass->len, NULL);

@@ -185,7 +185,9 @@ static int luks_policy_load(struct tpm2 *t, const char *root, struct luks_policy
 /* The session and its reads give errors a reader can act on. */
 static int explain(int r)
 {
-        const char *m = err_msg(r);
+        char m[1024];
+
+        snprintf(m, sizeof(m), "%s", err_msg(r)); /* errf() reuses err_msg's buffer */
 
         if (strstr(m, "PolicyNV"))
                 return errf(r, "the TPM's policy version is not %s (revoked): %s", POLICY_VERSION,
@@ -198,12 +200,14 @@ static int explain(int r)
 static int extend_lock(struct tpm2 *t, bool *pcr7_unlocked)
 {
         int r = tpm2_pcr7_extend(t, pcr7_lock_digest);
+        char m[1024];
 
         if (r < 0) {
                 *pcr7_unlocked = true;
+                snprintf(m, sizeof(m), "%s", err_msg(r));
                 return errf(r, "%s: PCR7 is not locked, the secrets stay readable in this boot: "
                                "power off",
-                            err_msg(r));
+                            m);
         }
         return 0;
 }

@@ -172,6 +172,9 @@ int tpm2_open(struct tpm2 **ret)
 
         if (!tcti || !*tcti)
                 tcti = DEFAULT_TCTI;
+        /* tpm2-tss logs its own warnings to stderr; our errors say it once. */
+        if (!getenv("TSS2_LOG"))
+                (void)setenv("TSS2_LOG", "all+NONE", 1);
         t = xmalloc0(sizeof(*t));
         t->session = ESYS_TR_NONE;
         e = getenv("TRUST_TPM2_PAUSE_AT");

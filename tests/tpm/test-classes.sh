@@ -1,0 +1,81 @@
+#!/bin/bash
+# Who gets what: a tpm-admin-signed OS reads the admin password (through the
+# passwd policy) and it is the owner password, but no luks index; a
+# limited-signed OS reads nothing; pcr7data signed by another keyset opens
+# nothing; after the policy version in NV is bumped, nothing opens either.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/tpm-lib.sh"
+
+keyset_with_pcr7data prod
+keyset_with_pcr7data other
+make_identity
+PD=$KEYS/prod/pcr7data
+CA=$KEYS/prod/manifest-ca/cert.pem
+
+tpm_boot prod production
+expect_rc 0 trust provision --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
+
+# run_setup PCR7DATA: setup in its own namespace; $T/s.rc, $T/s.err, $T/s.files
+run_setup() {
+	cat >"$T/inside.sh" <<EOS
+rc=0
+"$TRUST" setup --pcr7data "$1" --manifest-ca "$CA" --secure-dir "$T/sec" --keyring session \
+	>"$T/s.out" 2>"$T/s.err" || rc=\$?
+echo \$rc >"$T/s.rc"
+ls -A "$T/sec" >"$T/s.files" 2>/dev/null || true
+keyctl search @s user machine:luks >"$T/s.key" 2>/dev/null || true
+EOS
+	in_ns bash "$T/inside.sh" 2>/dev/null
+}
+# nothing_released WHY PATTERN: the last setup failed cleanly with PATTERN
+nothing_released() {
+	[ "$(cat "$T/s.rc")" = 1 ] || fail "$1: setup exited $(cat "$T/s.rc")"
+	[ "$(wc -l <"$T/s.err")" = 1 ] || fail "$1: $(cat "$T/s.err")"
+	grep -Eq "$2" "$T/s.err" || fail "$1: $(cat "$T/s.err")"
+	[ ! -s "$T/s.files" ] || fail "$1: files released: $(cat "$T/s.files")"
+	[ ! -s "$T/s.key" ] || fail "$1: key released"
+}
+
+# tpm-admin-signed OS
+tpm_boot prod tpm
+oracle_read 0x01500001 prod passwd >"$T/admin" || fail "passwd policy does not open 0x01500001"
+grep -Eq '^[A-Za-z0-9]{32}$' "$T/admin" || fail "admin password is not 32 alphanumerics"
+# it is the owner password (ownerread of an authread index proves it) ...
+tpm2_nvread -C o -P "$(cat "$T/admin")" -s 8 0x01500002 >"$T/layout" || fail "admin password is not owner's"
+[ "$(cat "$T/layout")" = 00000003 ] || fail "layout version $(cat "$T/layout")"
+! tpm2_nvread -C o -P wrong-password -s 8 0x01500002 >/dev/null 2>&1 || fail "owner has no password"
+# ... and neither the luks policy nor the passwd policy opens a luks index
+for idx in 0x01500021 0x01500022 0x01500030 0x01500040; do
+	! oracle_read $idx prod passwd >/dev/null 2>&1 || fail "passwd policy opens $idx"
+	! oracle_read $idx prod luks >/dev/null 2>&1 || fail "luks policy opens $idx in a tpm boot"
+done
+run_setup "$PD"
+nothing_released "tpm boot" "is the 'tpm' value of keyset 'prod'"
+
+# limited-signed OS: no policy at all
+tpm_boot prod limited
+for idx in 0x01500001 0x01500021 0x01500040; do
+	! oracle_read $idx prod passwd >/dev/null 2>&1 || fail "limited boot: passwd policy opens $idx"
+	! oracle_read $idx prod luks >/dev/null 2>&1 || fail "limited boot: luks policy opens $idx"
+done
+run_setup "$PD"
+nothing_released "limited boot" "is the 'limited' value of keyset 'prod'"
+
+# another keyset's pcr7data, booted with that keyset's production UKI: its
+# signatures are valid, but the indices are bound to prod's policy keys
+tpm_boot other production
+run_setup "$KEYS/other/pcr7data"
+nothing_released "foreign keyset" "NV_Read of 0x01500021: .*(0x99d|policy)"
+! oracle_read 0x01500040 other luks >/dev/null 2>&1 || fail "other keyset's luks policy opens 0x01500040"
+
+# prod's pcr7data under the other keyset's firmware: PCR7 is unknown there
+run_setup "$PD"
+nothing_released "foreign PCR7" "does not match any signed policy"
+
+# policy version bumped (by the owner, with the admin password): revoked
+tpm_boot prod production
+printf 0002 | tpm2_nvwrite -C o -P "$(cat "$T/admin")" -i- 0x01500020 || fail "bumping the policy version"
+run_setup "$PD"
+nothing_released "policy version bumped" "policy version is not 0001.*PolicyNV"
+! oracle_read 0x01500040 prod luks >/dev/null 2>&1 || fail "bumped version: old signed policy still opens"
+exit 0

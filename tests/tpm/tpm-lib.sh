@@ -1,0 +1,74 @@
+# tpm-lib.sh: sourced by tests/tpm/test-*.sh after lib.sh. Emulates firmware
+# by replaying `trust computepcr7 --events` into swtpm's PCR7 (tpm2-tools are
+# the test's oracle, never the product's), runs setup in its own mount
+# namespace and session keyring, and reads the TPM the older tool's way
+# (tests/bench/oldtool.sh) to check what trust wrote and released.
+for tool in swtpm tpm2_pcrextend tpm2_pcrread tpm2_nvread unshare keyctl openssl; do
+	command -v $tool >/dev/null || skip "$tool is not installed (make deps)"
+done
+[ "$(id -u)" = 0 ] || skip "needs root (mount namespaces, keyrings, loop devices)"
+OLDTOOL=$TOP/tests/bench/oldtool.sh
+SWTPM_STATE=$T/swtpm-state
+
+# keyset_with_pcr7data NAME: a fresh keyset whose pcr7data holds its values.
+keyset_with_pcr7data() {
+	trust keyset add "$1" >/dev/null 2>"$T/err" || { cat "$T/err"; fail "keyset add $1"; }
+	[ -d "$KEYS/$1/pcr7data/policy-2/pubkeys" ] || skip "keyset add wrote no pcr7data yet"
+}
+
+# tpm_boot KEYSET CLASS: a "reboot" (swtpm restarted on its state, PCRs
+# reset) into an OS signed by uki-CLASS of KEYSET: the firmware's PCR7 events
+# are replayed and the result must equal computepcr7's prediction.
+tpm_boot() {
+	local ks=$1 class=$2 name hex want got
+	stop_swtpm
+	start_swtpm "$SWTPM_STATE"
+	"$TRUST" computepcr7 "$ks" --events --class "$class" >"$T/events" 2>"$T/err" ||
+		{ cat "$T/err"; fail "computepcr7 $ks --events --class $class"; }
+	[ -s "$T/events" ] || fail "computepcr7 --events printed nothing"
+	while read -r name hex; do
+		tpm2_pcrextend "7:sha256=$hex" || fail "replaying $name"
+	done <"$T/events"
+	want=$("$TRUST" computepcr7 "$ks" | sed -n "s/^uki-$class: //p")
+	got=$(pcr7_hex)
+	[ "$want" = "$got" ] || fail "PCR7 after replay $got, computepcr7 says $want"
+}
+
+pcr7_hex() {
+	tpm2_pcrread sha256:7 -o "$T/pcr7.bin" >/dev/null
+	od -An -tx1 -v "$T/pcr7.bin" | tr -d ' \n'
+}
+
+# identity: a machine certificate and key to provision
+make_identity() {
+	mkdir -p "$T/id"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/id/key.pem" -out "$T/id/cert.pem" \
+		-subj "/CN=machine-$RANDOM" -days 30 2>/dev/null || fail "openssl req"
+}
+
+# entry_dir KEYSET CLASS: the keyset's pcr7data directory for that class
+entry_dir() {
+	local d type=$2
+	[ "$type" = tpm ] && type='(tpm|password)' # the deployed data says "password"
+	for d in "$KEYS/$1"/pcr7data/policy-2/*/*/; do
+		grep -Eq "\"key_type\": *\"$type\"" "$d/info.json" 2>/dev/null && { echo "${d%/}"; return 0; }
+	done
+	fail "no $2 entry in $1's pcr7data"
+}
+
+# oracle_read INDEX KEYSET luks|passwd: read an index the older tool's way
+# with KEYSET's signed policy for the current boot class.
+oracle_read() {
+	local idx=$1 ks=$2 mode=$3 entry pub sig
+	if [ "$mode" = luks ]; then
+		entry=$(entry_dir "$ks" production)
+		pub=$KEYS/$ks/pcr7data/policy-2/pubkeys/luks-$ks.pem sig=$entry/tpm_luks.policy.signed
+	else
+		entry=$(entry_dir "$ks" tpm)
+		pub=$KEYS/$ks/pcr7data/policy-2/pubkeys/tpmpass-$ks.pem sig=$entry/tpm_passwd.policy.signed
+	fi
+	"$OLDTOOL" read "$idx" "$pub" "$sig" "$mode"
+}
+
+# in_ns CMD...: run CMD in a private mount namespace and a new session keyring
+in_ns() { unshare -m --propagation private keyctl session - "$@"; }
