@@ -63,11 +63,12 @@ expect_error() {
 # tree_snapshot DIR: a listing that changes when anything below DIR changes.
 tree_snapshot() { (cd "$1" 2>/dev/null && find . -printf '%p %s %m\n' | sort) || true; }
 
-# free_port: a TCP port on 127.0.0.1 with the next one free as well.
+# free_port: a TCP port on 127.0.0.1 with the next one free as well, below the
+# ephemeral range (32768+) where TIME_WAIT client sockets make bind() fail.
 free_port() {
 	local p
 	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 30000))
+		p=$((10000 + RANDOM % 22000))
 		if ! (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null &&
 			! (echo >/dev/tcp/127.0.0.1/$((p + 1))) 2>/dev/null; then
 			echo $p

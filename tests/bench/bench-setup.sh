@@ -1,0 +1,93 @@
+#!/bin/bash
+# bench-setup.sh: `trust setup` against the older tool's tpm2-tools sequence
+# (tests/bench/oldtool.sh), on the same swtpm, each run in a fresh "boot"
+# (swtpm restarted, firmware PCR7 events replayed, not timed). Prints the
+# median wall time of 20 runs and the TPM commands each sends, counted by
+# swtpm itself in one extra run with its log on (one SWTPM_IO_Read per
+# command; the log is off while timing), and the ratios.
+# Goal (issue 5): setup <= 30 TPM commands and >= 30x faster.
+set -eu
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+export TRUST=$BUILD/trust
+RUNS=${RUNS:-20}
+. "$TOP/tests/lib.sh"
+for tool in swtpm tpm2_pcrextend unshare keyctl; do
+	command -v $tool >/dev/null || { echo "bench-setup: $tool missing, skipped"; exit 0; }
+done
+[ "$(id -u)" = 0 ] || { echo "bench-setup: needs root, skipped"; exit 0; }
+
+LOG=$T/swtpm-bench.log
+bench_swtpm() {
+	local port
+	stop_swtpm
+	port=$(free_port)
+	swtpm socket --tpm2 --tpmstate dir="$T/state" \
+		--server type=tcp,port=$port,bindaddr=127.0.0.1 \
+		--ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 \
+		--flags not-need-init,startup-clear ${LOGGING:+--log file="$LOG",level=20} >/dev/null 2>&1 &
+	SWTPM_PID=$!
+	track_pid $SWTPM_PID
+	for _ in $(seq 50); do
+		(echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
+		sleep 0.05
+	done
+	export TRUST_TPM2_TCTI="swtpm:host=127.0.0.1,port=$port" TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$port"
+	while read -r _ hex; do tpm2_pcrextend "7:sha256=$hex"; done <"$T/events"
+}
+tpm_commands() { grep -c SWTPM_IO_Read "$LOG" || true; }
+
+mkdir -p "$T/state" "$T/id"
+"$TRUST" keyset add bench >/dev/null
+"$TRUST" computepcr7 bench --events --class production >"$T/events"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/id/key.pem" -out "$T/id/cert.pem" \
+	-subj /CN=bench -days 30 2>/dev/null
+PD=$KEYS/bench/pcr7data
+ENTRY=$(grep -l '"production"' "$PD"/policy-2/*/*/info.json | head -1 | xargs dirname)
+bench_swtpm
+"$TRUST" provision --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
+
+# one_run KIND: times one setup (inside its namespace, only the command
+# itself) and prints "usec commands"
+one_run() {
+	local before
+	bench_swtpm
+	before=$(tpm_commands)
+	rm -rf "$T/out" && mkdir -p "$T/out"
+	if [ "$1" = trust ]; then
+		unshare -m --propagation private keyctl session - bash -c '
+			s=$EPOCHREALTIME
+			TRUST_TPM2_STATS=1 "$TRUST" setup --pcr7data "$1" --manifest-ca "$2" --secure-dir "$3" \
+				--keyring session 2>"$4" || exit 1
+			e=$EPOCHREALTIME
+			echo $(( (${e/./} - ${s/./}) ))' _ "$PD" "$KEYS/bench/manifest-ca/cert.pem" "$T/out/sec" \
+			"$T/stats" 2>/dev/null >"$T/t"
+	else
+		s=$EPOCHREALTIME
+		"$TOP/tests/bench/oldtool.sh" setup "$ENTRY" "$PD/policy-2/pubkeys/luks-bench.pem" "$T/out"
+		e=$EPOCHREALTIME
+		echo $(((${e/./} - ${s/./}))) >"$T/t"
+	fi
+	echo "$(cat "$T/t") $(($(tpm_commands) - before))"
+}
+
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+LOGGING=1
+# (one_run runs in this shell, never in $(...): it restarts swtpm)
+one_run trust >"$T/count"
+c_new=$(cut -d' ' -f2 "$T/count")
+resent=$(sed -n 's/.*(\([0-9]*\) of them resent.*/\1/p' "$T/stats")
+one_run old >"$T/count"
+c_old=$(cut -d' ' -f2 "$T/count")
+LOGGING=
+for kind in trust old; do
+	for ((i = 0; i < RUNS; i++)); do one_run $kind; done >"$T/$kind.runs"
+done
+t_new=$(cut -d' ' -f1 "$T/trust.runs" | median)
+t_old=$(cut -d' ' -f1 "$T/old.runs" | median)
+awk -v tn="$t_new" -v to="$t_old" -v cn="$c_new" -v co="$c_old" -v r="$RUNS" -v rs="${resent:-0}" 'BEGIN {
+	printf "setup (trust, ESAPI in process): median %.2f ms over %d runs, %d TPM commands (%d of them swtpm'"'"'s TPM_RC_RETRY resends)\n", tn / 1000, r, cn, rs
+	printf "setup (older tool, tpm2-tools): median %.2f ms over %d runs, %d TPM commands\n", to / 1000, r, co
+	printf "setup speed-up: %.1fx faster, %.1fx fewer TPM commands (goal: >= 30x, <= 30 commands)\n", to / tn, co / cn
+}'

@@ -1,0 +1,55 @@
+#!/bin/bash
+# provision --disk on a loop device: a GPT with 'pbf' (ext4 holding a copy of
+# pcr7data) and 'sbf' (LUKS2) whose header opens with the passphrase read
+# back from NV 0x01500030 (cryptsetup --test-passphrase needs no
+# device-mapper); a disk with a partition table is refused without --wipe.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/tpm-lib.sh"
+for tool in losetup sfdisk cryptsetup mkfs.ext4 debugfs; do
+	command -v $tool >/dev/null || skip "$tool is not installed"
+done
+
+keyset_with_pcr7data prod
+make_identity
+PD=$KEYS/prod/pcr7data
+
+truncate -s 400M "$T/disk.img"
+LOOP=$(losetup -f -P --show "$T/disk.img") || skip "no loop device available"
+on_exit "losetup -d $LOOP"
+
+tpm_boot prod production
+expect_rc 0 trust provision --disk "$LOOP" --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
+[ ! -s "$T/err" ] || fail "provision --disk printed: $(cat "$T/err")"
+
+sfdisk --dump "$LOOP" >"$T/table"
+grep -q '^label: gpt' "$T/table" || fail "no GPT: $(cat "$T/table")"
+grep -Eiq "${LOOP}p1 : start= *8192, size= *131072, type=01A3E19F-9FEA-ED47-92C2-E75639FF5601,.*name=\"pbf\"" \
+	"$T/table" || fail "pbf partition: $(cat "$T/table")"
+grep -Eiq "${LOOP}p2 : start= *139264, size= *524288, type=01A3E19F-9FEA-ED47-92C2-E75639FF5602,.*name=\"sbf\"" \
+	"$T/table" || fail "sbf partition: $(cat "$T/table")"
+
+# pbf: ext4 with pcr7data, file for file (read with debugfs, no mount needed)
+debugfs -R "rdump /pcr7data $T" "${LOOP}p1" 2>/dev/null || fail "pbf: cannot read pcr7data"
+diff -r "$PD" "$T/pcr7data" || fail "pbf: pcr7data differs"
+
+# sbf: LUKS2, opened by the passphrase in NV 0x01500030 and by nothing else
+cryptsetup isLuks --type luks2 "${LOOP}p2" || fail "sbf is not LUKS2"
+oracle_read 0x01500030 prod luks >"$T/sbf-pass" || fail "oracle read of 0x01500030"
+grep -Eq '^[A-Za-z0-9]{40}$' "$T/sbf-pass" || fail "sbf passphrase: $(cat "$T/sbf-pass")"
+cryptsetup open --test-passphrase --key-file "$T/sbf-pass" "${LOOP}p2" ||
+	fail "the sbf passphrase in NV does not open the sbf"
+printf 'wrong-passphrase' >"$T/wrong"
+! cryptsetup open --test-passphrase --key-file "$T/wrong" "${LOOP}p2" 2>/dev/null ||
+	fail "a wrong passphrase opens the sbf"
+
+# a disk with a partition table needs --wipe
+tpm_boot prod production
+expect_error 1 "disk $LOOP: holds a partition table \(--wipe to overwrite it\)" \
+	trust provision --disk "$LOOP" --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
+expect_error 2 "--wipe needs --disk" trust provision --wipe --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
+expect_rc 0 trust provision --disk "$LOOP" --wipe --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
+oracle_read 0x01500030 prod luks >"$T/sbf-pass2" || fail "oracle read of 0x01500030 after --wipe"
+! cmp -s "$T/sbf-pass" "$T/sbf-pass2" || fail "re-provisioning kept the sbf passphrase"
+cryptsetup open --test-passphrase --key-file "$T/sbf-pass2" "${LOOP}p2" ||
+	fail "after --wipe: the new passphrase does not open the sbf"
+exit 0
