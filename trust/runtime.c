@@ -192,6 +192,10 @@ static int explain(int r)
         if (strstr(m, "PolicyNV"))
                 return errf(r, "the TPM's policy version is not %s (revoked): %s", POLICY_VERSION,
                             m);
+        if (strstr(m, "NV_Read") && strstr(m, "(0x99d)"))
+                return errf(r, "this TPM's secrets are not guarded by the key that signed this "
+                               "pcr7data (another keyset?): %s",
+                            m);
         if (strstr(m, "VerifySignature") || strstr(m, "PolicyPCR"))
                 return errf(r, "the TPM refused the signed policy for this PCR7: %s", m);
         return r;

@@ -24,13 +24,13 @@ bench_swtpm() {
 	stop_swtpm
 	port=$(free_port)
 	swtpm socket --tpm2 --tpmstate dir="$T/state" \
-		--server type=tcp,port=$port,bindaddr=127.0.0.1 \
+		--server type=tcp,port="$port",bindaddr=127.0.0.1 \
 		--ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 \
 		--flags not-need-init,startup-clear ${LOGGING:+--log file="$LOG",level=20} >/dev/null 2>&1 &
 	SWTPM_PID=$!
-	track_pid $SWTPM_PID
+	track_pid "$SWTPM_PID"
 	for _ in $(seq 50); do
-		(echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
+		(echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
 		sleep 0.05
 	done
 	export TRUST_TPM2_TCTI="swtpm:host=127.0.0.1,port=$port" TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$port"
@@ -56,18 +56,19 @@ one_run() {
 	before=$(tpm_commands)
 	rm -rf "$T/out" && mkdir -p "$T/out"
 	if [ "$1" = trust ]; then
+		# shellcheck disable=SC2016 # expanded by the inner shell
 		unshare -m --propagation private keyctl session - bash -c '
 			s=$EPOCHREALTIME
 			TRUST_TPM2_STATS=1 "$TRUST" setup --pcr7data "$1" --manifest-ca "$2" --secure-dir "$3" \
 				--keyring session 2>"$4" || exit 1
 			e=$EPOCHREALTIME
-			echo $(( (${e/./} - ${s/./}) ))' _ "$PD" "$KEYS/bench/manifest-ca/cert.pem" "$T/out/sec" \
+			echo $((${e/./} - ${s/./}))' _ "$PD" "$KEYS/bench/manifest-ca/cert.pem" "$T/out/sec" \
 			"$T/stats" 2>/dev/null >"$T/t"
 	else
 		s=$EPOCHREALTIME
 		"$TOP/tests/bench/oldtool.sh" setup "$ENTRY" "$PD/policy-2/pubkeys/luks-bench.pem" "$T/out"
 		e=$EPOCHREALTIME
-		echo $(((${e/./} - ${s/./}))) >"$T/t"
+		echo $((${e/./} - ${s/./})) >"$T/t"
 	fi
 	echo "$(cat "$T/t") $(($(tpm_commands) - before))"
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tpm-lib.sh: sourced by tests/tpm/test-*.sh after lib.sh. Emulates firmware
 # by replaying `trust computepcr7 --events` into swtpm's PCR7 (tpm2-tools are
 # the test's oracle, never the product's), runs setup in its own mount
