@@ -27,7 +27,7 @@ bench() {
 # ---- PCR7 and policies (cmd-pcr7.c) ----
 "$TRUST" keyset add snakeoil >/dev/null
 REF=$TOP/tests/data/reference-signdata/policy-2
-LIM=$(ls -d "$REF"/*/*/ | while read -r d; do [ -f "$d/pcr_limited.bin" ] && echo "$d" && break; done)
+LIM=$(dirname "$(find "$REF" -name pcr_limited.bin | sort | head -n 1)")
 cd "$B"
 bench "computepcr7 snakeoil (3 classes)" 21 "$TRUST" computepcr7 snakeoil
 bench "tpm-policy-gen" 21 "$TRUST" tpm-policy-gen --pcr7-production "$LIM/pcr_prod.bin" \

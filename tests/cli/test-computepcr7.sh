@@ -2,6 +2,7 @@
 # test-computepcr7.sh: PCR7 prediction for the snakeoil keyset against an
 # independent replay: signature lists built by sbsiglist, UEFI_VARIABLE_DATA
 # built with printf, hashes and PCR extends with openssl.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 command -v sbsiglist >/dev/null || skip "sbsiglist (sbsigntool) is not installed"
 

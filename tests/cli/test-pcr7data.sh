@@ -2,6 +2,7 @@
 # test-pcr7data.sh: tpm-policy-gen and pcr7data lookup on the deployed
 # reference data (signatures checked with openssl), the committed snakeoil
 # pcr7data, `keyset pcr7data`, and bad inputs that must leave nothing behind.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 REF=$TOP/tests/data/reference-signdata
 W=$T/w

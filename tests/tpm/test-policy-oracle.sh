@@ -4,9 +4,10 @@
 # sessions over many PCR7 values and policy versions, a real policy session
 # that must satisfy the luks policy, and PolicyAuthorize/key names of
 # LoadExternal'ed keys.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 command -v tpm2_startauthsession >/dev/null || skip "tpm2-tools is not installed"
-start_swtpm
+start_swtpm "$T/swtpm"
 W=$T/w
 mkdir -p "$W"
 cd "$W" || exit 1

@@ -4,9 +4,10 @@
 # TPM's current PCR7, the TPM accepts that signature (VerifySignature ticket),
 # PolicyAuthorize with the NV index's authPolicy from `tpm-policy-gen
 # --authorize` releases the index; after PCR7 changes, it does not.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 command -v tpm2_verifysignature >/dev/null || skip "tpm2-tools is not installed"
-start_swtpm
+start_swtpm "$T/swtpm"
 W=$T/w
 mkdir -p "$W"
 cd "$W" || exit 1
