@@ -8,10 +8,12 @@
 #                              file) and prints it
 #   vm_esp IMG EFI             FAT image holding EFI as \EFI\BOOT\BOOTX64.EFI
 #   vm_boot LOG VARS ESP [QEMU ARGS...]
-#                              boots OVMF (Secure Boot code) with a fresh swtpm,
-#                              stops as soon as LOG shows $VM_EXPECT or
-#                              "Access Denied", or after $VM_TIMEOUT seconds;
-#                              sets VM_RESULT to expected|denied|timeout|exited
+#                              boots OVMF (Secure Boot code) with a fresh swtpm
+#                              (none if VM_TPM=0), ESP as a virtio disk (none if
+#                              ""), stops as soon as LOG shows $VM_EXPECT (an
+#                              extended regex) or "Access Denied", or after
+#                              $VM_TIMEOUT seconds; sets VM_RESULT to
+#                              expected|denied|timeout|exited
 #   vm_log_pcr7 LOG            the PCR7 the guest printed (lower-case hex)
 #
 # Every QEMU and swtpm run is bounded and killed by PID; nothing is left over.
@@ -22,6 +24,7 @@ OVMF_VARS_TEMPLATE=${OVMF_VARS_TEMPLATE:-/usr/share/OVMF/OVMF_VARS_4M.fd}
 VM_TIMEOUT=${VM_TIMEOUT:-300}
 VM_EXPECT=${VM_EXPECT:-'trust-vm: pcr7='}
 VM_MEMORY=${VM_MEMORY:-1024}
+VM_TPM=${VM_TPM:-1}
 VM_DIR=$T/vm
 mkdir -p "$VM_DIR"
 
@@ -105,26 +108,31 @@ vm_esp() {
 
 # vm_boot LOG VARS ESP [QEMU ARGS...]: VARS is used as is (pass a copy).
 vm_boot() {
-	local log=$1 vars=$2 esp=$3 accel qpid spid dir i limit
+	local log=$1 vars=$2 esp=$3 accel qpid spid='' dir i limit
+	local -a extra=()
 	shift 3
 	[ -n "${VM_ACCEL:-}" ] || vm_accel >/dev/null
 	accel=$VM_ACCEL
 	dir=$(mktemp -d "$VM_DIR/tpm.XXXXXX")
 	: >"$log"
-	swtpm socket --tpm2 --tpmstate dir="$dir" --ctrl type=unixio,path="$dir/sock" \
-		--terminate >"$dir/swtpm.log" 2>&1 &
-	spid=$!
-	track_pid $spid
-	_vm_wait_file "$dir/sock" 10 || fail "swtpm did not start: $(cat "$dir/swtpm.log")"
+	if [ "$VM_TPM" = 1 ]; then
+		swtpm socket --tpm2 --tpmstate dir="$dir" --ctrl type=unixio,path="$dir/sock" \
+			--terminate >"$dir/swtpm.log" 2>&1 &
+		spid=$!
+		track_pid $spid
+		_vm_wait_file "$dir/sock" 10 || fail "swtpm did not start: $(cat "$dir/swtpm.log")"
+		extra+=(-chardev "socket,id=chrtpm,path=$dir/sock" -tpmdev "emulator,id=tpm0,chardev=chrtpm"
+			-device "tpm-tis,tpmdev=tpm0")
+	fi
+	if [ -n "$esp" ]; then
+		extra+=(-drive "if=none,id=esp,format=raw,file=$esp" -device "virtio-blk-pci,drive=esp")
+	fi
 
 	timeout --kill-after=5 "$VM_TIMEOUT" qemu-system-x86_64 -accel "$accel" \
 		-machine q35,smm=on -m "$VM_MEMORY" -smp 1 \
 		-global driver=cfi.pflash01,property=secure,value=on -global ICH9-LPC.disable_s3=1 \
 		-drive if=pflash,format=raw,unit=0,file="$OVMF_CODE",readonly=on \
-		-drive if=pflash,format=raw,unit=1,file="$vars" \
-		-chardev socket,id=chrtpm,path="$dir/sock" -tpmdev emulator,id=tpm0,chardev=chrtpm \
-		-device tpm-tis,tpmdev=tpm0 \
-		-drive if=none,id=esp,format=raw,file="$esp" -device virtio-blk-pci,drive=esp \
+		-drive if=pflash,format=raw,unit=1,file="$vars" "${extra[@]}" \
 		-display none -vga none -nodefaults -net none -no-reboot \
 		-serial file:"$log" "$@" </dev/null >"$log.qemu" 2>&1 &
 	qpid=$!
@@ -151,7 +159,7 @@ vm_boot() {
 		sleep 0.2
 	done
 	_vm_kill $qpid
-	_vm_kill $spid
+	[ -n "$spid" ] && _vm_kill "$spid"
 	note "boot ($accel): $VM_RESULT after ~$((i / 5)) s"
 	[ "$VM_RESULT" = exited ] && note "qemu: $(tail -n 3 "$log.qemu")"
 	return 0

@@ -29,7 +29,8 @@ expect_rc 0 trust efivars enroll --keyset sbtest --output "$T/vars.fd"
 expect_rc 0 trust efivars list "$T/vars.fd"
 grep -q 'CN=UKI Production' "$T/out" || fail "db does not list the uki-production cert"
 
-note "accelerator: $(vm_accel)"
+vm_accel >/dev/null
+note "accelerator: $VM_ACCEL"
 
 # boot_uki NAME EFI: boots EFI with a fresh copy of the enrolled vars.
 boot_uki() {
