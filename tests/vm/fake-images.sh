@@ -1,0 +1,176 @@
+#!/bin/bash
+# fake-images.sh OUTDIR [MODE]: a small images directory for the `trust vm`
+# machinery tests, in the layout `trust vm launch --images` reads
+# (provision.efi, install.efi, ovmf-vars.fd), made of the host's Debian
+# kernel and a busybox initrd instead of mkosi images, so the tests boot real
+# OVMF + swtpm + QEMU in seconds. Each UKI's /init plays one phase:
+#   provision: mounts the `trust-data` disk, prints the SUDI cert it found,
+#              prints "provisioned successfully" (or XXX FAIL XXX), powers off;
+#   install:   writes a GPT disk with an ESP holding the OS UKI onto the
+#              `trust-os` disk, prints "installed successfully", powers off;
+#   os:        prints a status line, powers off on the ACPI power button.
+# MODE: ok (default), fail-install (the installer reports XXX FAIL XXX),
+# unsigned (provision.efi left unsigned: the firmware must refuse it).
+#
+# Secure Boot keys: the keyset's (trust efivars enroll + trust sign efi) when
+# TRUST_FAKE_KEYSET names one and those commands exist; otherwise Debian's
+# OVMF snakeoil vars and key (/usr/share/ovmf/PkKek-1-snakeoil.*) with sbsign.
+set -eu
+out=$1
+mode=${2:-ok}
+TRUST=${TRUST:-trust}
+kver=$(ls /lib/modules | sort -V | tail -n1)
+kernel=/boot/vmlinuz-$kver
+mods=/lib/modules/$kver/kernel
+stub=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
+for f in "$kernel" "$stub" /bin/busybox; do
+	[ -r "$f" ] || { echo "fake-images: $f missing (make deps)" >&2; exit 77; }
+done
+mkdir -p "$out"
+work=$(mktemp -d "$out/.work.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# --- initrd: busybox, a few modules, one /init for all roles -------------
+root=$work/root
+mkdir -p "$root"/{bin,dev,proc,sys,mnt,lib/modules,etc}
+cp /bin/busybox "$root/bin/busybox"
+mknod -m 600 "$root/dev/console" c 5 1
+for m in virtio/virtio virtio/virtio_ring virtio/virtio_pci_legacy_dev \
+	virtio/virtio_pci_modern_dev virtio/virtio_pci; do
+	cp "$mods/drivers/$m.ko" "$root/lib/modules/"
+done
+cp "$mods/drivers/block/virtio_blk.ko" "$mods/fs/fat/fat.ko" "$mods/fs/fat/vfat.ko" \
+	"$mods/fs/nls/nls_cp437.ko" "$mods/fs/nls/nls_ascii.ko" \
+	"$mods/drivers/acpi/button.ko" "$mods/drivers/input/evdev.ko" "$root/lib/modules/"
+cat >"$root/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk \
+	fat vfat nls_cp437 nls_ascii button evdev; do
+	insmod /lib/modules/$m.ko || echo "fake: insmod $m failed"
+done
+role=$(sed -n 's/.*trust\.role=\([a-z-]*\).*/\1/p' /proc/cmdline)
+die() { echo "XXX FAIL XXX $* (disks: $(ls /sys/block | tr '\n' ' '))"; sync; poweroff -f; }
+disk() { # disk SERIAL: the /dev node of the virtio disk with that serial
+	for _ in $(seq 50); do
+		for b in /sys/block/vd*; do
+			[ "$(cat "$b/serial" 2>/dev/null)" = "$1" ] && { echo "/dev/${b##*/}"; return 0; }
+		done
+		sleep 0.1
+	done
+	return 1
+}
+[ -e /dev/tpm0 ] && echo "fake: tpm present" || echo "fake: no tpm"
+case $role in
+provision)
+	d=$(disk trust-data) || die "no trust-data disk"
+	mount -t vfat -o ro "$d" /mnt || die "cannot mount $d"
+	[ -s /mnt/privkey.pem ] || die "no SUDI private key on trust-data"
+	echo "fake: sudi cert begin"
+	cat /mnt/cert.pem
+	echo "fake: sudi cert end"
+	umount /mnt
+	echo "provisioned successfully"
+	;;
+install)
+	[ -e /fail-install ] && die "installer told to fail"
+	d=$(disk trust-os) || die "no trust-os disk"
+	[ -s /os-disk.img.gz ] || die "no OS disk image in the initrd"
+	set -o pipefail
+	zcat /os-disk.img.gz | dd of="$d" bs=1M conv=fsync 2>/dev/null || die "cannot write $d"
+	echo "installed successfully"
+	;;
+os)
+	echo "fake-os: booted, data disk $(disk trust-data >/dev/null && echo present || echo absent)"
+	# the ACPI power button (QMP system_powerdown) powers off
+	for e in /sys/class/input/event*; do
+		if grep -q "Power Button" "$e/device/name" 2>/dev/null; then
+			echo "fake-os: waiting for the power button"
+			head -c 1 "/dev/input/${e##*/}" >/dev/null
+			echo "fake-os: power button pressed"
+		fi
+	done
+	;;
+*) die "unknown role '$role'" ;;
+esac
+sync
+poweroff -f
+EOF
+chmod 755 "$root/init"
+mkinitrd() { (cd "$1" && find . | cpio -o -H newc --quiet | gzip -1) >"$2"; }
+mkinitrd "$root" "$work/initrd"
+
+# --- UKI assembly (systemd-stub + sections after the stub's last one) ------
+mkuki() { # mkuki CMDLINE OUT INITRD...
+	local cmdline=$1 o=$2 end vma s
+	shift 2
+	cat "$@" >"$work/uki-initrd"
+	printf '%s' "$cmdline" >"$work/cmdline"
+	printf 'ID=fake\nNAME="trust vm test image"\n' >"$work/osrel"
+	printf '%s' "$kver" >"$work/uname"
+	end=0
+	while read -r _ _ size vma _; do
+		s=$((0x$vma + 0x$size))
+		[ $s -gt $end ] && end=$s
+	done < <(objdump -h "$stub" | awk '$1 ~ /^[0-9]+$/ { print }')
+	vma=$(((end + 4095) / 4096 * 4096))
+	local args=()
+	for s in osrel:osrel cmdline:cmdline uname:uname linux:"$kernel" initrd:"$work/uki-initrd"; do
+		local name=${s%%:*} file=${s#*:}
+		[ "$file" = "$name" ] && file=$work/$name
+		args+=(--add-section ".$name=$file" --change-section-vma ".$name=$(printf 0x%x $vma)")
+		vma=$(((vma + $(stat -c %s "$file") + 4095) / 4096 * 4096))
+	done
+	objcopy "${args[@]}" "$stub" "$o"
+}
+
+# --- keys --------------------------------------------------------------
+sign() { # sign IN OUT
+	if [ -n "${SIGN_KEYSET:-}" ]; then
+		"$TRUST" sign efi --keyset "$SIGN_KEYSET" --class production --output "$2" "$1" >/dev/null
+	else
+		# Debian's snakeoil key is encrypted with the passphrase "snakeoil"
+		[ -f "$work/snakeoil.key" ] || openssl pkey -in /usr/share/ovmf/PkKek-1-snakeoil.key \
+			-passin pass:snakeoil -out "$work/snakeoil.key"
+		sbsign --key "$work/snakeoil.key" --cert /usr/share/ovmf/PkKek-1-snakeoil.pem \
+			--output "$2" "$1" >/dev/null 2>&1
+	fi
+}
+SIGN_KEYSET=
+rm -f "$out/ovmf-vars.fd"
+if [ -n "${TRUST_FAKE_KEYSET:-}" ] &&
+	"$TRUST" efivars enroll --keyset "$TRUST_FAKE_KEYSET" --output "$out/ovmf-vars.fd" \
+		>/dev/null 2>&1; then
+	SIGN_KEYSET=$TRUST_FAKE_KEYSET
+else
+	cp /usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd "$out/ovmf-vars.fd"
+fi
+
+base="console=ttyS0 panic=-1 loglevel=4"
+# OS UKI on a GPT disk image with one ESP, what the installer writes
+mkuki "$base trust.role=os" "$work/os.unsigned" "$work/initrd"
+sign "$work/os.unsigned" "$work/os.efi"
+truncate -s 24M "$work/os-disk.img"
+printf 'label: gpt\nstart=2048, size=40960, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B\n' |
+	sfdisk -q "$work/os-disk.img"
+mkfs.vfat -C "$work/esp.img" 20480 >/dev/null
+mmd -i "$work/esp.img" ::/EFI ::/EFI/BOOT
+mcopy -i "$work/esp.img" "$work/os.efi" ::/EFI/BOOT/BOOTX64.EFI
+dd if="$work/esp.img" of="$work/os-disk.img" bs=512 seek=2048 conv=notrunc,sparse status=none
+# the installer's initrd: the same tree plus the disk image to write
+gzip -1 -c "$work/os-disk.img" >"$root/os-disk.img.gz"
+if [ "$mode" = fail-install ]; then : >"$root/fail-install"; fi
+mkinitrd "$root" "$work/install-initrd"
+
+mkuki "$base trust.role=provision" "$work/provision.unsigned" "$work/initrd"
+mkuki "$base trust.role=install" "$work/install.unsigned" "$work/install-initrd"
+if [ "$mode" = unsigned ]; then
+	cp "$work/provision.unsigned" "$out/provision.efi"
+else
+	sign "$work/provision.unsigned" "$out/provision.efi"
+fi
+sign "$work/install.unsigned" "$out/install.efi"
+cp "$work/os.efi" "$out/os.efi"

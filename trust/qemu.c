@@ -1,0 +1,906 @@
+/* qemu.c: spawning, watching and stopping the swtpm + QEMU pair of a VM, the
+ * QMP client, the serial console and the KVM probe (see qemu.h). QEMU and
+ * swtpm facts: ../shared/spec/pcr7.md. */
+#include "qemu.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+
+double now_s(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(unsigned ms)
+{
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+/* A growable argv. */
+struct strv {
+        char **v;
+        size_t n, cap;
+};
+
+static void strv_add(struct strv *s, char *owned)
+{
+        if (s->n + 2 > s->cap) {
+                s->cap = s->cap ? s->cap * 2 : 32;
+                s->v = realloc(s->v, s->cap * sizeof(char *));
+                if (!s->v)
+                        abort();
+        }
+        s->v[s->n++] = owned;
+        s->v[s->n] = NULL;
+}
+
+static void strv_addf(struct strv *s, const char *fmt, ...) _printf_(2, 3);
+static void strv_addf(struct strv *s, const char *fmt, ...)
+{
+        va_list ap;
+        char *p;
+
+        va_start(ap, fmt);
+        if (vasprintf(&p, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        strv_add(s, p);
+}
+
+static void strv_free(struct strv *s)
+{
+        for (size_t i = 0; i < s->n; i++)
+                free(s->v[i]);
+        free(s->v);
+        s->v = NULL;
+        s->n = s->cap = 0;
+}
+
+/* fork + exec inside `dir` with stdin on /dev/null and stdout/stderr appended
+ * to `log` (relative to dir). A pipe reports exec failures to the parent. */
+static int spawn(const char *dir, char *const argv[], const char *log, bool die_with_parent,
+                 pid_t *ret)
+{
+        pid_t parent = getpid(), pid;
+        int p[2], child_errno = 0;
+        ssize_t n;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return errf(-errno, "pipe: %s", strerror(errno));
+        pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                close(p[0]);
+                close(p[1]);
+                return errf(r, "fork: %s", strerror(-r));
+        }
+        if (pid == 0) {
+                sigset_t all;
+                int fd, e;
+
+                close(p[0]);
+                sigemptyset(&all);
+                sigprocmask(SIG_SETMASK, &all, NULL);
+                signal(SIGINT, SIG_DFL);
+                signal(SIGTERM, SIG_DFL);
+                signal(SIGPIPE, SIG_DFL);
+                /* Own session: a terminal's Ctrl-C reaches trust, which then
+                 * stops the VM in order, instead of killing QEMU mid-write. */
+                (void)setsid();
+                if (die_with_parent) {
+                        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+                                _exit(127);
+                }
+                if (chdir(dir) < 0)
+                        goto fail;
+                fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || dup2(fd, 0) < 0)
+                        goto fail;
+                fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+                        goto fail;
+                execvp(argv[0], argv);
+        fail:
+                e = errno;
+                (void)!write(p[1], &e, sizeof(e));
+                _exit(127);
+        }
+        close(p[1]);
+        do
+                n = read(p[0], &child_errno, sizeof(child_errno));
+        while (n < 0 && errno == EINTR);
+        close(p[0]);
+        if (n == (ssize_t)sizeof(child_errno)) {
+                (void)waitpid(pid, NULL, 0);
+                return errf(-child_errno, "%s: cannot run: %s", argv[0], strerror(child_errno));
+        }
+        *ret = pid;
+        return 0;
+}
+
+static int write_pid_file(const char *dir, const char *name, pid_t pid)
+{
+        _cleanup_free_ char *path = path_join(dir, name);
+        _cleanup_free_ char *text = xasprintf("%d\n", (int)pid);
+
+        return write_file_atomic(path, text, strlen(text), 0644);
+}
+
+static int read_pid_file(const char *dir, const char *name, pid_t *ret)
+{
+        _cleanup_free_ char *path = path_join(dir, name);
+        _cleanup_free_ uint8_t *buf = NULL;
+        char *end;
+        long v;
+        int r;
+
+        *ret = 0;
+        r = read_file(path, 64, &buf, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        errno = 0;
+        v = strtol((char *)buf, &end, 10);
+        if (errno || v <= 1 || v > INT32_MAX || (*end && *end != '\n'))
+                return errf(-EBADMSG, "%s: not a pid", path);
+        *ret = (pid_t)v;
+        return 0;
+}
+
+bool vm_proc_alive(const char *dir, pid_t pid, bool child)
+{
+        char proc[64], cwd[4096], stat_buf[512];
+        _cleanup_free_ char *real = NULL;
+        _cleanup_close_ int fd = -1;
+        const char *paren;
+        ssize_t n;
+
+        if (pid <= 1)
+                return false;
+        if (child && waitpid(pid, NULL, WNOHANG) == pid)
+                return false;
+        snprintf(proc, sizeof(proc), "/proc/%d/stat", (int)pid);
+        fd = open(proc, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        n = read(fd, stat_buf, sizeof(stat_buf) - 1);
+        if (n <= 0)
+                return false;
+        stat_buf[n] = 0;
+        paren = strrchr(stat_buf, ')');
+        if (!paren || paren[1] != ' ' || paren[2] == 'Z' || paren[2] == 'X')
+                return false;
+        /* The pid must still be ours: a process running in the VM's directory. */
+        snprintf(proc, sizeof(proc), "/proc/%d/cwd", (int)pid);
+        n = readlink(proc, cwd, sizeof(cwd) - 1);
+        if (n <= 0)
+                return false;
+        cwd[n] = 0;
+        real = realpath(dir, NULL);
+        return real && !strcmp(real, cwd);
+}
+
+int vm_proc_load(const char *dir, struct vm_proc *ret)
+{
+        struct vm_proc p = {};
+        int r;
+
+        r = read_pid_file(dir, VM_QEMU_PID, &p.qemu);
+        if (r < 0)
+                return r;
+        r = read_pid_file(dir, VM_SWTPM_PID, &p.swtpm);
+        if (r < 0)
+                return r;
+        if (!vm_proc_alive(dir, p.qemu, false))
+                p.qemu = 0;
+        if (!vm_proc_alive(dir, p.swtpm, false))
+                p.swtpm = 0;
+        *ret = p;
+        return 0;
+}
+
+static void kill_and_reap(const char *dir, pid_t *pid, bool child)
+{
+        if (*pid <= 0)
+                return;
+        if (vm_proc_alive(dir, *pid, child)) {
+                (void)kill(*pid, SIGTERM);
+                for (int i = 0; i < 30 && vm_proc_alive(dir, *pid, child); i++)
+                        sleep_ms(100);
+                if (vm_proc_alive(dir, *pid, child)) {
+                        (void)kill(*pid, SIGKILL);
+                        for (int i = 0; i < 30 && vm_proc_alive(dir, *pid, child); i++)
+                                sleep_ms(100);
+                }
+        }
+        if (child)
+                (void)waitpid(*pid, NULL, WNOHANG);
+        *pid = 0;
+}
+
+/* Waits until `name` exists in dir as a socket, while pid lives. */
+static int wait_socket(const char *dir, const char *name, pid_t pid, bool child, unsigned ms)
+{
+        _cleanup_free_ char *path = path_join(dir, name);
+        struct stat st;
+
+        for (unsigned t = 0; t < ms; t += 50) {
+                if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+                        return 0;
+                if (!vm_proc_alive(dir, pid, child))
+                        return -ECHILD;
+                sleep_ms(50);
+        }
+        return -ETIMEDOUT;
+}
+
+/* Last non-empty line of a log in the state dir, for error messages. */
+static char *log_last_line(const char *dir, const char *name)
+{
+        _cleanup_free_ char *path = path_join(dir, name);
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len;
+        char *end, *start;
+
+        if (read_file(path, 1 << 20, &buf, &len) < 0 || len == 0)
+                return xstrdup("no output");
+        end = (char *)buf + len;
+        while (end > (char *)buf && (end[-1] == '\n' || end[-1] == '\r'))
+                *--end = 0;
+        start = end;
+        while (start > (char *)buf && start[-1] != '\n')
+                start--;
+        return xstrdup(*start ? start : "no output");
+}
+
+int vm_spawn(const struct vm_run *run, struct vm_proc *ret)
+{
+        struct vm_proc p = { .children = true };
+        struct strv a = {};
+        _cleanup_free_ char *sock = path_join(run->dir, VM_SWTPM_SOCK);
+        _cleanup_free_ char *qmp = path_join(run->dir, VM_QMP_SOCK);
+        _cleanup_free_ char *con = path_join(run->dir, VM_CONSOLE_SOCK);
+        _cleanup_free_ char *tpmdir = path_join(run->dir, VM_SWTPM_DIR);
+        int r;
+
+        (void)unlink(sock);
+        (void)unlink(qmp);
+        (void)unlink(con);
+        if (mkdir(tpmdir, 0700) < 0 && errno != EEXIST)
+                return errf(-errno, "%s: %s", tpmdir, strerror(errno));
+
+        /* --terminate: swtpm ends when QEMU closes the control channel, so
+         * the two stop together however QEMU stops. */
+        strv_add(&a, xstrdup("swtpm"));
+        strv_add(&a, xstrdup("socket"));
+        strv_add(&a, xstrdup("--tpm2"));
+        strv_addf(&a, "--tpmstate=dir=%s,mode=0600", VM_SWTPM_DIR);
+        strv_addf(&a, "--ctrl=type=unixio,path=%s,mode=0600", VM_SWTPM_SOCK);
+        strv_addf(&a, "--log=file=%s", VM_SWTPM_LOG);
+        strv_add(&a, xstrdup("--terminate"));
+        r = spawn(run->dir, a.v, VM_SWTPM_LOG, run->die_with_parent, &p.swtpm);
+        strv_free(&a);
+        if (r < 0)
+                return r;
+        r = write_pid_file(run->dir, VM_SWTPM_PID, p.swtpm);
+        if (r < 0)
+                goto fail;
+        r = wait_socket(run->dir, VM_SWTPM_SOCK, p.swtpm, true, 10000);
+        if (r < 0) {
+                _cleanup_free_ char *why = log_last_line(run->dir, VM_SWTPM_LOG);
+                r = errf(r == -ECHILD ? -EIO : r, "swtpm %s: %s",
+                         r == -ECHILD ? "exited at start" : "did not open its socket", why);
+                goto fail;
+        }
+
+        strv_add(&a, xstrdup("qemu-system-x86_64"));
+        strv_add(&a, xstrdup("-accel"));
+        strv_add(&a, xstrdup(run->accel));
+        strv_add(&a, xstrdup("-machine"));
+        strv_add(&a, xstrdup("q35,smm=on"));
+        strv_add(&a, xstrdup("-m"));
+        strv_addf(&a, "%u", run->mem_mib ? run->mem_mib : 2048);
+        strv_add(&a, xstrdup("-smp"));
+        strv_add(&a, xstrdup("1"));
+        strv_add(&a, xstrdup("-global"));
+        strv_add(&a, xstrdup("driver=cfi.pflash01,property=secure,value=on"));
+        strv_add(&a, xstrdup("-global"));
+        strv_add(&a, xstrdup("ICH9-LPC.disable_s3=1"));
+        strv_add(&a, xstrdup("-drive"));
+        strv_addf(&a, "if=pflash,format=raw,unit=0,file=%s,readonly=on", OVMF_CODE_SECBOOT);
+        strv_add(&a, xstrdup("-drive"));
+        strv_addf(&a, "if=pflash,format=raw,unit=1,file=%s", VM_VARS);
+        strv_add(&a, xstrdup("-chardev"));
+        strv_addf(&a, "socket,id=chrtpm,path=%s", VM_SWTPM_SOCK);
+        strv_add(&a, xstrdup("-tpmdev"));
+        strv_add(&a, xstrdup("emulator,id=tpm0,chardev=chrtpm"));
+        strv_add(&a, xstrdup("-device"));
+        strv_add(&a, xstrdup("tpm-tis,tpmdev=tpm0"));
+        for (size_t i = 0; i < run->n_disks; i++) {
+                const struct qemu_disk *d = &run->disks[i];
+
+                strv_add(&a, xstrdup("-drive"));
+                strv_addf(&a, "if=none,id=disk%zu,format=raw,file=%s%s", i, d->file,
+                          d->readonly ? ",readonly=on" : "");
+                strv_add(&a, xstrdup("-device"));
+                if (d->bootindex >= 0)
+                        strv_addf(&a, "virtio-blk-pci,drive=disk%zu,serial=%s,bootindex=%d", i,
+                                  d->serial, d->bootindex);
+                else
+                        strv_addf(&a, "virtio-blk-pci,drive=disk%zu,serial=%s", i, d->serial);
+        }
+        strv_add(&a, xstrdup("-display"));
+        strv_add(&a, xstrdup("none"));
+        strv_add(&a, xstrdup("-vga"));
+        strv_add(&a, xstrdup("none"));
+        strv_add(&a, xstrdup("-nodefaults"));
+        strv_add(&a, xstrdup("-net"));
+        strv_add(&a, xstrdup("none"));
+        strv_add(&a, xstrdup("-no-reboot"));
+        /* The serial console goes both to an attachable socket and, always,
+         * to console.log (QEMU logs even while no client is connected). */
+        strv_add(&a, xstrdup("-chardev"));
+        strv_addf(&a, "socket,id=ser0,path=%s,server=on,wait=off,logfile=%s,logappend=on",
+                  VM_CONSOLE_SOCK, VM_CONSOLE_LOG);
+        strv_add(&a, xstrdup("-serial"));
+        strv_add(&a, xstrdup("chardev:ser0"));
+        strv_add(&a, xstrdup("-qmp"));
+        strv_addf(&a, "unix:%s,server=on,wait=off", VM_QMP_SOCK);
+        r = spawn(run->dir, a.v, VM_QEMU_LOG, run->die_with_parent, &p.qemu);
+        strv_free(&a);
+        if (r < 0)
+                goto fail;
+        r = write_pid_file(run->dir, VM_QEMU_PID, p.qemu);
+        if (r < 0)
+                goto fail;
+        r = wait_socket(run->dir, VM_QMP_SOCK, p.qemu, true, 20000);
+        if (r < 0) {
+                _cleanup_free_ char *why = log_last_line(run->dir, VM_QEMU_LOG);
+                r = errf(r == -ECHILD ? -EIO : r, "qemu %s: %s",
+                         r == -ECHILD ? "exited at start" : "did not open its QMP socket", why);
+                goto fail;
+        }
+        *ret = p;
+        return 0;
+fail:
+        kill_and_reap(run->dir, &p.qemu, true);
+        kill_and_reap(run->dir, &p.swtpm, true);
+        {
+                _cleanup_free_ char *f1 = path_join(run->dir, VM_QEMU_PID);
+                _cleanup_free_ char *f2 = path_join(run->dir, VM_SWTPM_PID);
+                (void)unlink(f1);
+                (void)unlink(f2);
+        }
+        return r;
+}
+
+int vm_wait_exit(const char *dir, struct vm_proc *p, unsigned timeout_s)
+{
+        double end = now_s() + timeout_s;
+
+        for (;;) {
+                bool q = vm_proc_alive(dir, p->qemu, p->children);
+                bool s = vm_proc_alive(dir, p->swtpm, p->children);
+
+                if (!q)
+                        p->qemu = 0;
+                if (!s)
+                        p->swtpm = 0;
+                if (!q && !s)
+                        return 0;
+                if (now_s() > end)
+                        return -ETIMEDOUT;
+                sleep_ms(100);
+        }
+}
+
+static bool line_has(const char *line, const char *needle)
+{
+        return needle && needle[0] && strstr(line, needle);
+}
+
+int vm_wait_console(const char *dir, const struct vm_proc *p, off_t from, const char *success,
+                    const char *failure, unsigned timeout_s, volatile int *stop,
+                    enum console_result *ret)
+{
+        _cleanup_free_ char *path = path_join(dir, VM_CONSOLE_LOG);
+        _cleanup_close_ int fd = -1;
+        char line[4096], chunk[4096];
+        size_t ll = 0;
+        double end = now_s() + timeout_s;
+        bool last_round = false;
+
+        for (;;) {
+                bool qemu_alive;
+                ssize_t n;
+
+                if (fd < 0) {
+                        fd = open(path, O_RDONLY | O_CLOEXEC);
+                        if (fd >= 0 && lseek(fd, from, SEEK_SET) < 0)
+                                return errf(-errno, "%s: %s", path, strerror(errno));
+                }
+                qemu_alive = vm_proc_alive(dir, p->qemu, p->children);
+                while (fd >= 0 && (n = read(fd, chunk, sizeof(chunk))) > 0) {
+                        for (ssize_t i = 0; i < n; i++) {
+                                char c = chunk[i];
+                                bool eol = c == '\n' || c == '\r';
+
+                                if (!eol && ll < sizeof(line) - 1)
+                                        line[ll++] = c ? c : ' ';
+                                if (!eol && ll < sizeof(line) - 1)
+                                        continue;
+                                line[ll] = 0;
+                                /* Lines longer than the buffer are checked
+                                 * in pieces; a marker split between pieces
+                                 * is missed, markers are short lines. */
+                                if (line_has(line, success)) {
+                                        *ret = CONSOLE_SUCCESS;
+                                        return 0;
+                                }
+                                if (line_has(line, failure)) {
+                                        *ret = CONSOLE_FAILURE;
+                                        return 0;
+                                }
+                                if (strstr(line, "Access Denied")) {
+                                        *ret = CONSOLE_DENIED;
+                                        return 0;
+                                }
+                                ll = 0;
+                        }
+                }
+                /* An unterminated last line still counts once QEMU is gone. */
+                if (last_round) {
+                        line[ll] = 0;
+                        if (line_has(line, success))
+                                *ret = CONSOLE_SUCCESS;
+                        else if (line_has(line, failure))
+                                *ret = CONSOLE_FAILURE;
+                        else
+                                *ret = CONSOLE_EXITED;
+                        return 0;
+                }
+                if (!qemu_alive) {
+                        last_round = true; /* read what QEMU wrote before it ended */
+                        continue;
+                }
+                if (stop && *stop) {
+                        *ret = CONSOLE_INTERRUPTED;
+                        return 0;
+                }
+                if (now_s() > end) {
+                        *ret = CONSOLE_TIMEOUT;
+                        return 0;
+                }
+                sleep_ms(100);
+        }
+}
+
+/* QMP: newline-delimited JSON. We only need to know whether a command
+ * returned, so replies are matched by their leading key; events are skipped.
+ * Bounded reads with a 10 s deadline: a wedged QEMU cannot hang `vm stop`. */
+struct qmp {
+        int fd;
+        char buf[65536];
+        size_t len;
+};
+
+static int qmp_line(struct qmp *q, char **ret)
+{
+        double end = now_s() + 10;
+
+        for (;;) {
+                char *nl = memchr(q->buf, '\n', q->len);
+                struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+                ssize_t n;
+                int left;
+
+                if (nl) {
+                        size_t l = (size_t)(nl - q->buf);
+                        char *s = xmalloc0(l + 1);
+
+                        memcpy(s, q->buf, l);
+                        memmove(q->buf, nl + 1, q->len - l - 1);
+                        q->len -= l + 1;
+                        *ret = s;
+                        return 0;
+                }
+                if (q->len == sizeof(q->buf))
+                        return errf(-EBADMSG, "QMP: reply line longer than %zu bytes",
+                                    sizeof(q->buf));
+                left = (int)((end - now_s()) * 1000);
+                if (left <= 0)
+                        return errf(-ETIMEDOUT, "QMP: no reply within 10 s");
+                if (poll(&pfd, 1, left) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return errf(-errno, "QMP: %s", strerror(errno));
+                }
+                n = read(q->fd, q->buf + q->len, sizeof(q->buf) - q->len);
+                if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                        continue;
+                if (n < 0)
+                        return errf(-errno, "QMP: %s", strerror(errno));
+                if (n == 0)
+                        return errf(-ECONNRESET, "QMP: QEMU closed the connection");
+                q->len += (size_t)n;
+        }
+}
+
+static int qmp_call(struct qmp *q, const char *command)
+{
+        _cleanup_free_ char *msg = xasprintf("{\"execute\":\"%s\"}\n", command);
+        size_t off = 0, len = strlen(msg);
+
+        while (off < len) {
+                ssize_t n = send(q->fd, msg + off, len - off, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return errf(-errno, "QMP %s: %s", command, strerror(errno));
+                off += (size_t)n;
+        }
+        for (;;) {
+                _cleanup_free_ char *line = NULL;
+                const char *p;
+                int r = qmp_line(q, &line);
+
+                if (r < 0)
+                        return r;
+                p = line + strspn(line, " \t{");
+                if (!strncmp(p, "\"return\"", 8))
+                        return 0;
+                if (!strncmp(p, "\"error\"", 7)) {
+                        size_t l = strlen(line);
+                        return errf(-EIO, "QMP %s: %.*s", command, (int)(l > 200 ? 200 : l),
+                                    line);
+                }
+                /* events ({"event": ...}) and anything else: keep reading */
+        }
+}
+
+/* connect() to a socket in dir through /proc/self/fd/N/, which keeps the
+ * path under sun_path's 108 bytes however deep the state directory is. */
+static int connect_in_dir(const char *dir, const char *name, int *ret)
+{
+        _cleanup_close_ int dfd = -1, fd = -1;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return errf(-errno, "%s: %s", dir, strerror(errno));
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dfd, name);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return errf(-errno, "socket: %s", strerror(errno));
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return errf(-errno, "%s/%s: %s", dir, name, strerror(errno));
+        *ret = fd;
+        fd = -1;
+        return 0;
+}
+
+int qmp_execute(const char *dir, const char *command)
+{
+        _cleanup_free_ struct qmp *q = xmalloc0(sizeof(*q));
+        _cleanup_free_ char *greeting = NULL;
+        int r;
+
+        q->fd = -1;
+        r = connect_in_dir(dir, VM_QMP_SOCK, &q->fd);
+        if (r < 0)
+                return r;
+        r = qmp_line(q, &greeting);
+        if (r >= 0 && !strstr(greeting, "\"QMP\""))
+                r = errf(-EPROTO, "%s/%s: not a QMP greeting", dir, VM_QMP_SOCK);
+        if (r >= 0)
+                r = qmp_call(q, "qmp_capabilities");
+        if (r >= 0) {
+                r = qmp_call(q, command);
+                /* quit may close the socket before its reply arrives */
+                if (r == -ECONNRESET && !strcmp(command, "quit"))
+                        r = 0;
+        }
+        close(q->fd);
+        return r;
+}
+
+int vm_shutdown(const char *dir, struct vm_proc *p, unsigned grace_s)
+{
+        _cleanup_free_ char *f1 = path_join(dir, VM_QEMU_PID);
+        _cleanup_free_ char *f2 = path_join(dir, VM_SWTPM_PID);
+
+        if (vm_proc_alive(dir, p->qemu, p->children)) {
+                if (grace_s > 0 && qmp_execute(dir, "system_powerdown") >= 0) {
+                        struct vm_proc only = { .qemu = p->qemu, .children = p->children };
+                        (void)vm_wait_exit(dir, &only, grace_s);
+                }
+                if (vm_proc_alive(dir, p->qemu, p->children) && qmp_execute(dir, "quit") >= 0) {
+                        struct vm_proc only = { .qemu = p->qemu, .children = p->children };
+                        (void)vm_wait_exit(dir, &only, 5);
+                }
+        }
+        kill_and_reap(dir, &p->qemu, p->children);
+        /* swtpm follows QEMU on its own (--terminate); give it a moment. */
+        if (vm_proc_alive(dir, p->swtpm, p->children)) {
+                struct vm_proc only = { .swtpm = p->swtpm, .children = p->children };
+                (void)vm_wait_exit(dir, &only, 3);
+        }
+        kill_and_reap(dir, &p->swtpm, p->children);
+        (void)unlink(f1);
+        (void)unlink(f2);
+        return 0;
+}
+
+char *vm_console_tail(const char *dir, unsigned lines)
+{
+        _cleanup_free_ char *path = path_join(dir, VM_CONSOLE_LOG);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        const size_t max = 16384;
+        _cleanup_free_ char *buf = xmalloc0(max + 1);
+        char *out, *start;
+        off_t size;
+        ssize_t n;
+        size_t o = 0;
+        unsigned seen = 0;
+
+        if (fd < 0)
+                return xstrdup("");
+        size = lseek(fd, 0, SEEK_END);
+        if (size < 0)
+                return xstrdup("");
+        if (lseek(fd, size > (off_t)max ? size - (off_t)max : 0, SEEK_SET) < 0)
+                return xstrdup("");
+        n = read(fd, buf, max);
+        if (n <= 0)
+                return xstrdup("");
+        buf[n] = 0;
+        /* Count lines back from the end (a trailing newline ends the last). */
+        start = buf + n;
+        if (start > buf && start[-1] == '\n')
+                start--;
+        while (start > buf) {
+                if (start[-1] == '\n' && ++seen == lines)
+                        break;
+                start--;
+        }
+        /* Keep printable text only: the firmware draws with ANSI escape
+         * sequences (ESC [ params final-byte), which are dropped whole. */
+        out = xmalloc0(strlen(start) + 1);
+        for (const char *s = start; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                if (c == 0x1b) {
+                        if (s[1] == '[') {
+                                s += 2;
+                                while (*s && !((unsigned char)*s >= 0x40 && (unsigned char)*s <= 0x7e))
+                                        s++;
+                                if (!*s)
+                                        break;
+                        }
+                        continue;
+                }
+                if (c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f))
+                        out[o++] = (char)c;
+        }
+        out[o] = 0;
+        return out;
+}
+
+static struct termios saved_tty;
+static bool tty_raw;
+
+static void tty_restore(void)
+{
+        if (tty_raw)
+                (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
+        tty_raw = false;
+}
+
+int vm_console_attach(const char *dir)
+{
+        _cleanup_close_ int fd = -1;
+        bool in_open = true;
+        char buf[4096];
+        int r;
+
+        r = connect_in_dir(dir, VM_CONSOLE_SOCK, &fd);
+        if (r < 0)
+                return r;
+        if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tty) == 0) {
+                struct termios raw = saved_tty;
+                cfmakeraw(&raw);
+                if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw) == 0)
+                        tty_raw = true;
+        }
+        for (;;) {
+                struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN },
+                                         { .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN } };
+                ssize_t n;
+
+                if (poll(pfd, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        break;
+                }
+                if (pfd[0].revents) {
+                        n = read(fd, buf, sizeof(buf));
+                        if (n <= 0) {
+                                r = 0; /* QEMU closed the console: the VM ended */
+                                break;
+                        }
+                        for (ssize_t o = 0; o < n;) {
+                                ssize_t w = write(STDOUT_FILENO, buf + o, (size_t)(n - o));
+                                if (w < 0 && errno == EINTR)
+                                        continue;
+                                if (w <= 0) {
+                                        r = 0;
+                                        goto out;
+                                }
+                                o += w;
+                        }
+                }
+                if (pfd[1].revents) {
+                        n = read(STDIN_FILENO, buf, sizeof(buf));
+                        if (n <= 0) {
+                                in_open = false; /* keep showing output */
+                                continue;
+                        }
+                        if (memchr(buf, 0x1d, (size_t)n)) { /* Ctrl-] detaches */
+                                r = 0;
+                                break;
+                        }
+                        if (send(fd, buf, (size_t)n, MSG_NOSIGNAL) < 0) {
+                                r = 0;
+                                break;
+                        }
+                }
+        }
+out:
+        tty_restore();
+        return r;
+}
+
+int run_tool(char *const argv[], unsigned timeout_s)
+{
+        char out[1024];
+        size_t ol = 0;
+        int p[2], status = 0;
+        double end = now_s() + timeout_s;
+        pid_t pid;
+        bool timed_out = false;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return errf(-errno, "pipe: %s", strerror(errno));
+        pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                close(p[0]);
+                close(p[1]);
+                return errf(r, "fork: %s", strerror(-r));
+        }
+        if (pid == 0) {
+                int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || dup2(fd, 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0)
+                        _exit(127);
+                execvp(argv[0], argv);
+                dprintf(2, "cannot run: %s\n", strerror(errno));
+                _exit(127);
+        }
+        close(p[1]);
+        for (;;) {
+                struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+                int left = (int)((end - now_s()) * 1000);
+                ssize_t n;
+
+                if (left <= 0) {
+                        timed_out = true;
+                        (void)kill(pid, SIGKILL);
+                        break;
+                }
+                if (poll(&pfd, 1, left) < 0 && errno != EINTR)
+                        break;
+                if (!pfd.revents)
+                        continue;
+                n = read(p[0], out + ol, sizeof(out) - 1 - ol);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                ol += (size_t)n;
+                if (ol == sizeof(out) - 1) {
+                        char sink[4096]; /* keep draining, keep the start */
+                        while ((n = read(p[0], sink, sizeof(sink))) > 0)
+                                ;
+                        break;
+                }
+        }
+        close(p[0]);
+        (void)waitpid(pid, &status, 0);
+        out[ol] = 0;
+        out[strcspn(out, "\n")] = 0;
+        if (timed_out)
+                return errf(-ETIMEDOUT, "%s: no result within %u s", argv[0], timeout_s);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return errf(-EIO, "%s failed: %s", argv[0], ol ? out : "no output");
+        return 0;
+}
+
+int vm_accel_probe(const char *scratch_dir, const char **ret)
+{
+        const char *env = getenv("TRUST_VM_ACCEL");
+        _cleanup_free_ char *vars = NULL, *log = NULL;
+        _cleanup_free_ uint8_t *tmpl = NULL;
+        size_t tl;
+        pid_t pid = 0;
+        int fd, r;
+        char *argv[] = { "qemu-system-x86_64", "-accel", "kvm", "-machine", "q35,smm=on",
+                         "-m", "256", "-global", "driver=cfi.pflash01,property=secure,value=on",
+                         "-drive",
+                         "if=pflash,format=raw,unit=0,file=" OVMF_CODE_SECBOOT ",readonly=on",
+                         "-drive", "if=pflash,format=raw,unit=1,file=probe-vars.fd",
+                         "-display", "none", "-vga", "none", "-nodefaults", "-net", "none",
+                         "-no-reboot", "-serial", "file:probe-serial.log", NULL };
+
+        if (env && (!strcmp(env, "kvm") || !strcmp(env, "tcg"))) {
+                *ret = !strcmp(env, "kvm") ? "kvm" : "tcg";
+                return 0;
+        }
+        if (env && env[0])
+                return errf(-EINVAL, "$TRUST_VM_ACCEL='%s': expected kvm or tcg", env);
+        *ret = "tcg";
+        fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        close(fd);
+
+        /* /dev/kvm opening is not enough: some hosts cannot run OVMF's SMM
+         * code under KVM. Start the real firmware and wait for it to print
+         * on the serial port; an early exit or silence means TCG. */
+        vars = path_join(scratch_dir, "probe-vars.fd");
+        log = path_join(scratch_dir, "probe-serial.log");
+        r = read_file(OVMF_VARS_TEMPLATE, 16 << 20, &tmpl, &tl);
+        if (r < 0)
+                return r;
+        (void)unlink(vars);
+        r = write_file_excl(vars, tmpl, tl, 0600);
+        if (r < 0)
+                return r;
+        r = spawn(scratch_dir, argv, "probe-qemu.log", true, &pid);
+        if (r >= 0) {
+                struct stat st;
+                for (int i = 0; i < 100; i++) {
+                        if (!vm_proc_alive(scratch_dir, pid, true))
+                                break;
+                        if (stat(log, &st) == 0 && st.st_size > 0) {
+                                *ret = "kvm";
+                                break;
+                        }
+                        sleep_ms(100);
+                }
+                kill_and_reap(scratch_dir, &pid, true);
+        }
+        (void)unlink(vars);
+        (void)unlink(log);
+        {
+                _cleanup_free_ char *ql = path_join(scratch_dir, "probe-qemu.log");
+                (void)unlink(ql);
+        }
+        return 0;
+}
