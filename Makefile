@@ -110,6 +110,11 @@ images: $(BUILD)/trust
 	@[ -n "$(KEYSET)" ] || { echo "make images: set KEYSET=<keyset>, e.g. make images KEYSET=snakeoil" >&2; exit 2; }
 	BUILD=$(BUILD) TRUST=$(BUILD)/trust images/build.sh $(KEYSET) $(PROJECT)
 
+# The README's main job: snakeoil keyset, its images, a VM launched and
+# booted once, and what the guest's initrd did (vm/demo.sh).
+demo: deps $(BUILD)/trust
+	BUILD=$(BUILD) vm/demo.sh
+
 bench: $(BUILD)/trust
 	BUILD=$(BUILD) tests/bench/run.sh
 

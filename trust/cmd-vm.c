@@ -23,8 +23,22 @@ static const char vm_usage[] =
         "  info NAME [--json]     one VM's settings, paths and processes\n"
         "  delete NAME            stop the VM and remove everything it has\n\n"
         "State: $XDG_STATE_HOME/machine/trust/vms/NAME/. Images: --images DIR, default\n"
-        "build/images/KEYSET (provision.efi, install.efi, ovmf-vars.fd).\n"
+        "build/images/KEYSET (images/README.md: vars.fd, provision/ and\n"
+        "install/uki-production.efi, os/payload.img).\n"
         "$TRUST_VM_ACCEL=kvm|tcg overrides the KVM probe.\n";
+
+/* "trust: vm 'x': cause", without naming the VM twice when the cause does. */
+static int vm_fail(int r, const char *name)
+{
+        const char *msg = err_msg(r);
+        _cleanup_free_ char *tag = xasprintf("vm '%s'", name);
+
+        if (!strncmp(msg, tag, strlen(tag))) {
+                log_error("%s", msg);
+                return 1;
+        }
+        return fail(r, "vm '%s'", name);
+}
 
 static bool is_help(const char *s)
 {
@@ -119,12 +133,15 @@ static int do_launch(int argc, char **argv)
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
         sigaction(SIGHUP, &sa, NULL);
+        r = name_validate("vm", a.name);
+        if (r < 0)
+                return fail(r, "vm launch");
         printf("launching vm '%s' (%s:%s)\n", a.name, a.keyset, a.project);
         fflush(stdout);
         r = vm_launch(&a, &phase, &tail);
         if (r < 0) {
                 if (!phase)
-                        return fail(r, "vm '%s'", a.name);
+                        return vm_fail(r, a.name);
                 log_error("vm '%s': %s failed: %s", a.name, phase, err_msg(r));
                 if (tail && tail[0]) {
                         fprintf(stderr, "--- console (last lines) ---\n%s", tail);
@@ -176,7 +193,7 @@ static int do_start(int argc, char **argv)
                 return r < 0 ? 0 : r;
         r = vm_start(name, &pid);
         if (r < 0)
-                return fail(r, "vm '%s'", name);
+                return vm_fail(r, name);
         if (!console) {
                 printf("vm '%s' started (qemu pid %u)\n", name, pid);
                 return 0;
@@ -217,7 +234,7 @@ static int do_stop(int argc, char **argv)
                 return usage_error("vm stop", "expected a NAME");
         r = vm_stop(name, grace, &was);
         if (r < 0)
-                return fail(r, "vm '%s'", name);
+                return vm_fail(r, name);
         printf(was ? "vm '%s' stopped\n" : "vm '%s' was not running\n", name);
         return 0;
 }
@@ -234,7 +251,7 @@ static int do_console(int argc, char **argv)
                 return r < 0 ? 0 : r;
         r = vm_info_load(name, &i);
         if (r < 0)
-                return fail(r, "vm '%s'", name);
+                return vm_fail(r, name);
         if (!i.proc.qemu) {
                 vm_info_done(&i);
                 log_error("vm '%s': not running (start it with 'trust vm start %s')", name, name);
@@ -332,7 +349,7 @@ static int do_list(int argc, char **argv)
                         vm_info_done(&i);
                         if (json)
                                 putchar(']');
-                        return fail(r, "vm '%s'", names[k]);
+                        return vm_fail(r, names[k]);
                 }
                 if (json) {
                         if (k)
@@ -362,7 +379,7 @@ static int do_info(int argc, char **argv)
         r = vm_info_load(name, &i);
         if (r < 0) {
                 vm_info_done(&i);
-                return fail(r, "vm '%s'", name);
+                return vm_fail(r, name);
         }
         if (json) {
                 info_json(&i, true);
@@ -391,7 +408,7 @@ static int do_delete(int argc, char **argv)
                 return r < 0 ? 0 : r;
         r = vm_delete(name);
         if (r < 0)
-                return fail(r, "vm '%s'", name);
+                return vm_fail(r, name);
         printf("vm '%s' deleted\n", name);
         return 0;
 }

@@ -158,7 +158,7 @@ static int read_pid_file(const char *dir, const char *name, pid_t *ret)
                 return r;
         errno = 0;
         v = strtol((char *)buf, &end, 10);
-        if (errno || v <= 1 || v > INT32_MAX || (*end && *end != '\n'))
+        if (errno || v < 1 || v > INT32_MAX || (*end && *end != '\n'))
                 return errf(-EBADMSG, "%s: not a pid", path);
         *ret = (pid_t)v;
         return 0;

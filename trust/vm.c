@@ -17,6 +17,7 @@
 #define VM_OS_DISK "os.img"
 #define VM_DATA_DISK "trust-data.img"
 #define VM_BOOT_DISK "boot.img"
+#define VM_PAYLOAD_LINK "payload.img" /* symlink to the images' os/payload.img */
 #define VM_SUDI_CERT "sudi-cert.pem"
 #define VM_OS_DISK_SIZE (8ULL << 30) /* sparse */
 #define VM_DATA_DISK_KIB 8192
@@ -177,6 +178,7 @@ int vm_list(char ***ret, size_t *ret_n)
                 free(v);
                 return r;
         }
+        (void)clean_stale_tmp(root); /* what a killed launch or delete left */
         d = opendir(root);
         if (!d) {
                 if (errno != ENOENT) {
@@ -392,17 +394,18 @@ static void console_mark(const char *dir, const char *text)
 }
 
 /* One boot of a phase image: until its success marker, then until the
- * guest powers off. Nothing runs when this returns. */
+ * guest powers off. Nothing runs when this returns. `extra` is the
+ * phase's own disk: the SUDI disk (provision) or the OS payload (install). */
 static int run_phase(const char *dir, const char *accel, const char *phase, const char *uki,
-                     const char *success, unsigned timeout_s)
+                     const struct qemu_disk *extra, const char *success, unsigned timeout_s)
 {
         const struct qemu_disk disks[] = {
                 { VM_BOOT_DISK, "trust-boot", 0, true },
-                { VM_OS_DISK, "trust-os", -1, false },
-                { VM_DATA_DISK, "trust-data", -1, true },
+                { VM_OS_DISK, "trust-target", -1, false },
+                extra ? *extra : (struct qemu_disk){},
         };
         struct vm_run run = { .dir = dir, .accel = accel, .disks = disks,
-                              .n_disks = ELEMENTSOF(disks), .die_with_parent = true };
+                              .n_disks = extra ? 3 : 2, .die_with_parent = true };
         struct vm_proc p = {};
         enum console_result res;
         off_t from;
@@ -452,7 +455,8 @@ int vm_launch(const struct vm_launch_args *a, char **ret_phase, char **ret_tail)
 {
         _cleanup_free_ char *root = NULL, *final = NULL, *tmp = NULL, *kdir = NULL;
         _cleanup_free_ char *images = NULL, *prov = NULL, *inst = NULL, *vars = NULL;
-        _cleanup_free_ char *dst_vars = NULL, *serial = NULL;
+        _cleanup_free_ char *dst_vars = NULL, *serial = NULL, *payload = NULL;
+        bool has_payload;
         _cleanup_(vm_info_donep) struct vm_info info = {};
         const char *phase = "prepare", *accel = "tcg";
         unsigned timeout = a->phase_timeout_s ? a->phase_timeout_s : 1200;
@@ -492,6 +496,10 @@ int vm_launch(const struct vm_launch_args *a, char **ret_phase, char **ret_tail)
             (r = regular_file(inst, "installer image")) < 0 ||
             (r = regular_file(vars, "enrolled OVMF vars")) < 0)
                 return r;
+        payload = path_join(images, VM_IMG_PAYLOAD);
+        has_payload = path_exists(payload);
+        if (has_payload && (r = regular_file(payload, "OS payload disk")) < 0)
+                return r;
 
         r = vms_root(&root);
         if (r < 0)
@@ -522,6 +530,13 @@ int vm_launch(const struct vm_launch_args *a, char **ret_phase, char **ret_tail)
         r = make_os_disk(tmp);
         if (r < 0)
                 goto fail;
+        if (has_payload) {
+                _cleanup_free_ char *link = path_join(tmp, VM_PAYLOAD_LINK);
+                if (symlink(payload, link) < 0) {
+                        r = errf(-errno, "%s: %s", link, strerror(errno));
+                        goto fail;
+                }
+        }
         r = make_data_disk(tmp, a->keyset, a->project, a->serial, &serial);
         if (r < 0)
                 goto fail;
@@ -545,25 +560,37 @@ int vm_launch(const struct vm_launch_args *a, char **ret_phase, char **ret_tail)
 
         phase = "provision";
         t = now_s();
-        r = run_phase(tmp, accel, phase, prov, VM_PROVISIONED, timeout);
+        {
+                const struct qemu_disk data = { VM_DATA_DISK, "trust-data", -1, true };
+                r = run_phase(tmp, accel, phase, prov, &data, VM_PROVISIONED, timeout);
+        }
         if (r < 0)
                 goto fail;
+        /* The SUDI key now lives in the TPM: the disk that carried it goes
+         * before anything else boots (the installer does not need it). */
+        {
+                _cleanup_free_ char *data = path_join(tmp, VM_DATA_DISK);
+                wipe_file(data);
+        }
         if (a->progress)
-                a->progress(phase, now_s() - t, VM_PROVISIONED);
+                a->progress(phase, now_s() - t, VM_PROVISIONED ", SUDI disk detached");
 
         phase = "install";
         t = now_s();
-        r = run_phase(tmp, accel, phase, inst, VM_INSTALLED, timeout);
+        {
+                /* a relative path for QEMU; the images dir may hold commas */
+                const struct qemu_disk payload_disk = { VM_PAYLOAD_LINK, "trust-payload", -1, true };
+                r = run_phase(tmp, accel, phase, inst, has_payload ? &payload_disk : NULL,
+                              VM_INSTALLED, timeout);
+        }
         if (r < 0)
                 goto fail;
         if (a->progress)
                 a->progress(phase, now_s() - t, VM_INSTALLED);
 
-        /* The SUDI key now lives in the TPM; the disk that carried it goes. */
-        phase = "detach";
         {
-                _cleanup_free_ char *data = path_join(tmp, VM_DATA_DISK);
-                wipe_file(data);
+                _cleanup_free_ char *link = path_join(tmp, VM_PAYLOAD_LINK);
+                (void)unlink(link);
         }
         console_mark(tmp, "launched");
         r = commit_tmp_dir(tmp, final, 0700);
@@ -593,7 +620,7 @@ int vm_start(const char *name, unsigned *ret_pid)
 {
         _cleanup_(vm_info_donep) struct vm_info i = {};
         _cleanup_close_ int lock = -1;
-        const struct qemu_disk disks[] = { { VM_OS_DISK, "trust-os", 0, false } };
+        const struct qemu_disk disks[] = { { VM_OS_DISK, "trust-target", 0, false } };
         struct vm_run run = { .disks = disks, .n_disks = 1 };
         struct vm_proc p = {};
         const char *accel;

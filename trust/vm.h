@@ -17,10 +17,11 @@
 #define VM_INSTALLED "installed successfully"
 #define VM_FAILED "XXX FAIL XXX"
 
-/* Files of the images directory (build/images/<keyset>/). */
-#define VM_IMG_PROVISION "provision.efi"
-#define VM_IMG_INSTALL "install.efi"
-#define VM_IMG_VARS "ovmf-vars.fd"
+/* Files of the images directory (build/images/<keyset>/, images/README.md). */
+#define VM_IMG_PROVISION "provision/uki-production.efi"
+#define VM_IMG_INSTALL "install/uki-production.efi"
+#define VM_IMG_PAYLOAD "os/payload.img"
+#define VM_IMG_VARS "vars.fd"
 
 struct vm_info {
         char *name;

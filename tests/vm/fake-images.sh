@@ -1,13 +1,15 @@
 #!/bin/bash
 # fake-images.sh OUTDIR [MODE]: a small images directory for the `trust vm`
-# machinery tests, in the layout `trust vm launch --images` reads
-# (provision.efi, install.efi, ovmf-vars.fd), made of the host's Debian
+# machinery tests, in the layout of images/README.md that `trust vm launch
+# --images` reads (vars.fd, provision/ and install/uki-production.efi,
+# os/payload.img), made of the host's Debian
 # kernel and a busybox initrd instead of mkosi images, so the tests boot real
 # OVMF + swtpm + QEMU in seconds. Each UKI's /init plays one phase:
 #   provision: mounts the `trust-data` disk, prints the SUDI cert it found,
 #              prints "provisioned successfully" (or XXX FAIL XXX), powers off;
-#   install:   writes a GPT disk with an ESP holding the OS UKI onto the
-#              `trust-os` disk, prints "installed successfully", powers off;
+#   install:   copies the `trust-payload` disk (GPT, an ESP holding the OS
+#              UKI) onto the `trust-target` disk, prints "installed
+#              successfully", powers off;
 #   os:        prints a status line, powers off on the ACPI power button.
 # MODE: ok (default), fail-install (the installer reports XXX FAIL XXX),
 # unsigned (provision.efi left unsigned: the firmware must refuse it).
@@ -76,11 +78,10 @@ provision)
 	echo "provisioned successfully"
 	;;
 install)
-	[ -e /fail-install ] && die "installer told to fail"
-	d=$(disk trust-os) || die "no trust-os disk"
-	[ -s /os-disk.img.gz ] || die "no OS disk image in the initrd"
-	set -o pipefail
-	zcat /os-disk.img.gz | dd of="$d" bs=1M conv=fsync 2>/dev/null || die "cannot write $d"
+	grep -q trust.fail /proc/cmdline && die "installer told to fail"
+	d=$(disk trust-target) || die "no trust-target disk"
+	p=$(disk trust-payload) || die "no trust-payload disk"
+	dd if="$p" of="$d" bs=1M conv=fsync 2>/dev/null || die "cannot write $d"
 	echo "installed successfully"
 	;;
 os)
@@ -140,37 +141,36 @@ sign() { # sign IN OUT
 	fi
 }
 SIGN_KEYSET=
-rm -f "$out/ovmf-vars.fd"
+mkdir -p "$out/provision" "$out/install" "$out/os"
+rm -f "$out/vars.fd"
 if [ -n "${TRUST_FAKE_KEYSET:-}" ] &&
-	"$TRUST" efivars enroll --keyset "$TRUST_FAKE_KEYSET" --output "$out/ovmf-vars.fd" \
+	"$TRUST" efivars enroll --keyset "$TRUST_FAKE_KEYSET" --output "$out/vars.fd" \
 		>/dev/null 2>&1; then
 	SIGN_KEYSET=$TRUST_FAKE_KEYSET
 else
-	cp /usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd "$out/ovmf-vars.fd"
+	cp /usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd "$out/vars.fd"
 fi
 
 base="console=ttyS0 panic=-1 loglevel=4"
-# OS UKI on a GPT disk image with one ESP, what the installer writes
+# the payload: a GPT disk with one ESP holding the OS UKI, what the installer copies
 mkuki "$base trust.role=os" "$work/os.unsigned" "$work/initrd"
 sign "$work/os.unsigned" "$work/os.efi"
-truncate -s 24M "$work/os-disk.img"
+truncate -s 24M "$out/os/payload.img"
 printf 'label: gpt\nstart=2048, size=40960, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B\n' |
-	sfdisk -q "$work/os-disk.img"
+	sfdisk -q "$out/os/payload.img"
 mkfs.vfat -C "$work/esp.img" 20480 >/dev/null
 mmd -i "$work/esp.img" ::/EFI ::/EFI/BOOT
 mcopy -i "$work/esp.img" "$work/os.efi" ::/EFI/BOOT/BOOTX64.EFI
-dd if="$work/esp.img" of="$work/os-disk.img" bs=512 seek=2048 conv=notrunc,sparse status=none
-# the installer's initrd: the same tree plus the disk image to write
-gzip -1 -c "$work/os-disk.img" >"$root/os-disk.img.gz"
-if [ "$mode" = fail-install ]; then : >"$root/fail-install"; fi
-mkinitrd "$root" "$work/install-initrd"
+dd if="$work/esp.img" of="$out/os/payload.img" bs=512 seek=2048 conv=notrunc,sparse status=none
+fail=
+if [ "$mode" = fail-install ]; then fail=" trust.fail"; fi
 
 mkuki "$base trust.role=provision" "$work/provision.unsigned" "$work/initrd"
-mkuki "$base trust.role=install" "$work/install.unsigned" "$work/install-initrd"
+mkuki "$base trust.role=install$fail" "$work/install.unsigned" "$work/initrd"
 if [ "$mode" = unsigned ]; then
-	cp "$work/provision.unsigned" "$out/provision.efi"
+	cp "$work/provision.unsigned" "$out/provision/uki-production.efi"
 else
-	sign "$work/provision.unsigned" "$out/provision.efi"
+	sign "$work/provision.unsigned" "$out/provision/uki-production.efi"
 fi
-sign "$work/install.unsigned" "$out/install.efi"
-cp "$work/os.efi" "$out/os.efi"
+sign "$work/install.unsigned" "$out/install/uki-production.efi"
+cp "$work/os.efi" "$out/os/uki-production.efi"

@@ -1,0 +1,61 @@
+# test-vm.sh: `trust vm` argument checking, errors and the empty state,
+# without booting anything (the VM suites in tests/vm boot real QEMU).
+. "$(dirname "$0")/../lib.sh"
+
+VMS=$XDG_STATE_HOME/machine/trust/vms
+expect_rc 0 trust vm --help
+grep -q "launch NAME --project KEYSET:PROJECT" "$T/out" || fail "vm --help lacks launch"
+expect_rc 2 trust vm
+expect_error 2 "'frob' is not a vm command" trust vm frob
+expect_error 2 "expected one NAME" trust vm launch --project a:b
+expect_error 2 "--project KEYSET:PROJECT is required" trust vm launch x
+expect_error 2 "--project 'ab': expected KEYSET:PROJECT" trust vm launch x --project ab
+expect_error 2 "--project 'a:b:c': expected KEYSET:PROJECT" trust vm launch x --project a:b:c
+expect_error 2 "--timeout 'x'" trust vm launch x --project a:b --timeout x
+expect_error 2 "expected a NAME" trust vm start
+expect_error 2 "unknown option '--bogus'" trust vm start x --bogus
+expect_error 2 "expected one NAME" trust vm delete a b
+expect_error 2 "unexpected argument 'x'" trust vm list x
+
+# empty state
+expect_rc 0 trust vm list
+[ ! -s "$T/out" ] || fail "vm list printed something with no VMs: $(cat "$T/out")"
+expect_rc 0 trust vm list --json
+[ "$(cat "$T/out")" = "[]" ] || fail "vm list --json: $(cat "$T/out")"
+for c in start stop console info delete; do
+	expect_error 1 "vm 'nope' does not exist" trust vm $c nope
+done
+
+# bad names, unknown keyset, missing images: one line, nothing created
+expect_error 1 "vm name '../x' must not contain '/'|vm name .* must not start with '.'" \
+	trust vm launch ../x --project a:b
+expect_error 1 "keyset 'nokeys' does not exist" trust vm launch x --project nokeys:default
+expect_rc 0 trust keyset add snakeoil
+expect_error 1 "images directory build/images/snakeoil: No such file or directory \(build it" \
+	trust vm launch x --project snakeoil:default
+mkdir -p "$T/img"
+expect_error 1 "provisioning image $T/img/provision/uki-production.efi: No such file or directory" \
+	trust vm launch x --project snakeoil:default --images "$T/img"
+mkdir -p "$T/img/provision" "$T/img/install"
+: >"$T/img/provision/uki-production.efi"
+: >"$T/img/install/uki-production.efi"
+expect_error 1 "enrolled OVMF vars $T/img/vars.fd: No such file or directory" \
+	trust vm launch x --project snakeoil:default --images "$T/img"
+[ -z "$(ls -A "$VMS" 2>/dev/null)" ] || fail "a failed launch left $(ls -A "$VMS")"
+
+# a stale temporary directory of a dead launch is cleared
+mkdir -p "$VMS/.tmp-x-999999-abcdef"
+expect_rc 0 trust vm list
+[ ! -e "$VMS/.tmp-x-999999-abcdef" ] || fail "stale temporary directory kept"
+
+# a state directory made by hand with a broken vm.conf is reported, not trusted
+mkdir -p "$VMS/broken"
+echo "garbage" >"$VMS/broken/vm.conf"
+expect_error 1 "vm.conf: line without '='" trust vm info broken
+printf 'name=broken\nkeyset=k\nproject=p\n' >"$VMS/broken/vm.conf"
+echo 1 >"$VMS/broken/qemu.pid" # pid 1 is never a VM's QEMU
+expect_rc 0 trust vm info broken --json
+grep -q '"state":"stopped"' "$T/out" || fail "pid 1 taken for a running VM: $(cat "$T/out")"
+expect_rc 0 trust vm delete broken
+[ ! -e "$VMS/broken" ] || fail "delete kept the directory"
+echo ok

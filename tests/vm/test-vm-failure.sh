@@ -1,0 +1,72 @@
+# test-vm-failure.sh: a failed or interrupted `trust vm launch` says which
+# phase failed, shows the console tail, and leaves nothing behind (no state
+# directory, no temporary directory, no QEMU or swtpm) unless
+# --keep-on-failure; the firmware refusing an unsigned image is reported as
+# such. Real OVMF + swtpm + QEMU with busybox images (fake-images.sh).
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/vm-common.sh"
+
+nothing_left() {
+	[ -z "$(ls -A "$VMS" 2>/dev/null)" ] || fail "$1: left in $VMS: $(ls -A "$VMS")"
+	assert_no_vm_processes
+}
+
+# --- the installer reports XXX FAIL XXX -------------------------------------
+bash "$TOP/tests/vm/fake-images.sh" "$T/fail" fail-install || fail "fake-images.sh failed"
+expect_rc 1 trust vm launch bad --project snakeoil:default --images "$T/fail"
+grep -q "^trust: vm 'bad': install failed: the guest reported 'XXX FAIL XXX'" "$T/err" ||
+	fail "no phase in the error: $(cat "$T/err")"
+grep -q "XXX FAIL XXX installer told to fail" "$T/err" || fail "no console tail: $(cat "$T/err")"
+grep -Eq "^provision +ok" "$T/out" || fail "provision progress missing: $(cat "$T/out")"
+nothing_left "failed launch"
+
+# --- unsigned provisioning image: the firmware refuses it --------------------
+bash "$TOP/tests/vm/fake-images.sh" "$T/unsigned" unsigned || fail "fake-images.sh failed"
+expect_rc 1 trust vm launch bad --project snakeoil:default --images "$T/unsigned" --keep-on-failure
+grep -q "provision failed: the firmware refused .*Access Denied" "$T/err" ||
+	fail "refusal not reported: $(cat "$T/err")"
+[ -d "$VMS/bad" ] || fail "--keep-on-failure did not keep the VM"
+assert_no_vm_processes
+expect_rc 0 trust vm info bad
+expect_rc 0 trust vm delete bad
+nothing_left "delete after a kept failure"
+
+# --- interrupted launch: SIGTERM while the provisioning image boots ---------
+bash "$TOP/tests/vm/fake-images.sh" "$T/ok" ok || fail "fake-images.sh failed"
+"$TRUST" vm launch intr --project snakeoil:default --images "$T/ok" >"$T/intr.out" 2>&1 &
+pid=$!
+track_pid $pid
+for _ in $(seq 100); do
+	[ -n "$(vm_pids)" ] && break
+	sleep 0.1
+done
+[ -n "$(vm_pids)" ] || fail "launch did not start QEMU: $(cat "$T/intr.out")"
+sleep 2
+kill -TERM $pid
+rc=0
+wait $pid || rc=$?
+[ $rc = 1 ] || fail "interrupted launch exited $rc: $(cat "$T/intr.out")"
+grep -q "provision failed: interrupted" "$T/intr.out" || fail "$(cat "$T/intr.out")"
+nothing_left "interrupted launch"
+
+# --- killed launch (SIGKILL): QEMU and swtpm die with it, the next launch
+# clears the temporary directory -------------------------------------------
+"$TRUST" vm launch killed --project snakeoil:default --images "$T/ok" >/dev/null 2>&1 &
+pid=$!
+track_pid $pid
+for _ in $(seq 100); do
+	[ -n "$(vm_pids)" ] && break
+	sleep 0.1
+done
+kill -KILL $pid
+wait $pid 2>/dev/null || true
+for _ in $(seq 50); do
+	[ -z "$(vm_pids)" ] && break
+	sleep 0.1
+done
+assert_no_vm_processes
+expect_error 1 "images directory .*/nope: No such file or directory" \
+	trust vm launch x --project snakeoil:default --images "$T/nope"
+expect_rc 0 trust vm list
+ls -A "$VMS" | grep -q . && fail "left after SIGKILL: $(ls -A "$VMS")"
+echo ok
