@@ -80,7 +80,9 @@ printf '  PCR7:                %s\n' "$(field pcr7)"
 printf '  LUKS key in keyring: %s\n' "$(field luks-key)"
 printf '  console log:         %s\n' "$log"
 printf '  total time:          %ss\n' "$(($(date +%s) - t0))"
-[ "$(field volume)" = opened ] && [ "$(field pcr7)" = locked ] && [ -n "$cert" ] &&
-	[ "$cert" != none ] || stop_here "the guest did not release everything: $status"
+if [ "$(field volume)" != opened ] || [ "$(field pcr7)" != locked ] || [ -z "$cert" ] ||
+	[ "$cert" = none ]; then
+	stop_here "the guest did not release everything: $status"
+fi
 echo
 echo "demo: done. 'trust vm start $VM --console' boots it again; 'trust vm delete $VM' removes it."

@@ -1,5 +1,7 @@
+# shellcheck shell=bash
 # test-vm.sh: `trust vm` argument checking, errors and the empty state,
 # without booting anything (the VM suites in tests/vm boot real QEMU).
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 VMS=$XDG_STATE_HOME/machine/trust/vms

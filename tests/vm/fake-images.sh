@@ -12,20 +12,16 @@
 #              successfully", powers off;
 #   os:        prints a status line, powers off on the ACPI power button.
 # MODE: ok (default), fail-install (the installer reports XXX FAIL XXX),
-# unsigned (provision.efi left unsigned: the firmware must refuse it).
-#
-# Secure Boot keys: the keyset's (trust efivars enroll + trust sign efi) when
-# TRUST_FAKE_KEYSET names one and those commands exist; otherwise Debian's
-# OVMF snakeoil vars and key (/usr/share/ovmf/PkKek-1-snakeoil.*) with sbsign.
+# unsigned (the provisioning UKI left unsigned), foreign (it is signed by a
+# key outside the keyset): the firmware must refuse both.
 set -eu
 out=$1
 mode=${2:-ok}
 TRUST=${TRUST:-trust}
-kver=$(ls /lib/modules | sort -V | tail -n1)
+kver=$(find /lib/modules -mindepth 1 -maxdepth 1 -printf "%f\n" | sort -V | tail -n1)
 kernel=/boot/vmlinuz-$kver
 mods=/lib/modules/$kver/kernel
-stub=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
-for f in "$kernel" "$stub" /bin/busybox; do
+for f in "$kernel" /bin/busybox; do
 	[ -r "$f" ] || { echo "fake-images: $f missing (make deps)" >&2; exit 77; }
 done
 mkdir -p "$out"
@@ -65,7 +61,11 @@ disk() { # disk SERIAL: the /dev node of the virtio disk with that serial
 	done
 	return 1
 }
-[ -e /dev/tpm0 ] && echo "fake: tpm present" || echo "fake: no tpm"
+if [ -e /dev/tpm0 ]; then
+	echo "fake: tpm present, pcr7=$(tr -d ' \n' </sys/class/tpm/tpm0/pcr-sha256/7)"
+else
+	echo "fake: no tpm"
+fi
 case $role in
 provision)
 	d=$(disk trust-data) || die "no trust-data disk"
@@ -104,52 +104,19 @@ chmod 755 "$root/init"
 mkinitrd() { (cd "$1" && find . | cpio -o -H newc --quiet | gzip -1) >"$2"; }
 mkinitrd "$root" "$work/initrd"
 
-# --- UKI assembly (systemd-stub + sections after the stub's last one) ------
-mkuki() { # mkuki CMDLINE OUT INITRD...
-	local cmdline=$1 o=$2 end vma s
-	shift 2
-	cat "$@" >"$work/uki-initrd"
-	printf '%s' "$cmdline" >"$work/cmdline"
-	printf 'ID=fake\nNAME="trust vm test image"\n' >"$work/osrel"
-	printf '%s' "$kver" >"$work/uname"
-	end=0
-	while read -r _ _ size vma _; do
-		s=$((0x$vma + 0x$size))
-		[ $s -gt $end ] && end=$s
-	done < <(objdump -h "$stub" | awk '$1 ~ /^[0-9]+$/ { print }')
-	vma=$(((end + 4095) / 4096 * 4096))
-	local args=()
-	for s in osrel:osrel cmdline:cmdline uname:uname linux:"$kernel" initrd:"$work/uki-initrd"; do
-		local name=${s%%:*} file=${s#*:}
-		[ "$file" = "$name" ] && file=$work/$name
-		args+=(--add-section ".$name=$file" --change-section-vma ".$name=$(printf 0x%x $vma)")
-		vma=$(((vma + $(stat -c %s "$file") + 4095) / 4096 * 4096))
-	done
-	objcopy "${args[@]}" "$stub" "$o"
+# --- UKI assembly and keys: trust's own commands ---------------------------
+# Signed by the keyset's uki-production key, firmware vars enrolled with the
+# keyset (KEYSET, default snakeoil, must be installed).
+KEYSET=${KEYSET:-snakeoil}
+mkuki() { # mkuki CMDLINE OUT INITRD
+	"$TRUST" uki build --kernel "$kernel" --initrd "$3" --cmdline "$1" --output "$2" >/dev/null
 }
-
-# --- keys --------------------------------------------------------------
 sign() { # sign IN OUT
-	if [ -n "${SIGN_KEYSET:-}" ]; then
-		"$TRUST" sign efi --keyset "$SIGN_KEYSET" --class production --output "$2" "$1" >/dev/null
-	else
-		# Debian's snakeoil key is encrypted with the passphrase "snakeoil"
-		[ -f "$work/snakeoil.key" ] || openssl pkey -in /usr/share/ovmf/PkKek-1-snakeoil.key \
-			-passin pass:snakeoil -out "$work/snakeoil.key"
-		sbsign --key "$work/snakeoil.key" --cert /usr/share/ovmf/PkKek-1-snakeoil.pem \
-			--output "$2" "$1" >/dev/null 2>&1
-	fi
+	"$TRUST" sign efi --keyset "$KEYSET" --class production --output "$2" "$1" >/dev/null
 }
-SIGN_KEYSET=
 mkdir -p "$out/provision" "$out/install" "$out/os"
 rm -f "$out/vars.fd"
-if [ -n "${TRUST_FAKE_KEYSET:-}" ] &&
-	"$TRUST" efivars enroll --keyset "$TRUST_FAKE_KEYSET" --output "$out/vars.fd" \
-		>/dev/null 2>&1; then
-	SIGN_KEYSET=$TRUST_FAKE_KEYSET
-else
-	cp /usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd "$out/vars.fd"
-fi
+"$TRUST" efivars enroll --keyset "$KEYSET" --output "$out/vars.fd" >/dev/null
 
 base="console=ttyS0 panic=-1 loglevel=4"
 # the payload: a GPT disk with one ESP holding the OS UKI, what the installer copies
@@ -167,10 +134,15 @@ if [ "$mode" = fail-install ]; then fail=" trust.fail"; fi
 
 mkuki "$base trust.role=provision" "$work/provision.unsigned" "$work/initrd"
 mkuki "$base trust.role=install$fail" "$work/install.unsigned" "$work/initrd"
-if [ "$mode" = unsigned ]; then
-	cp "$work/provision.unsigned" "$out/provision/uki-production.efi"
-else
-	sign "$work/provision.unsigned" "$out/provision/uki-production.efi"
-fi
+case $mode in
+unsigned) cp "$work/provision.unsigned" "$out/provision/uki-production.efi" ;;
+foreign)
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/foreign.key" -out "$work/foreign.pem" \
+		-subj "/CN=not in the keyset" -days 1 2>/dev/null
+	"$TRUST" sign efi --key "$work/foreign.key" --cert "$work/foreign.pem" \
+		--output "$out/provision/uki-production.efi" "$work/provision.unsigned" >/dev/null
+	;;
+*) sign "$work/provision.unsigned" "$out/provision/uki-production.efi" ;;
+esac
 sign "$work/install.unsigned" "$out/install/uki-production.efi"
 cp "$work/os.efi" "$out/os/uki-production.efi"

@@ -1,9 +1,12 @@
+# shellcheck shell=bash
 # test-vm-failure.sh: a failed or interrupted `trust vm launch` says which
 # phase failed, shows the console tail, and leaves nothing behind (no state
 # directory, no temporary directory, no QEMU or swtpm) unless
 # --keep-on-failure; the firmware refusing an unsigned image is reported as
 # such. Real OVMF + swtpm + QEMU with busybox images (fake-images.sh).
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/vm/vm-common.sh
 . "$(dirname "$0")/vm-common.sh"
 
 nothing_left() {
@@ -12,7 +15,7 @@ nothing_left() {
 }
 
 # --- the installer reports XXX FAIL XXX -------------------------------------
-bash "$TOP/tests/vm/fake-images.sh" "$T/fail" fail-install || fail "fake-images.sh failed"
+fake_images "$T/fail" fail-install
 expect_rc 1 trust vm launch bad --project snakeoil:default --images "$T/fail"
 grep -q "^trust: vm 'bad': install failed: the guest reported 'XXX FAIL XXX'" "$T/err" ||
 	fail "no phase in the error: $(cat "$T/err")"
@@ -21,7 +24,7 @@ grep -Eq "^provision +ok" "$T/out" || fail "provision progress missing: $(cat "$
 nothing_left "failed launch"
 
 # --- unsigned provisioning image: the firmware refuses it --------------------
-bash "$TOP/tests/vm/fake-images.sh" "$T/unsigned" unsigned || fail "fake-images.sh failed"
+fake_images "$T/unsigned" unsigned
 expect_rc 1 trust vm launch bad --project snakeoil:default --images "$T/unsigned" --keep-on-failure
 grep -q "provision failed: the firmware refused .*Access Denied" "$T/err" ||
 	fail "refusal not reported: $(cat "$T/err")"
@@ -31,8 +34,15 @@ expect_rc 0 trust vm info bad
 expect_rc 0 trust vm delete bad
 nothing_left "delete after a kept failure"
 
+# --- signed by a key outside the keyset: refused as well ---------------------
+fake_images "$T/foreign" foreign
+expect_rc 1 trust vm launch bad --project snakeoil:default --images "$T/foreign"
+grep -q "provision failed: the firmware refused .*Access Denied" "$T/err" ||
+	fail "foreign signature not refused: $(cat "$T/err")"
+nothing_left "foreign-signed image"
+
 # --- interrupted launch: SIGTERM while the provisioning image boots ---------
-bash "$TOP/tests/vm/fake-images.sh" "$T/ok" ok || fail "fake-images.sh failed"
+fake_images "$T/ok" ok
 "$TRUST" vm launch intr --project snakeoil:default --images "$T/ok" >"$T/intr.out" 2>&1 &
 pid=$!
 track_pid $pid
@@ -68,5 +78,5 @@ assert_no_vm_processes
 expect_error 1 "images directory .*/nope: No such file or directory" \
 	trust vm launch x --project snakeoil:default --images "$T/nope"
 expect_rc 0 trust vm list
-ls -A "$VMS" | grep -q . && fail "left after SIGKILL: $(ls -A "$VMS")"
+[ -z "$(ls -A "$VMS")" ] || fail "left after SIGKILL: $(ls -A "$VMS")"
 echo ok

@@ -1,14 +1,17 @@
+# shellcheck shell=bash
 # test-vm-lifecycle.sh: `trust vm` end to end against real OVMF (Secure Boot
 # on) + swtpm + QEMU with small busybox images (fake-images.sh): launch runs
 # provision and install, the guest finds the SUDI cert issued for the VM's
 # serial on the trust-data disk, the disk is gone afterwards, start boots
 # the installed disk, stop presses the power button (QMP), the TPM state
 # survives stop + start, two VMs run side by side, delete leaves nothing.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/vm/vm-common.sh
 . "$(dirname "$0")/vm-common.sh"
 
 IMG=$T/images
-bash "$TOP/tests/vm/fake-images.sh" "$IMG" ok || fail "fake-images.sh failed"
+fake_images "$IMG" ok
 
 # --- launch ---------------------------------------------------------------
 expect_rc 0 trust vm launch v1 --project snakeoil:default --images "$IMG"
@@ -25,11 +28,17 @@ done
 [ "$(stat -c %a "$D")" = 700 ] || fail "state dir is not 0700"
 [ ! -e "$D/trust-data.img" ] || fail "the SUDI disk was not detached"
 ! grep -rlq "PRIVATE KEY" "$D" 2>/dev/null || fail "a private key was left in the state dir"
-ls -A "$VMS" | grep -q '^\.tmp-' && fail "temporary directory left in $VMS"
+[ "$(ls -A "$VMS")" = v1 ] || fail "$VMS holds more than v1: $(ls -A "$VMS")"
 assert_no_vm_processes
 
-# Secure Boot was on, and the guest saw the SUDI cert issued for this serial
+# Secure Boot was on with the keyset's keys: the guest's PCR7 is the one
+# computepcr7 predicts for a production-signed UKI (trust vm adds nothing
+# that PCR7 measures), and it saw the SUDI cert issued for this serial
 grep -aq "UEFI Secure Boot is enabled" "$D/console.log" || fail "Secure Boot was not enabled"
+expect_rc 0 trust computepcr7 snakeoil
+want=$(sed -n 's/^uki-production: //p' "$T/out")
+got=$(grep -a -m1 -o 'pcr7=[0-9A-Fa-f]*' "$D/console.log" | cut -d= -f2 | tr 'A-F' 'a-f')
+[ -n "$want" ] && [ "$got" = "$want" ] || fail "guest PCR7 '$got', computepcr7 production '$want'"
 sed -n '/fake: sudi cert begin/,/fake: sudi cert end/p' "$D/console.log" | tr -d '\r' |
 	sed -n '/BEGIN CERT/,/END CERT/p' >"$T/guest.pem"
 cmp -s "$T/guest.pem" "$D/sudi-cert.pem" || fail "the guest's SUDI cert differs from the issued one"
@@ -73,7 +82,7 @@ grep -aq "fake-os: power button pressed" "$D/console.log" || fail "stop did not 
 wait $cons || fail "vm console did not end with the VM"
 grep -aq "fake-os: power button pressed" "$T/console-out" || fail "vm console showed nothing live"
 assert_no_vm_processes
-[ ! -e "$D/qemu.pid" ] && [ ! -e "$D/swtpm.pid" ] || fail "pid files left after stop"
+if [ -e "$D/qemu.pid" ] || [ -e "$D/swtpm.pid" ]; then fail "pid files left after stop"; fi
 expect_rc 0 trust vm stop v1
 grep -q "was not running" "$T/out" || fail "second stop: $(cat "$T/out")"
 
@@ -88,7 +97,8 @@ expect_rc 0 trust vm start v2
 wait_console v1 "waiting for the power button" 120 "$c1"
 wait_console v2 "waiting for the power button" 120
 expect_rc 0 trust vm list
-grep -Eq '^v1 +running' "$T/out" && grep -Eq '^v2 +running' "$T/out" || fail "list: $(cat "$T/out")"
+grep -Eq '^v1 +running' "$T/out" || fail "list: $(cat "$T/out")"
+grep -Eq '^v2 +running' "$T/out" || fail "list: $(cat "$T/out")"
 # the power-button fallback: --timeout 0 goes straight to QMP quit
 expect_rc 0 trust vm stop v2 --timeout 0
 expect_rc 0 trust vm info v1 --json

@@ -1,10 +1,11 @@
+# shellcheck shell=bash
 # vm-common.sh: sourced by tests/vm/test-vm-*.sh after ../lib.sh. Checks
 # that QEMU/OVMF/swtpm are there, installs the snakeoil keyset, and makes
 # sure that every VM the test launched is stopped and every QEMU/swtpm it
 # started is gone when the test ends, also when it fails: `trust vm delete`
 # for each VM, then a kill by pid of anything still running in the test's
 # state tree (found through /proc/PID/cwd, which is the VM's directory).
-for tool in qemu-system-x86_64 swtpm mkfs.vfat mcopy sbsign objcopy cpio sfdisk; do
+for tool in qemu-system-x86_64 swtpm mkfs.vfat mcopy cpio sfdisk openssl; do
 	command -v "$tool" >/dev/null || skip "$tool is not installed (make deps)"
 done
 [ -r /usr/share/OVMF/OVMF_CODE_4M.secboot.fd ] || skip "OVMF is not installed (make deps)"
@@ -26,7 +27,9 @@ vm_pids() {
 _vm_cleanup() {
 	local n p
 	if [ -d "$VMS" ]; then
-		for n in $(ls "$VMS"); do "$TRUST" vm delete "$n" >/dev/null 2>&1 || true; done
+		for n in "$VMS"/*; do
+			[ -d "$n" ] && "$TRUST" vm delete "${n##*/}" >/dev/null 2>&1
+		done
 	fi
 	for p in $(vm_pids); do kill -9 "$p" 2>/dev/null || true; done
 }
@@ -55,3 +58,9 @@ wait_console() {
 }
 
 expect_rc 0 trust keyset add snakeoil
+
+# fake_images DIR [MODE]: busybox images signed with the snakeoil keyset.
+fake_images() {
+	TRUST=$TRUST KEYSET=snakeoil bash "$TOP/tests/vm/fake-images.sh" "$@" ||
+		fail "fake-images.sh $* failed"
+}

@@ -1,0 +1,109 @@
+# shellcheck shell=bash
+# test-vm-provisioned.sh: the whole story with the real images of the
+# snakeoil keyset (images/build.sh, reused when up to date): `trust vm
+# launch` provisions (SUDI cert/key into the TPM) and installs (LUKS2 OS
+# volume whose passphrase the TPM holds); the first boot's initrd runs
+# `trust setup` and the OS reports the SUDI cert issued for this VM's serial
+# (CN = serial, issued by the keyset's sudi-ca), the volume opened with the
+# TPM-held passphrase, PCR7 locked and the key dropped; stop + start
+# releases the secrets again (the TPM state is kept); the same OS signed
+# tpm or limited does not get the volume; unsigned and foreign-signed UKIs
+# are refused by the firmware; delete leaves nothing.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/vm/vm-common.sh
+. "$(dirname "$0")/vm-common.sh"
+
+command -v mkosi >/dev/null || skip "mkosi is not installed (make deps)"
+IMG=$BUILD/images/snakeoil
+note "building (or reusing) $IMG"
+BUILD=$BUILD TRUST=$TRUST "$TOP/images/build.sh" snakeoil default >"$T/images.log" 2>&1 ||
+	{ tail -n 20 "$T/images.log"; fail "images/build.sh snakeoil failed"; }
+
+# --- launch: provision + install ---------------------------------------------
+expect_rc 0 trust vm launch p1 --project snakeoil:default --images "$IMG"
+cat "$T/out"
+D=$VMS/p1
+serial=$(sed -n 's/^serial=//p' "$D/vm.conf")
+openssl verify -CAfile "$KEYS/snakeoil/sudi-ca/cert.pem" "$D/sudi-cert.pem" >/dev/null ||
+	fail "the VM's SUDI cert is not issued by the keyset's sudi-ca"
+want_subject=$(openssl x509 -in "$D/sudi-cert.pem" -noout -subject -nameopt oneline,-esc_msb)
+want_subject=${want_subject#subject=}
+case $want_subject in *"CN = $serial"*) ;; *) fail "SUDI subject lacks CN = $serial: $want_subject" ;; esac
+
+# boot_status NAME: boots the installed OS, waits for its status line (or a
+# failure), stops the VM; the line is left in $T/status.
+boot_status() {
+	local from
+	from=$(console_size "$1")
+	expect_rc 0 trust vm start "$1"
+	for _ in $(seq 900); do
+		tail -c +$((from + 1)) "$VMS/$1/console.log" | tr -d '\r' |
+			grep -a -m1 -E 'TRUST STATUS:|XXX FAIL XXX|Access Denied' >"$T/status" && break
+		"$TRUST" vm info "$1" | grep -q '^state: *running' || break
+		sleep 1
+	done
+	# the OS powers off on the power button; the firmware's boot menu
+	# after a refusal does not, so that one goes straight to QMP quit
+	if grep -q 'Access Denied' "$T/status"; then
+		expect_rc 0 trust vm stop "$1" --timeout 0
+	else
+		expect_rc 0 trust vm stop "$1" --timeout 120
+	fi
+	[ -s "$T/status" ] || { tail -n 30 "$VMS/$1/console.log"; fail "$1: no status line"; }
+	note "$1: $(cat "$T/status")"
+}
+
+check_released() {
+	grep -q 'TRUST STATUS:' "$T/status" || fail "$1: $(cat "$T/status")"
+	grep -qF "cert=\"$want_subject\"" "$T/status" ||
+		fail "$1: the guest's server.crt is not the VM's SUDI cert ($want_subject): $(cat "$T/status")"
+	grep -q ' volume=opened' "$T/status" || fail "$1: OS volume not opened from the TPM passphrase"
+	grep -q ' pcr7=locked' "$T/status" || fail "$1: PCR7 not locked after setup"
+	grep -q ' luks-key=dropped' "$T/status" || fail "$1: LUKS key left in the keyring"
+}
+
+# --- first boot, then stop + start: the TPM still releases the secrets -------
+boot_status p1
+check_released "first boot"
+assert_no_vm_processes
+boot_status p1
+check_released "second boot"
+assert_no_vm_processes
+
+# --- security matrix: the same OS, signed otherwise, on the same machine ------
+esp_offset() { # first sector of the GPT partition named esp on the VM's disk
+	sfdisk -d "$D/os.img" | grep 'name="esp"' | sed -n 's/.*start= *\([0-9]*\).*/\1/p'
+}
+off=$(esp_offset)
+[ -n "$off" ] || fail "no partition named esp on the installed disk: $(sfdisk -d "$D/os.img")"
+cp "$D/os.img" "$T/os.orig" --sparse=always
+boot_as() { # boot_as UKI: the installed disk with UKI as the firmware's boot path
+	cp --sparse=always "$T/os.orig" "$D/os.img"
+	mcopy -o -i "$D/os.img@@$((off * 512))" "$1" ::/EFI/BOOT/BOOTX64.EFI ||
+		fail "cannot replace BOOTX64.EFI"
+	boot_status p1
+}
+for c in tpm limited; do
+	boot_as "$IMG/os/uki-$c.efi"
+	grep -q 'Access Denied' "$T/status" && fail "$c-signed OS refused by the firmware"
+	grep -q ' volume=opened' "$T/status" && fail "$c-signed OS opened the OS volume"
+	note "$c-signed OS: no volume ($(cut -c1-100 "$T/status"))"
+done
+"$TRUST" uki build --kernel "$IMG/os/vmlinuz" --initrd "$IMG/os/initrd-base.img" \
+	--initrd "$IMG/os/initrd-trust.img" --cmdline "@$IMG/os/cmdline.txt" \
+	--output "$T/unsigned.efi" >/dev/null || fail "uki build failed"
+boot_as "$T/unsigned.efi"
+grep -q 'Access Denied' "$T/status" || fail "unsigned OS not refused: $(cat "$T/status")"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/f.key" -out "$T/f.pem" -subj /CN=foreign \
+	-days 1 2>/dev/null
+"$TRUST" sign efi --key "$T/f.key" --cert "$T/f.pem" --output "$T/foreign.efi" "$T/unsigned.efi" \
+	>/dev/null || fail "sign efi failed"
+boot_as "$T/foreign.efi"
+grep -q 'Access Denied' "$T/status" || fail "foreign-signed OS not refused: $(cat "$T/status")"
+
+# --- delete -------------------------------------------------------------------
+expect_rc 0 trust vm delete p1
+[ -z "$(ls -A "$VMS")" ] || fail "delete left: $(ls -A "$VMS")"
+assert_no_vm_processes
+echo ok
