@@ -76,7 +76,7 @@ if suite_in fuzz; then
 			-rss_limit_mb=2048 -timeout=10 "$corpus" ${seeds:+"$seeds"}
 	done
 fi
-for s in vm images; do
+for s in images vm; do # the VM suite boots the images the images suite built
 	suite_in $s || continue
 	for t in tests/$s/test-*.sh; do
 		[ -f "$t" ] && run_one "$s/$(basename "$t" .sh)" 1800 bash "$t"

@@ -15,10 +15,24 @@
 . "$(dirname "$0")/vm-common.sh"
 
 command -v mkosi >/dev/null || skip "mkosi is not installed (make deps)"
+for c in provision preinit setup; do
+	if "$TRUST" $c --help 2>&1 | grep -q "not implemented yet"; then
+		skip "'trust $c' is not implemented yet (issue 5): the images cannot run the sequence"
+	fi
+done
 IMG=$BUILD/images/snakeoil
-note "building (or reusing) $IMG"
-BUILD=$BUILD TRUST=$TRUST "$TOP/images/build.sh" snakeoil default >"$T/images.log" 2>&1 ||
-	{ tail -n 20 "$T/images.log"; fail "images/build.sh snakeoil failed"; }
+complete=yes
+for f in vars.fd provision/uki-production.efi install/uki-production.efi os/payload.img \
+	os/uki-tpm.efi os/uki-limited.efi os/vmlinuz os/initrd-base.img os/initrd-trust.img; do
+	[ -s "$IMG/$f" ] || complete=no
+done
+if [ $complete = yes ]; then
+	note "reusing $IMG (tests/images builds it; remove it to rebuild)"
+else
+	note "building $IMG"
+	BUILD=$BUILD TRUST=$TRUST "$TOP/images/build.sh" snakeoil default >"$T/images.log" 2>&1 ||
+		{ tail -n 20 "$T/images.log"; fail "images/build.sh snakeoil failed"; }
+fi
 
 # --- launch: provision + install ---------------------------------------------
 expect_rc 0 trust vm launch p1 --project snakeoil:default --images "$IMG"
