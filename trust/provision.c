@@ -161,6 +161,18 @@ static int disk_blank(const char *dev, const char *name)
         return !(b[510] == 0x55 && b[511] == 0xaa) && memcmp(b + 512, "EFI PART", 8);
 }
 
+/* The kernel refuses an exclusive open of a disk that is mounted, or has a
+ * mounted partition, or is otherwise held (swap, RAID, device-mapper). */
+static bool disk_in_use(const char *dev)
+{
+        int fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
+
+        if (fd < 0)
+                return errno == EBUSY;
+        close(fd);
+        return false;
+}
+
 static int disk_resolve(const char *disk, bool wipe, char **ret)
 {
         unsigned long long v;
@@ -175,6 +187,8 @@ static int disk_resolve(const char *disk, bool wipe, char **ret)
                         return errf(-ENOTBLK, "disk %s: not a block device", disk);
                 name = strrchr(disk, '/');
                 name = name ? name + 1 : disk;
+                if (disk_in_use(disk))
+                        return errf(-EBUSY, "disk %s: in use (mounted or held)", disk);
                 if (!wipe) {
                         r = disk_blank(disk, name);
                         if (r < 0)
@@ -188,8 +202,8 @@ static int disk_resolve(const char *disk, bool wipe, char **ret)
                 return 0;
         }
 
-        /* "any": the first (by name) fixed disk of at least 1 GiB that is
-         * blank, or any such disk with --wipe. */
+        /* "any": the first (by name) fixed disk of at least 1 GiB that nothing
+         * uses and that is blank, or has a partition table with --wipe. */
         struct dirent **list = NULL;
         int n = scandir("/sys/block", &list, NULL, alphasort);
         char *found = NULL;
@@ -206,14 +220,14 @@ static int disk_resolve(const char *disk, bool wipe, char **ret)
                     sysfs_flag(d, "removable", &v) && v == 0 && sysfs_flag(d, "size", &v) &&
                     v * 512 >= 1024 * MiB) {
                         dev = xasprintf("/dev/%s", d);
-                        if (wipe || disk_blank(dev, d) > 0)
+                        if (!disk_in_use(dev) && (wipe || disk_blank(dev, d) > 0))
                                 found = TAKE_PTR(dev);
                 }
                 free(list[i]);
         }
         free(list);
         if (!found)
-                return errf(-ENOENT, "disk any: no fixed disk of 1 GiB or more%s",
+                return errf(-ENOENT, "disk any: no unused fixed disk of 1 GiB or more%s",
                             wipe ? "" : " without a partition table (--wipe to take one)");
         *ret = found;
         return 0;

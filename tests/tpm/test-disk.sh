@@ -52,4 +52,22 @@ oracle_read 0x01500030 prod luks >"$T/sbf-pass2" || fail "oracle read of 0x01500
 ! cmp -s "$T/sbf-pass" "$T/sbf-pass2" || fail "re-provisioning kept the sbf passphrase"
 cryptsetup open --test-passphrase --key-file "$T/sbf-pass2" "${LOOP}p2" ||
 	fail "after --wipe: the new passphrase does not open the sbf"
+
+# a disk in use (here: its pbf mounted, in a namespace of its own) is never
+# taken, even with --wipe
+mkdir -p "$T/mnt"
+cat >"$T/inside.sh" <<EOS
+mount -o ro "${LOOP}p1" "$T/mnt" || exit 9
+rc=0
+"$TRUST" provision --disk "$LOOP" --wipe --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem" \
+	2>"$T/busy.err" || rc=\$?
+umount "$T/mnt"
+exit \$rc
+EOS
+rc=0
+unshare -m --propagation private bash "$T/inside.sh" || rc=$?
+[ $rc = 1 ] || fail "provision on a mounted disk exited $rc: $(cat "$T/busy.err")"
+grep -q "disk $LOOP: in use (mounted or held)" "$T/busy.err" || fail "busy disk: $(cat "$T/busy.err")"
+cryptsetup open --test-passphrase --key-file "$T/sbf-pass2" "${LOOP}p2" ||
+	fail "a refused provision changed the disk"
 exit 0

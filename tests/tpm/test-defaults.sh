@@ -1,0 +1,55 @@
+#!/bin/bash
+# setup with no options, as the initrd runs it: pcr7data from /pcr7data, the
+# manifest CA from /manifestCA.pem, the tmpfs on /priv/factory/secure. Runs in
+# a throw-away root (a chroot inside a private mount namespace) so the host's
+# / is never touched.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/tpm-lib.sh"
+command -v chroot >/dev/null || skip "chroot is not installed"
+
+keyset_with_pcr7data prod
+make_identity
+PD=$KEYS/prod/pcr7data
+
+tpm_boot prod production
+expect_rc 0 trust provision --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
+
+# the root: the host's /usr and /etc read-only, /dev, /sys, /proc, $T, the
+# trust binary, /pcr7data and /manifestCA.pem
+R=$T/root
+mkdir -p "$R/usr" "$R/etc" "$R/dev" "$R/sys" "$R/proc" "$R$T" "$R/pcr7data"
+for l in bin sbin lib lib64 lib32 libx32; do
+	[ -L "/$l" ] && ln -s "$(readlink "/$l")" "$R/$l"
+done
+cp "$TRUST" "$R/trust"
+cp "$KEYS/prod/manifest-ca/cert.pem" "$R/manifestCA.pem"
+tpm_boot prod production
+cat >"$T/inside.sh" <<EOS
+set -e
+mount --rbind -o ro /usr "$R/usr"
+mount --bind -o ro /etc "$R/etc"
+mount --rbind /dev "$R/dev"
+mount --rbind /sys "$R/sys"
+mount -t proc proc "$R/proc"
+mount --bind "$T" "$R$T"
+mount --bind -o ro "$PD" "$R/pcr7data"
+rc=0
+chroot "$R" /usr/bin/keyctl session - /usr/bin/env TRUST_TPM2_TCTI="$TRUST_TPM2_TCTI" \
+	ASAN_OPTIONS="\${ASAN_OPTIONS:-}" /bin/sh -c '
+	/trust setup --keyring session || exit \$?
+	cp /priv/factory/secure/server.crt /priv/factory/secure/server.key \
+		/priv/factory/secure/manifestCA.pem "$T/"
+	stat -c "%n %a" /priv/factory/secure >"$T/mode"
+	keyctl print %user:machine:luks >"$T/pass"' >"$T/d.out" 2>"$T/d.err" || rc=\$?
+echo \$rc >"$T/d.rc"
+EOS
+unshare -m --propagation private bash "$T/inside.sh" || fail "namespace script failed"
+[ "$(cat "$T/d.rc")" = 0 ] || fail "setup without options exited $(cat "$T/d.rc"): $(cat "$T/d.err")"
+grep -v "^Joined session keyring" "$T/d.err" | grep -q . && fail "setup printed: $(cat "$T/d.err")"
+cmp -s "$T/server.crt" "$T/id/cert.pem" || fail "server.crt differs"
+cmp -s "$T/server.key" "$T/id/key.pem" || fail "server.key differs"
+cmp -s "$T/manifestCA.pem" "$KEYS/prod/manifest-ca/cert.pem" || fail "manifestCA.pem differs"
+[ "$(cat "$T/mode")" = "/priv/factory/secure 700" ] || fail "secure dir: $(cat "$T/mode")"
+grep -Eq '^[A-Za-z0-9]{40}$' "$T/pass" || fail "keyring passphrase: $(cat "$T/pass")"
+[ -z "$(ls -A "$R/priv/factory/secure")" ] || fail "files visible outside the namespace"
+exit 0
