@@ -6,7 +6,9 @@
 # Environment: TRUST (the trust binary, required), BUILD (default build),
 # TRUST_MKOSI_CACHE (mkosi's package cache, default $BUILD/mkosi-cache,
 # shared by the images and kept between builds), TRUST_MKOSI_SEED=no to not
-# seed that cache from the host's /var/cache/apt/archives.
+# seed that cache from the host's /var/cache/apt/archives,
+# TRUST_IMAGES_FORCE=yes to rebuild images that are up to date, TRUST_MKOSI_KEEP=yes
+# to keep mkosi's tree in $BUILD/mkosi/<image> (to rerun mb-hooks/finalize).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 say() { printf 'images: %s\n' "$*"; }
@@ -55,6 +57,16 @@ fi
 
 out=$build/images/$keyset
 logs=$out/logs
+
+# up_to_date IMAGE: its artifacts exist for this keyset and project and are
+# newer than everything they are made from (configs, hooks, trust, keyset).
+up_to_date() {
+	[ -f "$out/$1/build-info" ] || return 1
+	grep -qx "project=$project" "$out/$1/build-info" || return 1
+	[ -z "$(find "$top/images/$1" "$top/images/initrd-lib.sh" "$top/images/build.sh" \
+		"$top/mb-hooks" "$TRUST" "$XDG_DATA_HOME/machine/trust/keys/$keyset/" \
+		-newer "$out/$1/build-info" -print -quit 2>/dev/null)" ]
+}
 mkdir -p "$logs"
 export TRUST TRUST_KEYSET="$keyset" TRUST_PROJECT="$project"
 n=$(echo "$images" | wc -w)
@@ -65,6 +77,10 @@ for img in $images; do
 	log=$logs/$img.log
 	mout=$build/mkosi/$img
 	start=$(date +%s)
+	if [ "${TRUST_IMAGES_FORCE:-no}" != yes ] && up_to_date "$img"; then
+		say "[$i/$n] $img: up to date ($out/$img)"
+		continue
+	fi
 	say "[$i/$n] $img: building (mkosi 14, log $log)"
 	rm -rf "$mout"
 	mkdir -p "$mout"
@@ -83,7 +99,7 @@ for img in $images; do
 		fi
 		die "[$i/$n] $img: build failed after $(($(date +%s) - start))s (see $log)"
 	fi
-	rm -rf "$mout"
+	[ "${TRUST_MKOSI_KEEP:-no}" = yes ] || rm -rf "$mout"
 	made=
 	for f in "$out/$img"/uki-*.efi "$out/$img"/payload.img; do
 		[ -f "$f" ] && made="$made ${f##*/}"

@@ -9,6 +9,7 @@
 #   TRUST          the trust binary (default: `trust` from PATH)
 #   TRUST_OUTPUT   where the artifacts go (default: $OUTPUTDIR/trust)
 #   TRUST_STUB     systemd-stub (default: Debian 12's linuxx64.efi.stub)
+#   TRUST_IMAGE_BINARY  the trust put into the image (default: $TRUST)
 
 MB_HOOKS=${MB_HOOKS:-$(cd "$(dirname "$0")" && pwd)}
 
