@@ -14,6 +14,10 @@ for t in sbverify objcopy zstd cpio sfdisk mcopy debugfs; do
 done
 
 KS=$TOP/keysets/snakeoil
+mkdir -p "$KEYS"
+ln -s "$KS" "$KEYS/snakeoil"
+BUILD=${BUILD:-$TOP/build}
+case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 OUT=$BUILD/images/snakeoil
 note "building (or reusing) $OUT"
 BUILD=$BUILD TRUST=$TRUST "$TOP/images/build.sh" snakeoil default ||
@@ -67,7 +71,11 @@ for img in provision install os; do
 	got=$(tr -d '\0' <"$T/cmdline")
 	[ "$got" = "$want" ] || fail "$img: UKI cmdline '$got', configured '$want'"
 	[ "$(cat "$d/cmdline.txt")" = "$want" ] || fail "$img: cmdline.txt differs from images/$img/cmdline"
-	cat "$d/initrd-base.img" "$d/initrd-trust.img" >"$T/initrd.want"
+	# trust uki build starts each archive at a 4-byte boundary (zero padding).
+	cp "$d/initrd-base.img" "$T/initrd.want"
+	pad=$(((4 - $(stat -c %s "$T/initrd.want") % 4) % 4))
+	head -c "$pad" /dev/zero >>"$T/initrd.want"
+	cat "$d/initrd-trust.img" >>"$T/initrd.want"
 	cmp -s -n "$(stat -c %s "$T/initrd.want")" "$T/initrd" "$T/initrd.want" ||
 		fail "$img: the UKI's .initrd is not initrd-base.img + initrd-trust.img"
 	cmp -s -n "$(stat -c %s "$d/vmlinuz")" "$T/linux" "$d/vmlinuz" || fail "$img: the UKI's .linux is not vmlinuz"

@@ -13,7 +13,9 @@
 #                              ""), stops as soon as LOG shows $VM_EXPECT (an
 #                              extended regex) or "Access Denied", or after
 #                              $VM_TIMEOUT seconds; sets VM_RESULT to
-#                              expected|denied|timeout|exited
+#                              expected|denied|timeout|exited; with VM_TPM_DIR
+#                              set, the swtpm state lives there and carries
+#                              over to the next boot (one machine)
 #   vm_log_pcr7 LOG            the PCR7 the guest printed (lower-case hex)
 #
 # Every QEMU and swtpm run is bounded and killed by PID; nothing is left over.
@@ -113,7 +115,13 @@ vm_boot() {
 	shift 3
 	[ -n "${VM_ACCEL:-}" ] || vm_accel >/dev/null
 	accel=$VM_ACCEL
-	dir=$(mktemp -d "$VM_DIR/tpm.XXXXXX")
+	if [ -n "${VM_TPM_DIR:-}" ]; then
+		dir=$VM_TPM_DIR
+		mkdir -p "$dir"
+		rm -f "$dir/sock"
+	else
+		dir=$(mktemp -d "$VM_DIR/tpm.XXXXXX")
+	fi
 	: >"$log"
 	if [ "$VM_TPM" = 1 ]; then
 		swtpm socket --tpm2 --tpmstate dir="$dir" --ctrl type=unixio,path="$dir/sock" \
