@@ -349,13 +349,15 @@ static int uki_build_cmd(int argc, char **argv)
         };
         const char *stub_path = DEFAULT_STUB, *kernel_path = NULL, *cmdline = NULL,
                    *osrel_path = NULL, *output = NULL;
-        _cleanup_free_ uint8_t *stub = NULL, *kernel = NULL, *initrd = NULL, *osrel = NULL,
-                               *cmd = NULL, *out = NULL;
+        _cleanup_(blob_done) struct blob stub = {}, kernel = {}, first_initrd = {};
+        _cleanup_free_ uint8_t *initrd = NULL, *osrel = NULL, *cmd = NULL;
+        _cleanup_(uki_image_done) struct uki_image out = {};
         _cleanup_free_ const char **initrds = NULL;
         _cleanup_free_ char *release = NULL;
-        size_t stub_len, kernel_len, initrd_len = 0, osrel_len = 0, cmd_len = 0, out_len;
+        size_t initrd_len = 0, osrel_len = 0, cmd_len = 0;
+        struct iovec iov[1 + 2 * UKI_MAX_PARTS];
         struct uki_part parts[5];
-        size_t n_initrds = 0, n = 0;
+        size_t n_initrds = 0, n = 0, n_iov = 0;
         int c, r;
 
         initrds = xmalloc0(sizeof(char *) * (size_t)argc);
@@ -389,33 +391,43 @@ static int uki_build_cmd(int argc, char **argv)
         if (!kernel_path || !output || !cmdline || n_initrds == 0)
                 return usage_error("uki", "build needs --kernel, --initrd, --cmdline and --output");
 
-        r = read_blob(stub_path, &stub, &stub_len);
+        r = map_blob(stub_path, &stub);
         if (r < 0)
                 return fail(r, "uki build");
-        r = read_blob(kernel_path, &kernel, &kernel_len);
+        r = map_blob(kernel_path, &kernel);
         if (r < 0)
                 return fail(r, "uki build");
-        if (kernel_len == 0)
+        if (kernel.len == 0)
                 return fail(errf(-EINVAL, "%s: empty file", kernel_path), "uki build");
-        for (size_t i = 0; i < n_initrds; i++) {
-                _cleanup_free_ uint8_t *one = NULL;
-                size_t one_len, pad;
+        r = map_blob(initrds[0], &first_initrd);
+        if (r < 0)
+                return fail(r, "uki build");
+        initrd_len = first_initrd.len;
+        /* One initrd is used as it is; several are concatenated, each but the
+         * last zero-padded to 4 bytes: the kernel expects every cpio archive
+         * to start 4-byte aligned and skips zeros between archives. */
+        for (size_t i = 1; i < n_initrds; i++) {
+                _cleanup_(blob_done) struct blob one = {};
+                size_t pad;
 
-                r = read_blob(initrds[i], &one, &one_len);
+                if (i == 1) {
+                        initrd_len = first_initrd.len + (4 - first_initrd.len % 4) % 4;
+                        initrd = xmalloc0(initrd_len + 1);
+                        memcpy(initrd, first_initrd.data, first_initrd.len);
+                }
+                r = map_blob(initrds[i], &one);
                 if (r < 0)
                         return fail(r, "uki build");
-                /* The kernel expects each concatenated cpio archive to start
-                 * 4-byte aligned; zeros between archives are skipped. */
-                pad = (i + 1 < n_initrds) ? (4 - one_len % 4) % 4 : 0;
-                if (initrd_len + one_len + pad > IMAGE_MAX)
+                pad = (i + 1 < n_initrds) ? (4 - one.len % 4) % 4 : 0;
+                if (initrd_len + one.len + pad > IMAGE_MAX)
                         return fail(errf(-EFBIG, "initrds exceed %zu bytes", IMAGE_MAX),
                                     "uki build");
-                initrd = realloc(initrd, initrd_len + one_len + pad + 1);
+                initrd = realloc(initrd, initrd_len + one.len + pad + 1);
                 if (!initrd)
                         abort();
-                memcpy(initrd + initrd_len, one, one_len);
-                memset(initrd + initrd_len + one_len, 0, pad);
-                initrd_len += one_len + pad;
+                memcpy(initrd + initrd_len, one.data, one.len);
+                memset(initrd + initrd_len + one.len, 0, pad);
+                initrd_len += one.len + pad;
         }
         if (initrd_len == 0)
                 return fail(errf(-EINVAL, "the initrds are empty"), "uki build");
@@ -428,7 +440,7 @@ static int uki_build_cmd(int argc, char **argv)
         r = read_cmdline(cmdline, &cmd, &cmd_len);
         if (r < 0)
                 return fail(r, "uki build");
-        (void)uki_kernel_release(kernel, kernel_len, &release);
+        (void)uki_kernel_release(kernel.data, kernel.len, &release);
 
         if (osrel_len > 0)
                 parts[n++] = (struct uki_part){ ".osrel", osrel, osrel_len };
@@ -436,13 +448,18 @@ static int uki_build_cmd(int argc, char **argv)
                 parts[n++] = (struct uki_part){ ".cmdline", cmd, cmd_len };
         if (release)
                 parts[n++] = (struct uki_part){ ".uname", (const uint8_t *)release, strlen(release) };
-        parts[n++] = (struct uki_part){ ".linux", kernel, kernel_len };
-        parts[n++] = (struct uki_part){ ".initrd", initrd, initrd_len };
+        parts[n++] = (struct uki_part){ ".linux", kernel.data, kernel.len };
+        parts[n++] = (struct uki_part){ ".initrd", initrd ? initrd : first_initrd.data, initrd_len };
 
-        r = uki_build(stub, stub_len, parts, n, &out, &out_len);
+        r = uki_build(stub.data, stub.len, parts, n, &out);
         if (r < 0)
                 return fail(r, "%s", stub_path);
-        r = write_file_atomic(output, out, out_len, 0644);
+        iov[n_iov++] = (struct iovec){ out.head, out.head_len };
+        for (size_t i = 0; i < out.n_parts; i++) {
+                iov[n_iov++] = (struct iovec){ (void *)out.parts[i].data, out.parts[i].len };
+                iov[n_iov++] = (struct iovec){ NULL, out.parts[i].pad };
+        }
+        r = write_file_atomic_iov(output, iov, n_iov, 0644);
         if (r < 0)
                 return fail(r, "uki build");
         return 0;
@@ -568,7 +585,9 @@ static int efivars_list(int argc, char **argv)
         if (optind != argc - 1)
                 return usage_error("efivars", "list expects one vars file");
         path = argv[optind];
-        r = read_file(path, VARS_MAX, &buf, &len);
+        r = read_blob(path, &buf, &len);
+        if (r >= 0 && len > VARS_MAX)
+                r = errf(-EFBIG, "%s: larger than any OVMF vars file", path);
         if (r < 0)
                 return fail(r, "efivars list");
         r = varstore_parse(buf, len, &vs);
@@ -671,7 +690,9 @@ static int efivars_enroll(int argc, char **argv)
         r = keyset_efi_vars_load(dir, dbx, &v);
         if (r < 0)
                 return fail(r, "keyset '%s'", keyset);
-        r = read_file(template, VARS_MAX, &buf, &len);
+        r = read_blob(template, &buf, &len);
+        if (r >= 0 && len > VARS_MAX)
+                r = errf(-EFBIG, "%s: larger than any OVMF vars file", template);
         if (r < 0)
                 return fail(r, "efivars enroll");
         r = varstore_parse(buf, len, &vs);

@@ -18,11 +18,13 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 }
 
 int uki_build(const uint8_t *stub, size_t stub_len, const struct uki_part *parts, size_t n_parts,
-              uint8_t **ret, size_t *ret_len)
+              struct uki_image *ret)
 {
-        _cleanup_free_ uint8_t *out = NULL;
-        uint64_t vma = 0, file_off, total, raw_sum = 0;
-        size_t table_end, new_table_end;
+        _cleanup_free_ uint8_t *head = NULL;
+        uint64_t vma, file_off, total, raw_sum = 0;
+        size_t table_end, new_table_end, head_len;
+        struct uki_image img = {};
+        struct pe_csum csum = {};
         struct pe_image pe;
         uint32_t init_data;
         int r;
@@ -30,7 +32,7 @@ int uki_build(const uint8_t *stub, size_t stub_len, const struct uki_part *parts
         r = pe_parse(stub, stub_len, &pe);
         if (r < 0)
                 return r;
-        if (n_parts == 0 || pe.n_sections + n_parts > PE_MAX_SECTIONS)
+        if (n_parts == 0 || n_parts > UKI_MAX_PARTS || pe.n_sections + n_parts > PE_MAX_SECTIONS)
                 return errf(-EINVAL, "bad number of sections to add");
 
         for (size_t i = 0; i < n_parts; i++) {
@@ -66,60 +68,93 @@ int uki_build(const uint8_t *stub, size_t stub_len, const struct uki_part *parts
         }
         vma = align_up(vma, UKI_VMA_ALIGN);
 
+        /* The head: the stub up to the end of its raw data (dropping a
+         * signature or symbol table after it), zero-padded to FileAlignment. */
         file_off = align_up(pe.raw_end, pe.file_alignment);
+        head_len = (size_t)file_off;
         total = file_off;
         for (size_t i = 0; i < n_parts; i++)
                 total += align_up(parts[i].len, pe.file_alignment);
         if (total > UINT32_MAX)
                 return errf(-EFBIG, "image would exceed 4 GiB");
-
-        out = xmalloc0((size_t)total);
-        memcpy(out, stub, pe.raw_end); /* drops a signature or symbol table after the sections */
+        head = xmalloc0(head_len);
+        memcpy(head, stub, pe.raw_end);
 
         for (size_t i = 0; i < n_parts; i++) {
-                uint8_t *h = out + table_end + i * PE_SECTION_HEADER_SIZE;
+                uint8_t *h = head + table_end + i * PE_SECTION_HEADER_SIZE;
                 uint64_t raw = align_up(parts[i].len, pe.file_alignment);
 
                 if (vma + parts[i].len > UINT32_MAX)
                         return errf(-EFBIG, "image would exceed the 4 GiB address space");
                 memset(h, 0, PE_SECTION_HEADER_SIZE);
                 memcpy(h, parts[i].name, strlen(parts[i].name));
-                put_le32(h + 8, (uint32_t)parts[i].len);    /* VirtualSize */
-                put_le32(h + 12, (uint32_t)vma);            /* VirtualAddress */
-                put_le32(h + 16, (uint32_t)raw);            /* SizeOfRawData */
-                put_le32(h + 20, (uint32_t)file_off);       /* PointerToRawData */
-                put_le32(h + 36, UKI_SECTION_FLAGS);        /* Characteristics */
-                memcpy(out + file_off, parts[i].data, parts[i].len);
+                put_le32(h + 8, (uint32_t)parts[i].len); /* VirtualSize */
+                put_le32(h + 12, (uint32_t)vma);         /* VirtualAddress */
+                put_le32(h + 16, (uint32_t)raw);         /* SizeOfRawData */
+                put_le32(h + 20, (uint32_t)file_off);    /* PointerToRawData */
+                put_le32(h + 36, UKI_SECTION_FLAGS);     /* Characteristics */
+                img.parts[i].data = parts[i].data;
+                img.parts[i].len = parts[i].len;
+                img.parts[i].pad = (size_t)(raw - parts[i].len);
 
                 file_off += raw;
                 raw_sum += raw;
                 vma = align_up(vma + parts[i].len, UKI_VMA_ALIGN);
         }
+        img.n_parts = n_parts;
 
         /* COFF header: NumberOfSections; the deprecated symbol table is gone. */
-        put_le16(out + pe.coff_offset + 2, (uint16_t)(pe.n_sections + n_parts));
-        put_le32(out + pe.coff_offset + 8, 0);
-        put_le32(out + pe.coff_offset + 12, 0);
+        put_le16(head + pe.coff_offset + 2, (uint16_t)(pe.n_sections + n_parts));
+        put_le32(head + pe.coff_offset + 8, 0);
+        put_le32(head + pe.coff_offset + 12, 0);
         /* Optional header: SizeOfInitializedData, SizeOfImage; no signature. */
-        init_data = le32(out + pe.opt_offset + 8);
-        put_le32(out + pe.opt_offset + 8, (uint32_t)(init_data + raw_sum));
-        put_le32(out + pe.opt_offset + 56, (uint32_t)align_up(vma, pe.section_alignment));
+        init_data = le32(head + pe.opt_offset + 8);
+        put_le32(head + pe.opt_offset + 8, (uint32_t)(init_data + raw_sum));
+        put_le32(head + pe.opt_offset + 56, (uint32_t)align_up(vma, pe.section_alignment));
         if (pe.certdir_offset) {
-                put_le32(out + pe.certdir_offset, 0);
-                put_le32(out + pe.certdir_offset + 4, 0);
+                put_le32(head + pe.certdir_offset, 0);
+                put_le32(head + pe.certdir_offset + 4, 0);
         }
-        put_le32(out + pe.checksum_offset, pe_checksum(out, (size_t)total, pe.checksum_offset));
-
-        r = pe_parse(out, (size_t)total, &pe);
-        if (r < 0) {
-                char why[256];
-
-                snprintf(why, sizeof(why), "%s", err_msg(r));
-                return errf(r, "assembled image is inconsistent: %s", why);
+        put_le32(head + pe.checksum_offset, 0);
+        pe_csum_update(&csum, head, head_len);
+        for (size_t i = 0; i < n_parts; i++) {
+                pe_csum_update(&csum, img.parts[i].data, img.parts[i].len);
+                csum.pos += img.parts[i].pad; /* zeros add nothing but length */
         }
-        *ret = TAKE_PTR(out);
-        *ret_len = (size_t)total;
+        put_le32(head + pe.checksum_offset, pe_csum_final(&csum));
+
+        img.head = TAKE_PTR(head);
+        img.head_len = head_len;
+        *ret = img;
         return 0;
+}
+
+void uki_image_done(struct uki_image *img)
+{
+        free(img->head);
+        *img = (struct uki_image){};
+}
+
+size_t uki_image_size(const struct uki_image *img)
+{
+        size_t n = img->head_len;
+
+        for (size_t i = 0; i < img->n_parts; i++)
+                n += img->parts[i].len + img->parts[i].pad;
+        return n;
+}
+
+uint8_t *uki_image_flatten(const struct uki_image *img)
+{
+        uint8_t *out = xmalloc0(uki_image_size(img)), *p = out;
+
+        memcpy(p, img->head, img->head_len);
+        p += img->head_len;
+        for (size_t i = 0; i < img->n_parts; i++) {
+                memcpy(p, img->parts[i].data, img->parts[i].len);
+                p += img->parts[i].len + img->parts[i].pad;
+        }
+        return out;
 }
 
 int uki_kernel_release(const uint8_t *kernel, size_t len, char **ret)

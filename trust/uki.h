@@ -13,14 +13,31 @@ struct uki_part {
 };
 
 #define UKI_VMA_ALIGN 4096
+#define UKI_MAX_PARTS 16
 
-/* Appends parts (in the order given) to a copy of stub. Each section starts
- * on a 4 KiB virtual address after the stub's image, on a FileAlignment file
- * offset after the stub's raw data; SizeOfImage, the section count and the
- * checksum are updated, and anything the stub carried after its sections
- * (a signature, a COFF symbol table) is dropped. */
+/* An assembled UKI as the pieces to write one after the other: the stub's
+ * headers (updated) and raw data, then each part's bytes followed by `pad`
+ * zero bytes. Part data is not copied: it points to the caller's buffers. */
+struct uki_image {
+        uint8_t *head;
+        size_t head_len;
+        struct {
+                const uint8_t *data;
+                size_t len, pad;
+        } parts[UKI_MAX_PARTS];
+        size_t n_parts;
+};
+
+/* Appends parts (in the order given) to stub. Each section starts on a 4 KiB
+ * virtual address after the stub's image, on a FileAlignment file offset
+ * after the stub's raw data; SizeOfImage, the section count and the checksum
+ * are updated, and anything the stub carried after its sections (a
+ * signature, a COFF symbol table) is dropped. */
 int uki_build(const uint8_t *stub, size_t stub_len, const struct uki_part *parts, size_t n_parts,
-              uint8_t **ret, size_t *ret_len);
+              struct uki_image *ret);
+void uki_image_done(struct uki_image *img);
+size_t uki_image_size(const struct uki_image *img);
+uint8_t *uki_image_flatten(const struct uki_image *img); /* one buffer: tests, fuzzing */
 
 /* The kernel release ("6.1.0-57-amd64") from a bzImage's setup header
  * (Documentation/arch/x86/boot.rst: kernel_version at 0x20e); -ENODATA if

@@ -35,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         static const uint8_t payload[] = "fuzz payload";
         const struct uki_part parts[] = { { ".linux", payload, sizeof(payload) } };
-        uint8_t *copy = malloc(size ? size : 1), *out = NULL;
+        uint8_t *copy = malloc(size ? size : 1), *out;
+        struct uki_image img;
         uint8_t digest[EVP_MAX_MD_SIZE];
         struct pe_image pe;
         unsigned n;
@@ -50,10 +51,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (pe_parse(copy, size, &pe) >= 0) {
                 (void)authenticode_hash(&pe, EVP_sha256(), digest, &n);
                 (void)authenticode_verify(copy, size, anchor);
-                if (uki_build(copy, size, parts, 1, &out, &out_len) >= 0) {
-                        if (pe_parse(out, out_len, &pe) < 0)
-                                abort(); /* what we assemble must parse */
+                if (uki_build(copy, size, parts, 1, &img) >= 0) {
+                        out = uki_image_flatten(&img);
+                        out_len = uki_image_size(&img);
+                        if (pe_parse(out, out_len, &pe) < 0 ||
+                            le32(out + pe.checksum_offset) !=
+                                    pe_checksum(out, out_len, pe.checksum_offset))
+                                abort(); /* what we assemble must parse, checksum included */
                         free(out);
+                        uki_image_done(&img);
                 }
         }
         if (uki_kernel_release(copy, size, &rel) >= 0)

@@ -187,7 +187,12 @@ static void test_uki_layout(void)
 
         stub = load(FIXTURES "mini.efi", &len);
         ASSERT_TRUE(stub);
-        ASSERT_OK(uki_build(stub, len, parts, 2, &out, &olen));
+        struct uki_image img;
+
+        ASSERT_OK(uki_build(stub, len, parts, 2, &img));
+        out = uki_image_flatten(&img);
+        olen = uki_image_size(&img);
+        uki_image_done(&img);
         ASSERT_OK(pe_parse(out, olen, &pe));
         ASSERT_EQ(pe.n_sections, 3);
         s = pe_find_section(&pe, ".linux");
@@ -206,8 +211,13 @@ static void test_uki_layout(void)
         /* mini.efi has room for three more section headers, not four */
         free(out);
         out = NULL;
-        ASSERT_EQ(uki_build(stub, len, too_many, 4, &out, &olen), -ENOSPC);
-        ASSERT_OK(uki_build(stub, len, too_many, 3, &out, &olen));
+        ASSERT_EQ(uki_build(stub, len, too_many, 4, &img), -ENOSPC);
+        ASSERT_OK(uki_build(stub, len, too_many, 3, &img));
+        out = uki_image_flatten(&img);
+        olen = uki_image_size(&img);
+        uki_image_done(&img);
+        ASSERT_OK(pe_parse(out, olen, &pe));
+        ASSERT_EQ(pe.n_sections, 4);
 }
 
 static void test_kernel_release(void)
