@@ -32,6 +32,12 @@ static int check_name(const char *what, const char *name)
         return 0;
 }
 
+/* getopt's own messages are off (opterr = 0) so a bad option gives one line. */
+static int bad_option(const char *cmd, char **argv)
+{
+        return usage_error(cmd, "bad option '%s' or missing argument", argv[optind - 1]);
+}
+
 /* Prints the library's message, which already names the object. */
 static int op_failed(int r)
 {
@@ -106,6 +112,7 @@ int cmd_initkeyset(int argc, char **argv)
         int c;
 
         optind = 0;
+        opterr = 0;
         while ((c = getopt_long(argc, argv, "+h", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'k':
@@ -123,7 +130,7 @@ int cmd_initkeyset(int argc, char **argv)
                         fputs(keyset_add_help, stdout);
                         return 0;
                 default:
-                        return usage_error("initkeyset", "bad option");
+                        return bad_option("initkeyset", argv);
                 }
         }
         if (optind < argc)
@@ -147,6 +154,7 @@ static int keyset_add_cmd(int argc, char **argv)
         int c;
 
         optind = 0;
+        opterr = 0;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'o':
@@ -161,7 +169,7 @@ static int keyset_add_cmd(int argc, char **argv)
                         fputs(keyset_add_help, stdout);
                         return 0;
                 default:
-                        return usage_error("keyset add", "bad option");
+                        return bad_option("keyset add", argv);
                 }
         }
         if (argc - optind != 1)
@@ -185,6 +193,7 @@ static int keyset_list_cmd(int argc, char **argv)
         }
         if (argc != 1)
                 return usage_error("keyset list", "takes no arguments");
+        keysets_clean_stale(); /* leftovers of killed runs would only confuse */
         r = keysets_root(&root);
         if (r < 0)
                 return op_failed(r);
@@ -267,7 +276,7 @@ static int print_item(const char *name, const char *path, bool paths, bool value
                 printf("%s\n", path);
                 return 0;
         }
-        r = read_file(path, 16 * 1024 * 1024, &buf, &len);
+        r = read_file(path, 1024 * 1024, &buf, &len);
         if (r < 0)
                 return op_failed(errf_prefix(r, "keyset '%s'", name));
         if (!value)
@@ -294,6 +303,7 @@ static int keyset_show_cmd(int argc, char **argv)
         int c, r;
 
         optind = 0;
+        opterr = 0;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'p':
@@ -306,7 +316,7 @@ static int keyset_show_cmd(int argc, char **argv)
                         fputs(keyset_show_help, stdout);
                         return 0;
                 default:
-                        return usage_error("keyset show", "bad option");
+                        return bad_option("keyset show", argv);
                 }
         }
         if (paths && value)
@@ -368,6 +378,12 @@ static int keyset_show_cmd(int argc, char **argv)
                         return op_failed(errf_prefix(r, "keyset '%s'", name));
                 for (char **f = files; *f; f++) {
                         _cleanup_free_ char *p = path_join(keydir, *f);
+                        /* A private key only when asked for by name. */
+                        if (!paths && !strcmp(*f, "privkey.pem")) {
+                                printf("%s\n(private key: 'trust keyset show %s %s %s')\n", p, name,
+                                       key, *f);
+                                continue;
+                        }
                         r = print_item(name, p, paths, false);
                         if (r)
                                 return r;
@@ -512,6 +528,7 @@ int cmd_new_uuid(int argc, char **argv)
         int c, r;
 
         optind = 0;
+        opterr = 0;
         while ((c = getopt_long(argc, argv, "+h", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'k':
@@ -524,7 +541,7 @@ int cmd_new_uuid(int argc, char **argv)
                                "$XDG_CONFIG_HOME/machine/trust/manifest/; prints that directory.\n");
                         return 0;
                 default:
-                        return usage_error("new-uuid", "bad option");
+                        return bad_option("new-uuid", argv);
                 }
         }
         if (optind < argc)

@@ -329,7 +329,7 @@ static int copy_tree(const char *src, const char *dst)
                 } else if (S_ISREG(st.st_mode)) {
                         bool secret = !strcmp(de->d_name, "privkey.pem");
 
-                        r = read_file(s, 16 * 1024 * 1024, &buf, &len);
+                        r = read_file(s, 1024 * 1024, &buf, &len);
                         if (r >= 0)
                                 r = write_file_excl(t, buf, len, secret ? 0600 : 0640);
                         if (buf)

@@ -130,16 +130,16 @@ int project_create(const char *keyset, const char *project, char **ret_path)
         if (r < 0)
                 return r;
         mdir = path_join(ks, "manifest");
-        r = mkdir_p(mdir, 0750);
-        if (r < 0)
-                return errf_prefix(r, "keyset '%s'", keyset);
-        (void)clean_stale_tmp(mdir);
         final = path_join(mdir, project);
         if (path_exists(final))
                 return errf(-EEXIST, "keyset '%s': project '%s' already exists", keyset, project);
         r = load_manifest_ca(keyset, ks, &ca_cert, &ca_key);
         if (r < 0)
                 return r;
+        r = mkdir_p(mdir, 0750);
+        if (r < 0)
+                return errf_prefix(r, "keyset '%s'", keyset);
+        (void)clean_stale_tmp(mdir);
         r = build_dir_atomic(final, ca_cert, ca_key, true, uuid);
         if (r < 0)
                 return errf_prefix(r, "keyset '%s': project '%s'", keyset, project);
@@ -175,15 +175,16 @@ int new_uuid_create(const char *keyset, char **ret_dir, char ret_uuid[static 37]
                 return r;
         parent = path_join(conf, "machine/trust");
         final = path_join(parent, "manifest");
+        if (path_exists(final))
+                return errf(-EEXIST, "%s already exists (move it away to make a new uuid)", final);
+        /* The CA first: a broken keyset must not leave directories behind. */
+        r = load_manifest_ca(keyset, ks, &ca_cert, &ca_key);
+        if (r < 0)
+                return r;
         r = mkdir_p(parent, 0700);
         if (r < 0)
                 return errf_prefix(r, "cannot create the config directory");
         (void)clean_stale_tmp(parent);
-        if (path_exists(final))
-                return errf(-EEXIST, "%s already exists (move it away to make a new uuid)", final);
-        r = load_manifest_ca(keyset, ks, &ca_cert, &ca_key);
-        if (r < 0)
-                return r;
         r = build_dir_atomic(final, ca_cert, ca_key, false, ret_uuid);
         if (r < 0)
                 return errf_prefix(r, "%s", final);

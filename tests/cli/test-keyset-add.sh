@@ -1,5 +1,7 @@
+#!/bin/bash
 # test-keyset-add.sh: `keyset add` and `initkeyset` create the whole layout of
 # the spec with the right modes, in the XDG data dir of the test only.
+# shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 expect_rc 0 trust keyset add --org "Acme Corp" --org "Acme Labs" prod
