@@ -416,14 +416,62 @@ static bool line_has(const char *line, const char *needle)
         return needle && needle[0] && strstr(line, needle);
 }
 
+static bool scan_line(struct console_scan *sc, const char *success, const char *failure,
+                      enum console_result *ret)
+{
+        sc->line[sc->len] = 0;
+        if (line_has(sc->line, success))
+                *ret = CONSOLE_SUCCESS;
+        else if (line_has(sc->line, failure))
+                *ret = CONSOLE_FAILURE;
+        else if (strstr(sc->line, "Access Denied"))
+                *ret = CONSOLE_DENIED;
+        else
+                return false;
+        return true;
+}
+
+bool console_scan_feed(struct console_scan *sc, const char *buf, size_t n, const char *success,
+                       const char *failure, enum console_result *ret)
+{
+        for (size_t i = 0; i < n; i++) {
+                char c = buf[i];
+                bool eol = c == '\n' || c == '\r';
+
+                if (!eol) {
+                        sc->line[sc->len++] = c ? c : ' ';
+                        /* A line longer than the buffer is checked in pieces
+                         * that overlap by a marker's length, so no marker is
+                         * split between two pieces. */
+                        if (sc->len < sizeof(sc->line) - 1)
+                                continue;
+                        if (scan_line(sc, success, failure, ret))
+                                return true;
+                        memmove(sc->line, sc->line + sc->len - CONSOLE_OVERLAP, CONSOLE_OVERLAP);
+                        sc->len = CONSOLE_OVERLAP;
+                        continue;
+                }
+                if (scan_line(sc, success, failure, ret))
+                        return true;
+                sc->len = 0;
+        }
+        return false;
+}
+
+bool console_scan_finish(struct console_scan *sc, const char *success, const char *failure,
+                         enum console_result *ret)
+{
+        return scan_line(sc, success, failure, ret);
+}
+
 int vm_wait_console(const char *dir, const struct vm_proc *p, off_t from, const char *success,
                     const char *failure, unsigned timeout_s, volatile int *stop,
                     enum console_result *ret)
 {
         _cleanup_free_ char *path = path_join(dir, VM_CONSOLE_LOG);
+        _cleanup_free_ struct console_scan *sc = xmalloc0(sizeof(*sc));
         _cleanup_close_ int fd = -1;
-        char line[4096], chunk[4096];
-        size_t ll = 0;
+        char chunk[4096];
         double end = now_s() + timeout_s;
         bool last_round = false;
 
@@ -437,42 +485,12 @@ int vm_wait_console(const char *dir, const struct vm_proc *p, off_t from, const 
                                 return errf(-errno, "%s: %s", path, strerror(errno));
                 }
                 qemu_alive = vm_proc_alive(dir, p->qemu, p->children);
-                while (fd >= 0 && (n = read(fd, chunk, sizeof(chunk))) > 0) {
-                        for (ssize_t i = 0; i < n; i++) {
-                                char c = chunk[i];
-                                bool eol = c == '\n' || c == '\r';
-
-                                if (!eol && ll < sizeof(line) - 1)
-                                        line[ll++] = c ? c : ' ';
-                                if (!eol && ll < sizeof(line) - 1)
-                                        continue;
-                                line[ll] = 0;
-                                /* Lines longer than the buffer are checked
-                                 * in pieces; a marker split between pieces
-                                 * is missed, markers are short lines. */
-                                if (line_has(line, success)) {
-                                        *ret = CONSOLE_SUCCESS;
-                                        return 0;
-                                }
-                                if (line_has(line, failure)) {
-                                        *ret = CONSOLE_FAILURE;
-                                        return 0;
-                                }
-                                if (strstr(line, "Access Denied")) {
-                                        *ret = CONSOLE_DENIED;
-                                        return 0;
-                                }
-                                ll = 0;
-                        }
-                }
+                while (fd >= 0 && (n = read(fd, chunk, sizeof(chunk))) > 0)
+                        if (console_scan_feed(sc, chunk, (size_t)n, success, failure, ret))
+                                return 0;
                 /* An unterminated last line still counts once QEMU is gone. */
                 if (last_round) {
-                        line[ll] = 0;
-                        if (line_has(line, success))
-                                *ret = CONSOLE_SUCCESS;
-                        else if (line_has(line, failure))
-                                *ret = CONSOLE_FAILURE;
-                        else
+                        if (!console_scan_finish(sc, success, failure, ret))
                                 *ret = CONSOLE_EXITED;
                         return 0;
                 }
@@ -648,17 +666,56 @@ int vm_shutdown(const char *dir, struct vm_proc *p, unsigned grace_s)
         return 0;
 }
 
+char *console_sanitize(const char *buf, size_t len)
+{
+        char *out = xmalloc0(len + 1);
+        size_t o = 0;
+
+        /* Printable text only: the firmware draws with ANSI escape sequences
+         * (ESC [ parameters final-byte, ECMA-48), which are dropped whole. */
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)buf[i];
+
+                if (c == 0x1b) {
+                        if (i + 1 < len && buf[i + 1] == '[') {
+                                i += 2;
+                                while (i < len && !((unsigned char)buf[i] >= 0x40 &&
+                                                    (unsigned char)buf[i] <= 0x7e))
+                                        i++;
+                        }
+                        continue;
+                }
+                if (c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f))
+                        out[o++] = (char)c;
+        }
+        out[o] = 0;
+        return out;
+}
+
+char *console_tail_of(const char *buf, size_t len, unsigned lines)
+{
+        size_t start = len;
+        unsigned seen = 0;
+
+        /* Count lines back from the end (a trailing newline ends the last). */
+        if (start > 0 && buf[start - 1] == '\n')
+                start--;
+        while (start > 0) {
+                if (buf[start - 1] == '\n' && ++seen == lines)
+                        break;
+                start--;
+        }
+        return console_sanitize(buf + start, len - start);
+}
+
 char *vm_console_tail(const char *dir, unsigned lines)
 {
         _cleanup_free_ char *path = path_join(dir, VM_CONSOLE_LOG);
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         const size_t max = 16384;
-        _cleanup_free_ char *buf = xmalloc0(max + 1);
-        char *out, *start;
+        _cleanup_free_ char *buf = xmalloc0(max);
         off_t size;
         ssize_t n;
-        size_t o = 0;
-        unsigned seen = 0;
 
         if (fd < 0)
                 return xstrdup("");
@@ -670,36 +727,7 @@ char *vm_console_tail(const char *dir, unsigned lines)
         n = read(fd, buf, max);
         if (n <= 0)
                 return xstrdup("");
-        buf[n] = 0;
-        /* Count lines back from the end (a trailing newline ends the last). */
-        start = buf + n;
-        if (start > buf && start[-1] == '\n')
-                start--;
-        while (start > buf) {
-                if (start[-1] == '\n' && ++seen == lines)
-                        break;
-                start--;
-        }
-        /* Keep printable text only: the firmware draws with ANSI escape
-         * sequences (ESC [ params final-byte), which are dropped whole. */
-        out = xmalloc0(strlen(start) + 1);
-        for (const char *s = start; *s; s++) {
-                unsigned char c = (unsigned char)*s;
-                if (c == 0x1b) {
-                        if (s[1] == '[') {
-                                s += 2;
-                                while (*s && !((unsigned char)*s >= 0x40 && (unsigned char)*s <= 0x7e))
-                                        s++;
-                                if (!*s)
-                                        break;
-                        }
-                        continue;
-                }
-                if (c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f))
-                        out[o++] = (char)c;
-        }
-        out[o] = 0;
-        return out;
+        return console_tail_of(buf, (size_t)n, lines);
 }
 
 static struct termios saved_tty;

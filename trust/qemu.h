@@ -69,6 +69,23 @@ enum console_result {
         CONSOLE_INTERRUPTED,
 };
 
+/* Line scanner over console bytes (the guest's output: untrusted). */
+#define CONSOLE_OVERLAP 64 /* markers are shorter than this */
+struct console_scan {
+        char line[4096];
+        size_t len;
+};
+/* true (and *ret) once a line holds success, failure or "Access Denied". */
+bool console_scan_feed(struct console_scan *sc, const char *buf, size_t n, const char *success,
+                       const char *failure, enum console_result *ret);
+/* The same for the unterminated last line. */
+bool console_scan_finish(struct console_scan *sc, const char *success, const char *failure,
+                         enum console_result *ret);
+/* Printable text of buf (ANSI escape sequences dropped); free() it. */
+char *console_sanitize(const char *buf, size_t len);
+/* The last `lines` lines of buf, sanitised; free() it. */
+char *console_tail_of(const char *buf, size_t len, unsigned lines);
+
 /* Follows console.log from byte `from` until a line contains `success` or
  * `failure`, the firmware says Access Denied, QEMU exits, `timeout_s`
  * passes, or *stop becomes true (signal). */
