@@ -233,14 +233,6 @@ static int disk_resolve(const char *disk, bool wipe, char **ret)
         return 0;
 }
 
-static char *partition_path(const char *dev, int n)
-{
-        size_t l = strlen(dev);
-        bool digit = l > 0 && dev[l - 1] >= '0' && dev[l - 1] <= '9';
-
-        return xasprintf("%s%s%d", dev, digit ? "p" : "", n);
-}
-
 static bool wait_for_node(const char *path, int tries)
 {
         struct stat st;
@@ -259,7 +251,7 @@ static bool wait_for_node(const char *path, int tries)
 static int partition_appear(const char *dev, int n, unsigned long long start,
                             unsigned long long size, char **ret)
 {
-        _cleanup_free_ char *path = partition_path(dev, n);
+        _cleanup_free_ char *path = partition_path(dev, (unsigned)n);
         struct blkpg_partition part = { .start = (long long)start, .length = (long long)size,
                                         .pno = n };
         struct blkpg_ioctl_arg arg = { .op = BLKPG_ADD_PARTITION, .datalen = sizeof(part),

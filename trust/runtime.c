@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "crypto.h"
+#include "gpt.h"
 #include "policy.h"
 #include "tpm2.h"
 
@@ -53,36 +54,41 @@ static void closedirp_(DIR **d)
                 closedir(*d);
 }
 
-/* The pbf partition is found by its GPT name in the kernel's uevent data
- * (PARTNAME), which needs neither udev nor a partition table parser. */
+char *partition_path(const char *dev, unsigned n)
+{
+        size_t l = strlen(dev);
+        bool digit = l > 0 && dev[l - 1] >= '0' && dev[l - 1] <= '9';
+
+        return xasprintf("%s%s%u", dev, digit ? "p" : "", n);
+}
+
+/* The pbf partition is found by its GPT type on the disks the kernel knows
+ * (as the older tool did), which needs no udev. */
 static int find_pbf(char **ret)
 {
-        _cleanup_(closedirp_) DIR *d = opendir("/sys/class/block");
+        _cleanup_(closedirp_) DIR *d = opendir("/sys/block");
         struct dirent *de;
+        uint8_t type[16];
 
         if (!d)
                 return -errno;
+        if (gpt_guid_parse(PBF_TYPE_GUID, type) < 0)
+                return -EINVAL;
         while ((de = readdir(d))) {
-                _cleanup_free_ char *path = NULL;
-                _cleanup_free_ uint8_t *buf = NULL;
-                char *devname, *nl;
+                _cleanup_free_ char *dev = NULL, *part = NULL;
+                uint32_t n;
 
-                if (de->d_name[0] == '.')
+                if (de->d_name[0] == '.' || !strncmp(de->d_name, "ram", 3) ||
+                    !strncmp(de->d_name, "zram", 4) || !strncmp(de->d_name, "sr", 2) ||
+                    !strncmp(de->d_name, "fd", 2))
                         continue;
-                path = xasprintf("/sys/class/block/%s/uevent", de->d_name);
-                if (read_file(path, 4096, &buf, NULL) < 0)
+                dev = xasprintf("/dev/%s", de->d_name);
+                if (gpt_disk_find_type(dev, type, &n) < 0)
                         continue;
-                if (!strstr((char *)buf, "DEVTYPE=partition\n") ||
-                    !strstr((char *)buf, "\nPARTNAME=pbf\n"))
+                part = partition_path(dev, n);
+                if (!path_exists(part))
                         continue;
-                devname = strstr((char *)buf, "DEVNAME=");
-                if (!devname)
-                        continue;
-                devname += strlen("DEVNAME=");
-                nl = strchr(devname, '\n');
-                if (nl)
-                        *nl = 0;
-                *ret = xasprintf("/dev/%s", devname);
+                *ret = TAKE_PTR(part);
                 return 0;
         }
         return -ENOENT;

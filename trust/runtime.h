@@ -34,6 +34,9 @@ struct runtime_opts {
  * read-only on /factory/pbf when needed. */
 int pcr7data_root(const struct runtime_opts *o, char **ret);
 
+/* "/dev/sda" 1 -> "/dev/sda1", "/dev/loop0" 1 -> "/dev/loop0p1" */
+char *partition_path(const char *dev, unsigned n);
+
 /* Passphrases: len characters of [A-Za-z0-9] from getrandom(). */
 int passphrase_new(size_t len, struct secret *ret);
 

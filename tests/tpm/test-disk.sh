@@ -70,4 +70,48 @@ unshare -m --propagation private bash "$T/inside.sh" || rc=$?
 grep -q "disk $LOOP: in use (mounted or held)" "$T/busy.err" || fail "busy disk: $(cat "$T/busy.err")"
 cryptsetup open --test-passphrase --key-file "$T/sbf-pass2" "${LOOP}p2" ||
 	fail "a refused provision changed the disk"
+
+# setup without --pcr7data and without /pcr7data finds the pbf partition by
+# its GPT type and mounts it (in a throw-away root, see test-defaults.sh).
+# Other disks of this host with a pbf partition would make the pick
+# ambiguous, so then this part is left out.
+pbfs=0
+for d in /sys/block/*; do
+	sfdisk --dump "/dev/${d##*/}" 2>/dev/null | grep -qi "type=01A3E19F-9FEA-ED47-92C2-E75639FF5601" &&
+		pbfs=$((pbfs + 1))
+done
+if [ "$pbfs" != 1 ]; then
+	note "$pbfs disks with a pbf partition here: pbf discovery not checked"
+	exit 0
+fi
+R=$T/root
+mkdir -p "$R/usr" "$R/etc" "$R/dev" "$R/sys" "$R/proc" "$R$T"
+for l in bin sbin lib lib64 lib32 libx32; do
+	[ -L "/$l" ] && ln -s "$(readlink "/$l")" "$R/$l"
+done
+cp "$TRUST" "$R/trust"
+cp "$KEYS/prod/manifest-ca/cert.pem" "$R/manifestCA.pem"
+tpm_boot prod production
+cat >"$T/inside.sh" <<EOS
+set -e
+mount --rbind -o ro /usr "$R/usr"
+mount --bind -o ro /etc "$R/etc"
+mount --rbind /dev "$R/dev"
+mount --rbind /sys "$R/sys"
+mount -t proc proc "$R/proc"
+mount --bind "$T" "$R$T"
+rc=0
+chroot "$R" /usr/bin/keyctl session - /usr/bin/env TRUST_TPM2_TCTI="$TRUST_TPM2_TCTI" \
+	ASAN_OPTIONS="\${ASAN_OPTIONS:-}" /bin/sh -c '
+	/trust setup --keyring session || exit \$?
+	cp /priv/factory/secure/server.key "$T/pbf-server.key"
+	findmnt -n -o SOURCE,FSTYPE,OPTIONS --mountpoint /factory/pbf >"$T/pbf-mnt"' \
+	>/dev/null 2>"$T/pbf.err" || rc=\$?
+exit \$rc
+EOS
+rc=0
+unshare -m --propagation private bash "$T/inside.sh" || rc=$?
+[ $rc = 0 ] || fail "setup from the pbf partition exited $rc: $(cat "$T/pbf.err")"
+cmp -s "$T/pbf-server.key" "$T/id/key.pem" || fail "setup from the pbf partition: key differs"
+grep -Eq "^${LOOP}p1 +ext4 +ro," "$T/pbf-mnt" || fail "pbf mount: $(cat "$T/pbf-mnt")"
 exit 0

@@ -1,0 +1,24 @@
+/* gpt.h: finding a partition by its type GUID in a GUID Partition Table
+ * (UEFI 2.10, 5.3 "GUID Partition Table (GPT) Disk Layout"), for the pbf
+ * partition that carries pcr7data. Disk bytes are untrusted: every field is
+ * bounds-checked and both CRC32s must hold. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "01A3E19F-9FEA-ED47-92C2-E75639FF5601" -> the 16 bytes as GPT stores them
+ * (first three fields little-endian). */
+int gpt_guid_parse(const char *s, uint8_t out[16]);
+
+/* Checks the header at LBA 1 (hdr, one logical sector) and returns where
+ * the entry array lies and how long it is (bounded: at most 1 MiB). */
+int gpt_header_parse(const uint8_t *hdr, size_t hdr_len, uint64_t *ret_entries_lba,
+                     size_t *ret_entries_len);
+/* The 1-based number of the first entry of the given type; -ENOENT if none,
+ * -EBADMSG if header or entries are inconsistent. */
+int gpt_find_type(const uint8_t *hdr, size_t hdr_len, const uint8_t *entries, size_t entries_len,
+                  const uint8_t type[16], uint32_t *ret_partno);
+
+/* Reads the GPT of a disk (device or image file) and finds the type there. */
+int gpt_disk_find_type(const char *dev, const uint8_t type[16], uint32_t *ret_partno);
