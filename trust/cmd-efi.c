@@ -25,8 +25,6 @@
 #define DEFAULT_VARS_TEMPLATE "/usr/share/OVMF/OVMF_VARS_4M.fd"
 #define VARS_MAX ((size_t)64 << 20) /* OVMF vars files are 128 KiB to 4 MiB */
 
-static const char *const uki_classes[] = { "production", "tpm", "limited" };
-
 /* Reads a whole (possibly large) file, allocating what fstat reports rather
  * than the maximum up front. */
 static int read_blob(const char *path, uint8_t **ret, size_t *ret_len)
@@ -126,20 +124,17 @@ static bool is_help(int argc, char **argv)
 /* --keyset NAME --class C: the keyset's uki-<class>/{privkey,cert}.pem */
 static int keyset_uki_files(const char *keyset, const char *class, char **key, char **cert)
 {
-        _cleanup_free_ char *dir = NULL, *keydir = NULL;
-        bool known = false;
+        _cleanup_free_ char *dir = NULL;
+        enum uki_class c;
         int r;
 
-        for (size_t i = 0; i < ELEMENTSOF(uki_classes); i++)
-                known = known || !strcmp(class, uki_classes[i]);
-        if (!known)
+        if (uki_class_from_string(class, &c) < 0)
                 return errf(-EINVAL, "unknown class '%s' (production, tpm or limited)", class);
         r = keyset_path(keyset, &dir);
         if (r < 0)
                 return r;
-        keydir = xasprintf("uki-%s", class);
-        *key = keyset_file(dir, keydir, "privkey.pem");
-        *cert = keyset_file(dir, keydir, "cert.pem");
+        *key = keyset_file(dir, uki_class_keydir(c), "privkey.pem");
+        *cert = keyset_file(dir, uki_class_keydir(c), "cert.pem");
         return 0;
 }
 
