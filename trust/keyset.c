@@ -175,21 +175,33 @@ static int write_guid(const char *dir)
         return write_file_excl(p, guid, 36, 0640);
 }
 
+#define N_KEYS (ELEMENTSOF(key_profiles) + 1) /* + project 'default' */
+
+static void keys_free(EVP_PKEY *(*keys)[N_KEYS])
+{
+        for (size_t i = 0; i < N_KEYS; i++)
+                EVP_PKEY_free((*keys)[i]);
+}
+
 /* Every key of the table into keyset_dir (which already exists). */
 static int make_keys(const char *keyset_dir, const char *name, const char *const *orgs,
                      size_t n_orgs)
 {
-        _cleanup_(EVP_PKEY_freep) EVP_PKEY *pk_key = NULL;
-        _cleanup_(X509_freep) X509 *pk_cert = NULL;
-        _cleanup_(EVP_PKEY_freep) EVP_PKEY *mca_key = NULL;
-        _cleanup_(X509_freep) X509 *mca_cert = NULL;
+        _cleanup_(keys_free) EVP_PKEY *keys[N_KEYS] = {};
+        _cleanup_(X509_freep) X509 *pk_cert = NULL, *mca_cert = NULL;
+        EVP_PKEY *pk_key = NULL, *mca_key = NULL;
         _cleanup_free_ char *mdir = NULL, *pdir = NULL;
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         int r;
+
+        /* Key generation is nearly all the time of a keyset: spread it. */
+        r = x509_genkeys(keys, N_KEYS, cpus > 0 ? (unsigned)cpus : 1);
+        if (r < 0)
+                return r;
 
         for (size_t i = 0; i < ELEMENTSOF(key_profiles); i++) {
                 const struct key_profile *k = &key_profiles[i];
                 _cleanup_free_ char *dir = path_join(keyset_dir, k->dir);
-                _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
                 _cleanup_(X509_freep) X509 *cert = NULL;
                 struct x509_profile p = {
                         .cn = k->cn,
@@ -208,17 +220,17 @@ static int make_keys(const char *keyset_dir, const char *name, const char *const
 
                 if (mkdir(dir, 0750) < 0)
                         return errf(-errno, "%s: %s", dir, strerror(errno));
-                r = x509_make_pair(dir, &p, k->by_pk ? pk_cert : NULL, k->by_pk ? pk_key : NULL,
-                                   &key, &cert);
+                r = x509_issue_pair(dir, &p, keys[i], k->by_pk ? pk_cert : NULL,
+                                    k->by_pk ? pk_key : NULL, &cert);
                 if (r < 0)
                         return errf_prefix(r, "%s", k->dir);
                 if (k->guid && (r = write_guid(dir)) < 0)
                         return r;
                 if (!strcmp(k->dir, "uefi-pk")) {
-                        pk_key = TAKE_PTR(key);
+                        pk_key = keys[i];
                         pk_cert = TAKE_PTR(cert);
                 } else if (!strcmp(k->dir, "manifest-ca")) {
-                        mca_key = TAKE_PTR(key);
+                        mca_key = keys[i];
                         mca_cert = TAKE_PTR(cert);
                 }
         }
@@ -229,7 +241,7 @@ static int make_keys(const char *keyset_dir, const char *name, const char *const
         pdir = path_join(mdir, "default");
         if (mkdir(pdir, 0750) < 0)
                 return errf(-errno, "%s: %s", pdir, strerror(errno));
-        r = project_populate(pdir, mca_cert, mca_key);
+        r = project_populate(pdir, mca_cert, mca_key, keys[N_KEYS - 1]);
         if (r < 0)
                 return errf_prefix(r, "project 'default'");
         return 0;

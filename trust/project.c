@@ -8,7 +8,7 @@
 #include "keyset.h"
 #include "util.h"
 
-int manifest_identity_write(const char *dir, X509 *ca_cert, EVP_PKEY *ca_key,
+int manifest_identity_write(const char *dir, X509 *ca_cert, EVP_PKEY *ca_key, EVP_PKEY *key,
                             char ret_uuid[static 37])
 {
         _cleanup_free_ char *cn = NULL, *up = NULL;
@@ -25,7 +25,10 @@ int manifest_identity_write(const char *dir, X509 *ca_cert, EVP_PKEY *ca_key,
                 .ext_key_usage = X509_EKU_CODE_SIGNING,
                 .valid_years = 20,
         };
-        r = x509_make_pair(dir, &p, ca_cert, ca_key, NULL, NULL);
+        if (key)
+                r = x509_issue_pair(dir, &p, key, ca_cert, ca_key, NULL);
+        else
+                r = x509_make_pair(dir, &p, ca_cert, ca_key, NULL, NULL);
         if (r < 0)
                 return r;
         up = path_join(dir, "uuid");
@@ -37,13 +40,13 @@ int manifest_identity_write(const char *dir, X509 *ca_cert, EVP_PKEY *ca_key,
         return 0;
 }
 
-int project_populate(const char *project_dir, X509 *ca_cert, EVP_PKEY *ca_key)
+int project_populate(const char *project_dir, X509 *ca_cert, EVP_PKEY *ca_key, EVP_PKEY *key)
 {
         _cleanup_free_ char *sudi = path_join(project_dir, "sudi");
         char uuid[37];
         int r;
 
-        r = manifest_identity_write(project_dir, ca_cert, ca_key, uuid);
+        r = manifest_identity_write(project_dir, ca_cert, ca_key, key, uuid);
         if (r < 0)
                 return r;
         if (mkdir(sudi, 0750) < 0)
@@ -92,9 +95,9 @@ static int build_dir_atomic(const char *final, X509 *ca_cert, EVP_PKEY *ca_key, 
         if (r < 0)
                 return r;
         if (with_sudi)
-                r = project_populate(tmp, ca_cert, ca_key);
+                r = project_populate(tmp, ca_cert, ca_key, NULL);
         else
-                r = manifest_identity_write(tmp, ca_cert, ca_key, uuid);
+                r = manifest_identity_write(tmp, ca_cert, ca_key, NULL, uuid);
         if (r >= 0 && with_sudi) {
                 _cleanup_free_ char *u = path_join(tmp, "uuid");
                 _cleanup_free_ uint8_t *buf = NULL;

@@ -10,9 +10,9 @@
 /* Writes dir/uuid, dir/privkey.pem, dir/cert.pem (CN "manifest PRODUCT:<uuid>",
  * 20 y, digitalSignature + codeSigning) into the existing dir. */
 int manifest_identity_write(const char *dir, X509 *ca_cert, EVP_PKEY *ca_key,
-                            char ret_uuid[static 37]);
+                            EVP_PKEY *key /* NULL: a fresh one */, char ret_uuid[static 37]);
 /* manifest_identity_write + an empty sudi/ dir. */
-int project_populate(const char *project_dir, X509 *ca_cert, EVP_PKEY *ca_key);
+int project_populate(const char *project_dir, X509 *ca_cert, EVP_PKEY *ca_key, EVP_PKEY *key);
 
 /* <keyset>/manifest/<project> of an existing project (-ENOENT otherwise). */
 int project_path(const char *keyset, const char *project, char **ret);

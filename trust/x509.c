@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
 #include <stdio.h>
 
 static void BN_freep(BIGNUM **p)
@@ -91,6 +92,60 @@ int x509_genkey(EVP_PKEY **ret)
         if (!k)
                 return openssl_errf(-EIO, "cannot generate an RSA-2048 key");
         *ret = k;
+        return 0;
+}
+
+struct genkeys_job {
+        EVP_PKEY **keys;
+        size_t n, first, step;
+};
+
+static void *genkeys_thread(void *arg)
+{
+        struct genkeys_job *j = arg;
+
+        /* Errors are not recorded here (errf is not thread-safe); a NULL
+         * key is reported by the caller. */
+        for (size_t i = j->first; i < j->n; i += j->step)
+                j->keys[i] = EVP_RSA_gen(2048);
+        return NULL;
+}
+
+int x509_genkeys(EVP_PKEY **keys, size_t n, unsigned threads)
+{
+        struct genkeys_job jobs[8];
+        pthread_t tids[8];
+        size_t started = 0;
+
+        if (threads < 1)
+                threads = 1;
+        if (threads > ELEMENTSOF(jobs))
+                threads = ELEMENTSOF(jobs);
+        if (threads > n)
+                threads = (unsigned)(n ? n : 1);
+        for (size_t i = 0; i < n; i++)
+                keys[i] = NULL;
+        for (unsigned t = 0; t < threads; t++) {
+                jobs[t] = (struct genkeys_job){ .keys = keys, .n = n, .first = t, .step = threads };
+                /* thread 0 is this one */
+                if (t > 0 && pthread_create(&tids[t], NULL, genkeys_thread, &jobs[t]) == 0)
+                        started |= (size_t)1 << t;
+        }
+        genkeys_thread(&jobs[0]);
+        for (unsigned t = 1; t < threads; t++) {
+                if (started & ((size_t)1 << t))
+                        (void)pthread_join(tids[t], NULL);
+                else
+                        genkeys_thread(&jobs[t]); /* no thread: do its share here */
+        }
+        for (size_t i = 0; i < n; i++)
+                if (!keys[i]) {
+                        for (size_t k = 0; k < n; k++) {
+                                EVP_PKEY_free(keys[k]);
+                                keys[k] = NULL;
+                        }
+                        return openssl_errf(-EIO, "cannot generate an RSA-2048 key");
+                }
         return 0;
 }
 
@@ -369,26 +424,37 @@ int x509_write_pair(const char *dir, EVP_PKEY *key, X509 *cert)
         return 0;
 }
 
-int x509_make_pair(const char *dir, const struct x509_profile *p, X509 *issuer_cert,
-                   EVP_PKEY *issuer_key, EVP_PKEY **ret_key, X509 **ret_cert)
+int x509_issue_pair(const char *dir, const struct x509_profile *p, EVP_PKEY *key,
+                    X509 *issuer_cert, EVP_PKEY *issuer_key, X509 **ret_cert)
 {
-        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         _cleanup_(X509_freep) X509 *cert = NULL;
         int r;
 
-        r = x509_genkey(&key);
-        if (r < 0)
-                return r;
         r = x509_issue(p, key, issuer_cert, issuer_key, &cert);
         if (r < 0)
                 return r;
         r = x509_write_pair(dir, key, cert);
         if (r < 0)
                 return r;
-        if (ret_key)
-                *ret_key = TAKE_PTR(key);
         if (ret_cert)
                 *ret_cert = TAKE_PTR(cert);
+        return 0;
+}
+
+int x509_make_pair(const char *dir, const struct x509_profile *p, X509 *issuer_cert,
+                   EVP_PKEY *issuer_key, EVP_PKEY **ret_key, X509 **ret_cert)
+{
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        int r;
+
+        r = x509_genkey(&key);
+        if (r < 0)
+                return r;
+        r = x509_issue_pair(dir, p, key, issuer_cert, issuer_key, ret_cert);
+        if (r < 0)
+                return r;
+        if (ret_key)
+                *ret_key = TAKE_PTR(key);
         return 0;
 }
 

@@ -42,6 +42,9 @@ struct x509_profile {
 int x509_check_attr(const char *what, const char *value);
 
 int x509_genkey(EVP_PKEY **ret); /* RSA 2048, e = 65537 */
+/* n RSA-2048 keys generated on up to `threads` threads (keyset creation
+ * makes 11; key generation is nearly all of its time). */
+int x509_genkeys(EVP_PKEY **keys, size_t n, unsigned threads);
 
 /* Issues a cert for `key` with the profile. issuer_cert/issuer_key NULL makes
  * it self-signed (no AKID); otherwise AKID is the issuer's key identifier. */
@@ -55,6 +58,9 @@ int x509_key_id(EVP_PKEY *key, unsigned char out[20]);
  * both O_EXCL: an existing file is an error. */
 int x509_write_pair(const char *dir, EVP_PKEY *key, X509 *cert);
 
+/* issue + write_pair for an existing key. ret_cert may be NULL. */
+int x509_issue_pair(const char *dir, const struct x509_profile *p, EVP_PKEY *key,
+                    X509 *issuer_cert, EVP_PKEY *issuer_key, X509 **ret_cert);
 /* genkey + issue + write_pair. ret_key/ret_cert may be NULL. */
 int x509_make_pair(const char *dir, const struct x509_profile *p, X509 *issuer_cert,
                    EVP_PKEY *issuer_key, EVP_PKEY **ret_key, X509 **ret_cert);

@@ -215,6 +215,26 @@ static void test_validity_years(void)
         ASSERT_EQ(x509_issue(&old, leaf_key, NULL, NULL, &y), -EINVAL);
 }
 
+static void test_genkeys(void)
+{
+        EVP_PKEY *keys[5];
+
+        /* more keys than threads, and more threads than keys */
+        ASSERT_OK(x509_genkeys(keys, 5, 2));
+        for (int i = 0; i < 5; i++) {
+                ASSERT_TRUE(keys[i] != NULL);
+                ASSERT_EQ(EVP_PKEY_get_bits(keys[i]), 2048);
+                ASSERT_EQ(EVP_PKEY_get_base_id(keys[i]), EVP_PKEY_RSA);
+                for (int k = 0; k < i; k++)
+                        ASSERT_TRUE(EVP_PKEY_eq(keys[i], keys[k]) != 1);
+        }
+        for (int i = 0; i < 5; i++)
+                EVP_PKEY_free(keys[i]);
+        ASSERT_OK(x509_genkeys(keys, 1, 8));
+        ASSERT_TRUE(keys[0] != NULL);
+        EVP_PKEY_free(keys[0]);
+}
+
 int main(void)
 {
         if (x509_genkey(&ca_key) < 0 || x509_genkey(&leaf_key) < 0) {
@@ -227,6 +247,7 @@ int main(void)
         RUN(test_issue_ca_and_leaf);
         RUN(test_write_pair_and_load);
         RUN(test_validity_years);
+        RUN(test_genkeys);
         EVP_PKEY_free(ca_key);
         EVP_PKEY_free(leaf_key);
         return test_exit();
