@@ -7,8 +7,10 @@
 # TRUST_MKOSI_CACHE (mkosi's package cache, default $BUILD/mkosi-cache,
 # shared by the images and kept between builds), TRUST_MKOSI_SEED=no to not
 # seed that cache from the host's /var/cache/apt/archives,
-# TRUST_IMAGES_FORCE=yes to rebuild images that are up to date, TRUST_MKOSI_KEEP=yes
-# to keep mkosi's tree in $BUILD/mkosi/<image> (to rerun mb-hooks/finalize).
+# TRUST_IMAGES_FORCE=yes to rebuild images that are up to date,
+# TRUST_MKOSI_MIRROR=URL for another Debian mirror than the configs' one,
+# TRUST_MKOSI_KEEP=yes to keep mkosi's tree in $BUILD/mkosi/<image> (to rerun
+# mb-hooks/finalize by hand).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 say() { printf 'images: %s\n' "$*"; }
@@ -88,13 +90,14 @@ for img in $images; do
 	if ! (cd "$top/images/$img" && TRUST_OUTPUT=$out/$img unshare --mount --propagation private sh -c '
 		mkdir -p /run/systemd/nspawn &&
 		mount -t tmpfs -o mode=0755 tmpfs /run/systemd/nspawn &&
-		exec mkosi --nspawn-keep-unit --cache "$1" --output-dir "$2" \
+		exec mkosi --nspawn-keep-unit --cache "$1" --output-dir "$2" ${3:+--mirror "$3"} \
 			--environment TRUST --environment TRUST_KEYSET --environment TRUST_PROJECT \
-			--environment TRUST_OUTPUT --environment XDG_DATA_HOME -f build' sh "$cache" "$mout") \
+			--environment TRUST_OUTPUT --environment XDG_DATA_HOME -f build' sh "$cache" "$mout" "${TRUST_MKOSI_MIRROR:-}") \
 		>"$log" 2>&1 </dev/null; then
 		tail -n 25 "$log" | sed 's/^/    | /' >&2
 		if grep -q -e 'Failed to fetch' -e "Couldn't download" -e 'Temporary failure resolving' \
-			-e 'Could not resolve' -e 'Failure while downloading' -e 'Unable to fetch' "$log"; then
+			-e 'Could not resolve' -e 'Failure while downloading' -e 'Unable to fetch' \
+			-e 'Failed getting release file' -e "Couldn't connect" "$log"; then
 			die "[$i/$n] $img: package download failed (network or mirror; see $log)"
 		fi
 		die "[$i/$n] $img: build failed after $(($(date +%s) - start))s (see $log)"

@@ -1,0 +1,57 @@
+#!/bin/bash
+# test-build-errors.sh: what `make images` / images/build.sh and the hooks say
+# when they cannot work: no mkosi, an unknown keyset or image, a keyset
+# whose pcr7data cannot release anything, an unreachable package mirror.
+# Each fails with exit 1 and names the cause; nothing is left in the output.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+BUILD=${BUILD:-$TOP/build}
+case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+B=$T/build
+mkdir -p "$B"
+
+# No mkosi on PATH (only what build.sh needs before it looks for mkosi).
+mkdir -p "$T/bin"
+for t in dirname sed id; do ln -s "$(command -v $t)" "$T/bin/$t"; done
+expect_error 1 "mkosi is not installed \(run 'make deps'\)" \
+	env PATH="$T/bin" BUILD="$B" TRUST="$TRUST" /bin/sh "$TOP/images/build.sh" snakeoil
+
+command -v mkosi >/dev/null || skip "mkosi is not installed (make deps)"
+[ "$(id -u)" = 0 ] || skip "image builds need root"
+
+expect_error 1 "keyset 'nosuch' does not exist" \
+	env BUILD="$B" TRUST="$TRUST" "$TOP/images/build.sh" nosuch
+expect_error 1 "no image 'nosuch' \(images/nosuch/mkosi.conf\)" \
+	env BUILD="$B" TRUST="$TRUST" "$TOP/images/build.sh" snakeoil default nosuch
+expect_error 1 "nosuch: not built \(make\)" \
+	env BUILD="$B" TRUST="$T/nosuch" "$TOP/images/build.sh" snakeoil
+
+# The hook refuses a keyset whose pcr7data has no entry for its production
+# PCR7: `trust setup` could never release anything on such a machine.
+mkdir -p "$KEYS"
+cp -R "$TOP/keysets/snakeoil" "$KEYS/bare"
+rm -rf "$KEYS/bare/pcr7data/policy-2"/??
+root=$T/root
+mkdir -p "$root/usr/lib/modules/6.1.0-test/" "$root/boot"
+: >"$root/usr/lib/modules/6.1.0-test/modules.dep"
+: >"$root/boot/vmlinuz-6.1.0-test"
+expect_error 1 "keyset 'bare': pcr7data has no valid entry for the production PCR7 [0-9a-f]{64}" \
+	env BUILDROOT="$root" TRUST="$TRUST" TRUST_KEYSET=bare TRUST_OUTPUT="$T/result/provision" \
+	"$TOP/images/provision/mkosi.finalize" final
+[ ! -e "$T/result/provision" ] || fail "finalize left $T/result/provision behind"
+[ -z "$(ls -A "$T/result" 2>/dev/null)" ] || fail "finalize left files in $T/result: $(ls -A "$T/result")"
+expect_error 1 "TRUST_CLASS: 'root' is not production, tpm or limited" \
+	env BUILDROOT="$root" TRUST="$TRUST" TRUST_KEYSET=snakeoil TRUST_CLASS=production,root \
+	"$TOP/images/provision/mkosi.finalize" final
+expect_error 1 "keyset '../x' / project 'default': invalid name" \
+	env BUILDROOT="$root" TRUST="$TRUST" TRUST_KEYSET=../x "$TOP/images/provision/mkosi.finalize" final
+
+# An unreachable mirror is reported as a download failure (fails at once:
+# nothing listens on port 9).
+cp -R "$TOP/keysets/snakeoil" "$KEYS/snakeoil"
+expect_rc 1 env BUILD="$B" TRUST="$TRUST" TRUST_MKOSI_MIRROR=http://127.0.0.1:9/debian \
+	TRUST_MKOSI_SEED=no TRUST_MKOSI_CACHE="$T/cache" "$TOP/images/build.sh" snakeoil default provision
+grep -q "provision: package download failed (network or mirror" "$T/err" ||
+	{ cat "$T/err"; fail "an unreachable mirror is not reported as a download failure"; }
+[ ! -e "$B/images/snakeoil/provision" ] || fail "a failed build left build/images/snakeoil/provision"
+echo ok
