@@ -33,8 +33,11 @@ expect_error 1 "vm name '../x' must not contain '/'|vm name .* must not start wi
 	trust vm launch ../x --project a:b
 expect_error 1 "keyset 'nokeys' does not exist" trust vm launch x --project nokeys:default
 expect_rc 0 trust keyset add snakeoil
-expect_error 1 "images directory build/images/snakeoil: No such file or directory \(build it" \
-	trust vm launch x --project snakeoil:default
+# (from an empty directory: the default build/images/KEYSET is relative to
+# the working directory, and a checkout may hold built images)
+mkdir -p "$T/cwd"
+(cd "$T/cwd" && expect_error 1 "images directory build/images/snakeoil: No such file or directory \(build it" \
+	trust vm launch x --project snakeoil:default)
 mkdir -p "$T/img"
 expect_error 1 "provisioning image $T/img/provision/uki-production.efi: No such file or directory" \
 	trust vm launch x --project snakeoil:default --images "$T/img"
