@@ -311,46 +311,11 @@ int keyset_create(const char *name, const char *const *orgs, size_t n_orgs)
 
 /* Copies regular files and directories of src into the existing dst; any
  * other file type (symlink, device) is refused rather than followed. */
-static int copy_tree(const char *src, const char *dst)
+/* The committed snakeoil copy comes from git, which keeps no modes: set the
+ * keyset's own (private keys 0600, everything else 0640). */
+static mode_t keyset_file_mode(const char *name, mode_t src_mode _unused_)
 {
-        DIR *d = opendir(src);
-        struct dirent *de;
-        int r = 0;
-
-        if (!d)
-                return errf(-errno, "%s: %s", src, strerror(errno));
-        while (r >= 0 && (de = readdir(d))) {
-                _cleanup_free_ char *s = NULL, *t = NULL;
-                _cleanup_free_ uint8_t *buf = NULL;
-                struct stat st;
-                size_t len;
-
-                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                        continue;
-                s = path_join(src, de->d_name);
-                t = path_join(dst, de->d_name);
-                if (lstat(s, &st) < 0) {
-                        r = errf(-errno, "%s: %s", s, strerror(errno));
-                        break;
-                }
-                if (S_ISDIR(st.st_mode)) {
-                        if (mkdir(t, 0750) < 0)
-                                r = errf(-errno, "%s: %s", t, strerror(errno));
-                        else
-                                r = copy_tree(s, t);
-                } else if (S_ISREG(st.st_mode)) {
-                        bool secret = !strcmp(de->d_name, "privkey.pem");
-
-                        r = read_file(s, 1024 * 1024, &buf, &len);
-                        if (r >= 0)
-                                r = write_file_excl(t, buf, len, secret ? 0600 : 0640);
-                        if (buf)
-                                explicit_bzero(buf, len);
-                } else
-                        r = errf(-EINVAL, "%s: not a regular file or directory", s);
-        }
-        closedir(d);
-        return r;
+        return !strcmp(name, "privkey.pem") ? 0600 : 0640;
 }
 
 /* git keeps no empty directory: recreate pcr7data/, manifest/ and each
@@ -398,7 +363,7 @@ int keyset_install_copy(const char *name, const char *src_dir)
         r = make_tmp_sibling(final, &tmp);
         if (r < 0)
                 return errf_prefix(r, "keyset '%s'", name);
-        r = copy_tree(src_dir, tmp);
+        r = copy_tree(src_dir, tmp, 0750, keyset_file_mode, 1024 * 1024);
         if (r >= 0)
                 r = ensure_empty_dirs(tmp);
         if (r >= 0)

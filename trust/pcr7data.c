@@ -247,49 +247,9 @@ int pcr7data_lookup(const char *root, const uint8_t pcr7[32], struct pcr7data_ma
 #define TREE_FILE_MAX (1024 * 1024)
 
 /* Copies a pcr7data generation (directories and regular files only). */
-static int copy_tree(const char *src, const char *dst, int depth)
+static mode_t keep_mode(const char *name _unused_, mode_t src_mode)
 {
-        DIR *d;
-        struct dirent *de;
-        int r = 0;
-
-        if (depth > 8)
-                return errf(-ELOOP, "%s: nested too deeply", src);
-        d = opendir(src);
-        if (!d)
-                return errf(-errno, "%s: %s", src, strerror(errno));
-        while ((de = readdir(d))) {
-                _cleanup_free_ char *s = NULL, *t = NULL;
-                _cleanup_free_ uint8_t *buf = NULL;
-                struct stat st;
-                size_t len;
-
-                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                        continue;
-                s = path_join(src, de->d_name);
-                t = path_join(dst, de->d_name);
-                if (lstat(s, &st) < 0) {
-                        r = errf(-errno, "%s: %s", s, strerror(errno));
-                        break;
-                }
-                if (S_ISDIR(st.st_mode)) {
-                        if (mkdir(t, 0755) < 0) {
-                                r = errf(-errno, "%s: %s", t, strerror(errno));
-                                break;
-                        }
-                        r = copy_tree(s, t, depth + 1);
-                } else if (S_ISREG(st.st_mode)) {
-                        r = read_file(s, TREE_FILE_MAX, &buf, &len);
-                        if (r >= 0)
-                                r = write_file_excl(t, buf, len, st.st_mode & 0777);
-                } else {
-                        r = errf(-EBADMSG, "%s: neither a file nor a directory", s);
-                }
-                if (r < 0)
-                        break;
-        }
-        closedir(d);
-        return r;
+        return src_mode;
 }
 
 static int pubkey_pem(EVP_PKEY *k, char **ret, size_t *ret_len)
@@ -500,7 +460,7 @@ int pcr7data_add(const char *keyset_dir, const char *key, const struct pcr7data_
         if (r < 0)
                 return r;
         if (path_exists(final)) {
-                r = copy_tree(final, tmp, 0);
+                r = copy_tree(final, tmp, 0755, keep_mode, TREE_FILE_MAX);
                 if (r < 0)
                         goto fail;
         }

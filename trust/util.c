@@ -288,6 +288,58 @@ int mkdir_p(const char *path, mode_t mode)
         return 0;
 }
 
+static int copy_tree_depth(const char *src, const char *dst, mode_t dir_mode,
+                           mode_t (*file_mode)(const char *name, mode_t src_mode),
+                           size_t file_max, int depth)
+{
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        if (depth > 8)
+                return errf(-ELOOP, "%s: nested too deeply", src);
+        d = opendir(src);
+        if (!d)
+                return errf(-errno, "%s: %s", src, strerror(errno));
+        while (r >= 0 && (de = readdir(d))) {
+                _cleanup_free_ char *s = NULL, *t = NULL;
+                _cleanup_free_ uint8_t *buf = NULL;
+                struct stat st;
+                size_t len = 0;
+
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                        continue;
+                s = path_join(src, de->d_name);
+                t = path_join(dst, de->d_name);
+                if (lstat(s, &st) < 0) {
+                        r = errf(-errno, "%s: %s", s, strerror(errno));
+                } else if (S_ISDIR(st.st_mode)) {
+                        if (mkdir(t, dir_mode) < 0 || chmod(t, dir_mode) < 0)
+                                r = errf(-errno, "%s: %s", t, strerror(errno));
+                        else
+                                r = copy_tree_depth(s, t, dir_mode, file_mode, file_max,
+                                                    depth + 1);
+                } else if (S_ISREG(st.st_mode)) {
+                        r = read_file(s, file_max, &buf, &len);
+                        if (r >= 0)
+                                r = write_file_excl(t, buf, len,
+                                                    file_mode(de->d_name, st.st_mode & 0777));
+                        if (buf)
+                                explicit_bzero(buf, len);
+                } else {
+                        r = errf(-EBADMSG, "%s: not a regular file or directory", s);
+                }
+        }
+        closedir(d);
+        return r;
+}
+
+int copy_tree(const char *src, const char *dst, mode_t dir_mode,
+              mode_t (*file_mode)(const char *name, mode_t src_mode), size_t file_max)
+{
+        return copy_tree_depth(src, dst, dir_mode, file_mode, file_max, 0);
+}
+
 static int rm_one(const char *path, const struct stat *st _unused_, int type,
                   struct FTW *ftw _unused_)
 {

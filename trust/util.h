@@ -79,6 +79,13 @@ int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode
 struct iovec;
 int write_file_atomic_iov(const char *path, const struct iovec *iov, size_t n, mode_t mode);
 int mkdir_p(const char *path, mode_t mode);
+/* Copies the tree below src into the existing directory dst: directories are
+ * made with dir_mode, regular files (at most file_max bytes each) get
+ * file_mode(name, source mode); links and special files are refused, and
+ * nesting deeper than 8 levels. File contents are wiped from memory after the
+ * copy (trees may hold private keys). */
+int copy_tree(const char *src, const char *dst, mode_t dir_mode,
+              mode_t (*file_mode)(const char *name, mode_t src_mode), size_t file_max);
 int rm_rf(const char *path);
 bool path_exists(const char *path);
 
