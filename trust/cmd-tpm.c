@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "runtime.h"
@@ -15,6 +16,7 @@
         "  -h, --help          show this help\n"                                                   \
         "\nThe TPM is $TRUST_TPM2_TCTI (default device:/dev/tpmrm0), e.g.\n"                      \
         "swtpm:host=127.0.0.1,port=2321.\n"
+#define TPM_HELP "\nThe TPM is $TRUST_TPM2_TCTI (default device:/dev/tpmrm0).\n"
 
 enum {
         OPT_PCR7DATA = 0x100,
@@ -24,6 +26,7 @@ enum {
         OPT_DISK,
         OPT_WIPE,
         OPT_JSON,
+        OPT_OUTPUT,
 };
 
 static const struct option common_options[] = {
@@ -35,6 +38,7 @@ static const struct option common_options[] = {
         { "disk", required_argument, NULL, OPT_DISK },
         { "wipe", no_argument, NULL, OPT_WIPE },
         { "json", no_argument, NULL, OPT_JSON },
+        { "output", required_argument, NULL, OPT_OUTPUT },
         {}
 };
 
@@ -72,6 +76,12 @@ static int parse(const char *cmd, int argc, char **argv, const int *allowed, siz
                 case OPT_KEYRING:
                         if (keyring_target_from_string(optarg, &o->keyring) < 0)
                                 return usage_error(cmd, "%s", err_msg(-EINVAL));
+                        o->keyring_given = true;
+                        break;
+                case OPT_OUTPUT:
+                        if (!optarg[0])
+                                return usage_error(cmd, "--output needs a file name or '-'");
+                        o->output = optarg;
                         break;
                 case OPT_DISK:
                         o->disk = optarg;
@@ -220,32 +230,133 @@ int cmd_extend_pcr7(int argc, char **argv)
         return 0;
 }
 
-int cmd_tpm(int argc, char **argv)
+static int tpm_status(int argc, char **argv)
 {
         static const int allowed[] = { OPT_JSON };
         static const char help[] =
                 "Usage: trust tpm status [--json]\n\n"
                 "Shows PCR7, the NV layout and policy versions, and which of trust's NV indices\n"
-                "exist with their sizes and attributes. Reads no secret.\n"
-                "\nThe TPM is $TRUST_TPM2_TCTI (default device:/dev/tpmrm0).\n";
+                "exist with their sizes and attributes. Reads no secret.\n" TPM_HELP;
         struct runtime_opts o;
         bool json = false;
         int r;
+
+        opts_init(&o);
+        r = parse("tpm status", argc, argv, allowed, ELEMENTSOF(allowed), help, &o, &json);
+        if (r >= 0)
+                return r;
+        if (argc != optind)
+                return usage_error("tpm status", "unexpected argument '%s'", argv[optind]);
+        r = runtime_status(json);
+        if (r < 0)
+                return fail(r, "tpm status");
+        return 0;
+}
+
+static int tpm_admin_password(int argc, char **argv)
+{
+        static const int allowed[] = { OPT_PCR7DATA, OPT_KEYRING, OPT_OUTPUT };
+        static const char help[] =
+                "Usage: trust tpm admin-password [--pcr7data DIR]\n"
+                "                                [--keyring user|session | --output FILE|-]\n\n"
+                "In a tpm-admin-signed (maintenance) OS: reads the TPM admin password from NV\n"
+                "index 0x01500001 through the signed passwd policy, extends PCR7 so nothing\n"
+                "later in this boot can read it again, checks that the TPM takes it as the\n"
+                "owner password, and puts it in the keyring as the 'user' key\n"
+                "machine:tpm-admin (root's user keyring unless --keyring session).\n\n"
+                "  --output FILE|-     write it to FILE instead (created 0600, never over an\n"
+                "                      existing file), '-' to standard output when that is\n"
+                "                      not a terminal\n\n"
+                "Exit status: 0 read and locked, 1 failed (nothing handed out), 2 usage,\n"
+                "3 the PCR7 extend failed: the caller MUST power off.\n\n" COMMON_HELP;
+        struct runtime_opts o;
+        bool json = false, unlocked = false;
+        int r;
+
+        opts_init(&o);
+        r = parse("tpm admin-password", argc, argv, allowed, ELEMENTSOF(allowed), help, &o,
+                  &json);
+        if (r >= 0)
+                return r;
+        if (argc != optind)
+                return usage_error("tpm admin-password", "unexpected argument '%s'",
+                                   argv[optind]);
+        if (o.output && o.keyring_given)
+                return usage_error("tpm admin-password", "--output and --keyring exclude each other");
+        if (o.output && !strcmp(o.output, "-") && isatty(STDOUT_FILENO))
+                return usage_error("tpm admin-password",
+                                   "standard output is a terminal: the password is not shown");
+        r = runtime_admin_password(&o, o.output, &unlocked);
+        if (r < 0) {
+                fail(r, "tpm admin-password");
+                return unlocked ? EXIT_PCR7_UNLOCKED : 1;
+        }
+        return 0;
+}
+
+static int tpm_check_locked(int argc, char **argv)
+{
+        static const int allowed[] = { OPT_PCR7DATA };
+        static const char help[] =
+                "Usage: trust tpm check-locked [--pcr7data DIR]\n\n"
+                "Tries to read each of trust's policy-guarded NV indices (admin password,\n"
+                "certificate, private key, both LUKS passphrases) the way anything in this boot\n"
+                "could: with every signed policy in pcr7data (production entries for the luks\n"
+                "indices, tpm entries for the admin password; with no policy when none\n"
+                "applies), each followed by a one-byte NV_Read whatever the policy steps\n"
+                "answered. Prints one line per index: index, role, 'refused' or 'READABLE',\n"
+                "and the TPM's answers. Nothing read is shown or kept.\n\n"
+                "Exit status: 0 the TPM refused every read (locked), 1 the check failed,\n"
+                "2 usage, 3 some index is READABLE in this boot.\n\n" COMMON_HELP;
+        struct runtime_opts o;
+        bool json = false, readable = false;
+        int r;
+
+        opts_init(&o);
+        r = parse("tpm check-locked", argc, argv, allowed, ELEMENTSOF(allowed), help, &o, &json);
+        if (r >= 0)
+                return r;
+        if (argc != optind)
+                return usage_error("tpm check-locked", "unexpected argument '%s'", argv[optind]);
+        r = runtime_check_locked(&o, &readable);
+        if (r < 0)
+                return fail(r, "tpm check-locked");
+        return readable ? EXIT_PCR7_UNLOCKED : 0;
+}
+
+int cmd_tpm(int argc, char **argv)
+{
+        static const struct {
+                const char *name;
+                int (*run)(int argc, char **argv);
+        } subs[] = {
+                { "status", tpm_status },
+                { "admin-password", tpm_admin_password },
+                { "check-locked", tpm_check_locked },
+        };
+        static const char help[] =
+                "Usage: trust tpm status [--json]\n"
+                "       trust tpm admin-password [--pcr7data DIR]\n"
+                "                                [--keyring user|session | --output FILE|-]\n"
+                "       trust tpm check-locked [--pcr7data DIR]\n\n"
+                "  status          PCR7, NV layout and policy versions, trust's NV indices\n"
+                "                  (reads no secret)\n"
+                "  admin-password  in a tpm-admin-signed OS: the TPM owner password, then\n"
+                "                  PCR7 is extended\n"
+                "  check-locked    try to read every guarded index; exit 0 when the TPM\n"
+                "                  refuses them all\n\n"
+                "'trust tpm SUBCOMMAND --help' describes one.\n" TPM_HELP;
 
         if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
                 fputs(help, stdout);
                 return 0;
         }
-        if (argc < 2 || strcmp(argv[1], "status"))
-                return usage_error("tpm", "expected 'status'");
-        opts_init(&o);
-        r = parse("tpm status", argc - 1, argv + 1, allowed, ELEMENTSOF(allowed), help, &o, &json);
-        if (r >= 0)
-                return r;
-        if (argc - 1 != optind)
-                return usage_error("tpm status", "unexpected argument '%s'", argv[optind + 1]);
-        r = runtime_status(json);
-        if (r < 0)
-                return fail(r, "tpm status");
-        return 0;
+        for (size_t i = 0; argc >= 2 && i < ELEMENTSOF(subs); i++)
+                if (!strcmp(argv[1], subs[i].name))
+                        return subs[i].run(argc - 1, argv + 1);
+        if (argc < 2)
+                return usage_error("tpm", "expected 'status', 'admin-password' or 'check-locked'");
+        return usage_error("tpm", "unknown subcommand '%s' (expected 'status', 'admin-password' "
+                                  "or 'check-locked')",
+                           argv[1]);
 }

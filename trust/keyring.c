@@ -1,4 +1,4 @@
-/* keyring.c: machine:luks in the kernel keyring (see keyring.h). The key is
+/* keyring.c: secrets in the kernel keyring (see keyring.h). A key is
  * added in the session keyring (so this process possesses it while setting its
  * permissions) and then moved to the target keyring, as the deployed initrds
  * expect (https://mjg59.dreamwidth.org/37333.html explains why). */
@@ -26,15 +26,15 @@ static key_serial_t target_ring(enum keyring_target target)
         return target == KEYRING_USER ? KEY_SPEC_USER_KEYRING : KEY_SPEC_SESSION_KEYRING;
 }
 
-int keyring_add_luks(enum keyring_target target, const void *pass, size_t len, int32_t *ret_serial)
+int keyring_add(enum keyring_target target, const char *description, const void *data, size_t len,
+                int32_t *ret_serial)
 {
         key_serial_t key;
         int r;
 
-        key = add_key("user", KEYRING_LUKS_DESCRIPTION, pass, len, KEY_SPEC_SESSION_KEYRING);
+        key = add_key("user", description, data, len, KEY_SPEC_SESSION_KEYRING);
         if (key < 0)
-                return errf(-errno, "keyring: adding %s: %s", KEYRING_LUKS_DESCRIPTION,
-                            strerror(errno));
+                return errf(-errno, "keyring: adding %s: %s", description, strerror(errno));
         if (keyctl_setperm(key, KEY_POS_ALL | KEY_USR_ALL) < 0) {
                 r = -errno;
                 goto fail;
@@ -54,13 +54,12 @@ int keyring_add_luks(enum keyring_target target, const void *pass, size_t len, i
         return 0;
 fail:
         (void)keyctl_invalidate(key);
-        return errf(r, "keyring: storing %s: %s", KEYRING_LUKS_DESCRIPTION, strerror(-r));
+        return errf(r, "keyring: storing %s: %s", description, strerror(-r));
 }
 
 int keyring_remove(enum keyring_target target, int32_t serial)
 {
         if (keyctl_invalidate(serial) < 0 && keyctl_unlink(serial, target_ring(target)) < 0)
-                return errf(-errno, "keyring: removing %s: %s", KEYRING_LUKS_DESCRIPTION,
-                            strerror(errno));
+                return errf(-errno, "keyring: removing key %d: %s", serial, strerror(errno));
         return 0;
 }

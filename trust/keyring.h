@@ -1,11 +1,13 @@
-/* keyring.h: the OS passphrase in the kernel keyring (libkeyutils), as the
- * `user` key `machine:luks` that LUKS2 keyring tokens name. */
+/* keyring.h: secrets handed to the OS through the kernel keyring
+ * (libkeyutils): the OS passphrase as the `user` key `machine:luks` that LUKS2
+ * keyring tokens name, the TPM admin password as `machine:tpm-admin`. */
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
 
 #define KEYRING_LUKS_DESCRIPTION "machine:luks"
+#define KEYRING_ADMIN_DESCRIPTION "machine:tpm-admin"
 
 enum keyring_target {
         KEYRING_USER,    /* root's user keyring (@u): what the OS boot uses */
@@ -13,7 +15,9 @@ enum keyring_target {
 };
 
 int keyring_target_from_string(const char *s, enum keyring_target *ret);
-/* Adds (or replaces) machine:luks; *ret_serial is the key for keyring_remove. */
-int keyring_add_luks(enum keyring_target target, const void *pass, size_t len, int32_t *ret_serial);
-/* Undoes keyring_add_luks (rollback). */
+/* Adds (or replaces) the user key `description` (possessor and owner may do
+ * anything with it); *ret_serial is the key for keyring_remove. */
+int keyring_add(enum keyring_target target, const char *description, const void *data, size_t len,
+                int32_t *ret_serial);
+/* Undoes keyring_add (rollback). */
 int keyring_remove(enum keyring_target target, int32_t serial);

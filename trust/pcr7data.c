@@ -242,6 +242,76 @@ int pcr7data_lookup(const char *root, const uint8_t pcr7[32], struct pcr7data_ma
         return pcr7data_lookup_version(root, pcr7, "0001", ret);
 }
 
+/* "<h0h1>/<h2...h63>" (two directory levels) back to the PCR7 value. */
+static bool entry_name_decode(const char *dir, const char *rest, uint8_t out[32])
+{
+        char h[65];
+        uint8_t b[32];
+
+        if (strlen(dir) != 2 || strlen(rest) != 62)
+                return false;
+        memcpy(h, dir, 2);
+        memcpy(h + 2, rest, 63);
+        if (strspn(h, "0123456789abcdef") != 64 || hex_decode(h, b, 32) < 0)
+                return false;
+        for (size_t i = 0; i < 32; i++)
+                out[i ^ 1] = b[i];
+        return true;
+}
+
+int pcr7data_values(const char *root, uint8_t (**ret)[32], size_t *ret_n)
+{
+        _cleanup_free_ char *pdir = NULL;
+        uint8_t(*v)[32] = NULL;
+        struct dirent *de;
+        size_t n = 0;
+        DIR *d;
+        int pn = 0, r;
+
+        r = highest_policy_dir(root, &pn);
+        if (r < 0)
+                return r;
+        pdir = xasprintf("%s/policy-%d", root, pn);
+        d = opendir(pdir);
+        if (!d)
+                return errf(-errno, "%s: %s", pdir, strerror(errno));
+        v = xmalloc0(PCR7DATA_ENTRIES_MAX * sizeof(*v)); /* 128 KiB */
+        r = 0;
+        while (r == 0 && (de = readdir(d))) {
+                _cleanup_free_ char *sub = NULL;
+                struct dirent *e;
+                DIR *d2;
+
+                if (strlen(de->d_name) != 2 || de->d_name[0] == '.')
+                        continue;
+                sub = path_join(pdir, de->d_name);
+                d2 = opendir(sub);
+                if (!d2)
+                        continue; /* not a directory: not an entry */
+                while ((e = readdir(d2))) {
+                        uint8_t pcr7[32];
+
+                        if (!entry_name_decode(de->d_name, e->d_name, pcr7))
+                                continue;
+                        if (n >= PCR7DATA_ENTRIES_MAX) {
+                                r = errf(-E2BIG, "%s: more than %d entries", pdir,
+                                         PCR7DATA_ENTRIES_MAX);
+                                break;
+                        }
+                        memcpy(v[n++], pcr7, 32);
+                }
+                closedir(d2);
+        }
+        closedir(d);
+        if (r < 0) {
+                free(v);
+                return r;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
 /* ---- writing ------------------------------------------------------------ */
 
 #define TREE_FILE_MAX (1024 * 1024)

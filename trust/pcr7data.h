@@ -21,6 +21,12 @@ struct pcr7data_match {
 int pcr7data_lookup(const char *root, const uint8_t pcr7[32], struct pcr7data_match *ret);
 void pcr7data_match_free(struct pcr7data_match *m);
 
+/* The PCR7 values that have an entry under the highest policy-N of root (read
+ * from the entry names; directories that are not entry names are ignored), at
+ * most PCR7DATA_ENTRIES_MAX. */
+#define PCR7DATA_ENTRIES_MAX 4096
+int pcr7data_values(const char *root, uint8_t (**ret)[32], size_t *ret_n);
+
 /* The policy tree generation we read and write (the older tool's layout). */
 #define PCR7DATA_POLICY_DIR "policy-2"
 #define PCR7DATA_INFO_MAX 4096

@@ -130,61 +130,53 @@ int pcr7data_root(const struct runtime_opts *o, char **ret)
         return 0;
 }
 
-/* What a production-signed OS presents to the luks policy: the pcr7data entry
- * of the current PCR7, its signed policy checked offline first (so a mismatch
- * is reported in words before the TPM is asked), and the session inputs. */
-struct luks_policy {
+/* A signed policy of the pcr7data tree, ready for a TPM session: the entry of
+ * one PCR7 value (pcr7data_lookup has checked its signature offline, so a
+ * mismatch is said in words before the TPM is asked) and the session inputs.
+ * A production entry gives the luks policy, a tpm entry the passwd policy. */
+struct signed_policy {
         struct pcr7data_match m;
         struct tpm2_policy p;
         uint8_t *sig;
 };
 
-static void luks_policy_done(struct luks_policy *lp)
+static void signed_policy_done(struct signed_policy *sp)
 {
-        pcr7data_match_free(&lp->m);
-        free(lp->sig);
+        pcr7data_match_free(&sp->m);
+        free(sp->sig);
+        *sp = (struct signed_policy){};
 }
 
-static int luks_policy_load(struct tpm2 *t, const char *root, struct luks_policy *lp)
+/* The session inputs of sp->m, the entry pcr7data_lookup found for pcr7. */
+static int signed_policy_prepare(const uint8_t pcr7[32], struct signed_policy *sp)
 {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *pub = NULL;
-        _cleanup_free_ char *hex = NULL;
+        bool luks;
         size_t sig_len = 0;
         int r;
 
-        r = tpm2_pcr7_read(t, lp->p.pcr7);
+        if (!sp->m.signed_policy || !sp->m.pubkey)
+                return errf(-ENOENT, "pcr7data entry %s ('%s'): no signed policy", sp->m.dir,
+                            sp->m.key_type);
+        luks = !strcmp(sp->m.key_type, "production");
+        r = pem_load_pubkey(sp->m.pubkey, &pub);
         if (r < 0)
                 return r;
-        r = pcr7data_lookup(root, lp->p.pcr7, &lp->m);
+        r = read_file(sp->m.signed_policy, 4096, &sp->sig, &sig_len);
         if (r < 0)
                 return r;
-        hex = hex_encode(lp->p.pcr7, 32);
-        if (!lp->m.key_type || strcmp(lp->m.key_type, "production"))
-                return errf(-EACCES, "PCR7 %s is the '%s' value of keyset '%s': only a "
-                                     "production-signed OS gets the secrets",
-                            hex, lp->m.key_type ? lp->m.key_type : "?",
-                            lp->m.key ? lp->m.key : "?");
-        if (!lp->m.signed_policy || !lp->m.pubkey)
-                return errf(-ENOENT, "pcr7data entry %s: no signed luks policy", lp->m.dir);
-        r = pem_load_pubkey(lp->m.pubkey, &pub);
+        memcpy(sp->p.pcr7, pcr7, 32);
+        sp->p.nv_version = luks;
+        memcpy(sp->p.version, POLICY_VERSION, 4);
+        r = luks ? policy_luks_digest(pcr7, sp->p.version, sp->p.approved)
+                 : policy_passwd_digest(pcr7, sp->p.approved);
         if (r < 0)
                 return r;
-        r = read_file(lp->m.signed_policy, 4096, &lp->sig, &sig_len);
+        r = policy_rsa_modulus(pub, sp->p.modulus);
         if (r < 0)
                 return r;
-        lp->p.nv_version = true;
-        memcpy(lp->p.version, POLICY_VERSION, 4);
-        r = policy_luks_digest(lp->p.pcr7, lp->p.version, lp->p.approved);
-        if (r < 0)
-                return r;
-        if (policy_verify(pub, lp->p.approved, lp->sig, sig_len) < 0)
-                return errf(-EACCES, "%s: does not verify with %s for PCR7 %s", lp->m.signed_policy,
-                            lp->m.pubkey, hex);
-        r = policy_rsa_modulus(pub, lp->p.modulus);
-        if (r < 0)
-                return r;
-        lp->p.sig = lp->sig;
-        lp->p.sig_len = sig_len;
+        sp->p.sig = sp->sig;
+        sp->p.sig_len = sig_len;
         return 0;
 }
 
@@ -205,6 +197,41 @@ static int explain(int r)
         if (strstr(m, "VerifySignature") || strstr(m, "PolicyPCR"))
                 return errf(r, "the TPM refused the signed policy for this PCR7: %s", m);
         return r;
+}
+
+/* Opens the TPM and starts the signed policy session of the current PCR7,
+ * whose pcr7data entry must be of class `class` ("production": the luks
+ * policy, "tpm": the passwd policy); `gets` says what that class is for. */
+static int policy_session_open(const char *root, const char *class, const char *gets,
+                               struct tpm2 **ret, struct signed_policy *sp)
+{
+        _cleanup_(tpm2_closep) struct tpm2 *t = NULL;
+        _cleanup_free_ char *hex = NULL;
+        uint8_t pcr7[32];
+        int r;
+
+        r = tpm2_open(&t);
+        if (r < 0)
+                return r;
+        r = tpm2_pcr7_read(t, pcr7);
+        if (r < 0)
+                return r;
+        hex = hex_encode(pcr7, 32);
+        r = pcr7data_lookup(root, pcr7, &sp->m);
+        if (r < 0)
+                return r;
+        if (strcmp(sp->m.key_type, class))
+                return errf(-EACCES, "PCR7 %s is the '%s' value of keyset '%s': only a %s-signed "
+                                     "OS %s",
+                            hex, sp->m.key_type, sp->m.key, class, gets);
+        r = signed_policy_prepare(pcr7, sp);
+        if (r < 0)
+                return r;
+        r = tpm2_policy_start(t, &sp->p);
+        if (r < 0)
+                return explain(r);
+        *ret = TAKE_PTR(t);
+        return 0;
 }
 
 static int extend_lock(struct tpm2 *t, bool *pcr7_unlocked)
@@ -266,7 +293,7 @@ int runtime_setup(const struct runtime_opts *o, bool *pcr7_unlocked)
         _cleanup_(X509_freep) X509 *ca = NULL;
         _cleanup_free_ uint8_t *ca_pem = NULL;
         _cleanup_free_ char *root = NULL, *f_cert = NULL, *f_key = NULL, *f_ca = NULL;
-        struct luks_policy lp = {};
+        struct signed_policy sp = {};
         struct secret cert = {}, key = {}, pass = {};
         size_t ca_len = 0;
         int32_t serial;
@@ -283,17 +310,9 @@ int runtime_setup(const struct runtime_opts *o, bool *pcr7_unlocked)
         if (r < 0)
                 return r;
 
-        r = tpm2_open(&t);
-        if (r < 0)
-                return r;
-        r = luks_policy_load(t, root, &lp);
+        r = policy_session_open(root, "production", "gets the secrets", &t, &sp);
         if (r < 0)
                 goto out;
-        r = tpm2_policy_start(t, &lp.p);
-        if (r < 0) {
-                r = explain(r);
-                goto out;
-        }
         r = tpm2_nv_read_policy(t, NV_CERT, &cert);
         if (r >= 0)
                 r = tpm2_nv_read_policy(t, NV_KEY, &key);
@@ -324,7 +343,7 @@ int runtime_setup(const struct runtime_opts *o, bool *pcr7_unlocked)
         if (r >= 0)
                 r = write_file_excl(f_ca, ca_pem, ca_len, 0600);
         if (r >= 0)
-                r = keyring_add_luks(o->keyring, pass.data, pass.len, &serial);
+                r = keyring_add(o->keyring, KEYRING_LUKS_DESCRIPTION, pass.data, pass.len, &serial);
         if (r < 0) {
                 secure_dir_unmount(o->secure_dir);
                 goto out;
@@ -334,7 +353,7 @@ out:
         secret_free(&cert);
         secret_free(&key);
         secret_free(&pass);
-        luks_policy_done(&lp);
+        signed_policy_done(&sp);
         return r;
 }
 
@@ -342,7 +361,7 @@ int runtime_preinit(const struct runtime_opts *o, bool *pcr7_unlocked)
 {
         _cleanup_(tpm2_closep) struct tpm2 *t = NULL;
         _cleanup_free_ char *root = NULL;
-        struct luks_policy lp = {};
+        struct signed_policy sp = {};
         struct secret pass = {};
         int32_t serial;
         int r;
@@ -353,19 +372,11 @@ int runtime_preinit(const struct runtime_opts *o, bool *pcr7_unlocked)
         r = passphrase_new(40, &pass);
         if (r < 0)
                 return r;
-        r = tpm2_open(&t);
+        r = policy_session_open(root, "production", "gets the secrets", &t, &sp);
         if (r < 0)
                 goto out;
-        r = luks_policy_load(t, root, &lp);
-        if (r < 0)
-                goto out;
-        r = tpm2_policy_start(t, &lp.p);
-        if (r < 0) {
-                r = explain(r);
-                goto out;
-        }
         /* The keyring first: it can be undone, the TPM write cannot. */
-        r = keyring_add_luks(o->keyring, pass.data, pass.len, &serial);
+        r = keyring_add(o->keyring, KEYRING_LUKS_DESCRIPTION, pass.data, pass.len, &serial);
         if (r < 0)
                 goto out;
         tpm2_policy_last(t);
@@ -378,8 +389,146 @@ int runtime_preinit(const struct runtime_opts *o, bool *pcr7_unlocked)
         r = extend_lock(t, pcr7_unlocked);
 out:
         secret_free(&pass);
-        luks_policy_done(&lp);
+        signed_policy_done(&sp);
         return r;
+}
+
+int runtime_admin_password(const struct runtime_opts *o, const char *output, bool *pcr7_unlocked)
+{
+        _cleanup_(tpm2_closep) struct tpm2 *t = NULL;
+        _cleanup_free_ char *root = NULL;
+        struct signed_policy sp = {};
+        struct secret pw = {};
+        int32_t serial;
+        int r;
+
+        if (output && strcmp(output, "-") && path_exists(output))
+                return errf(-EEXIST, "%s: already exists (the password is never written over a file)",
+                            output);
+        r = pcr7data_root(o, &root);
+        if (r < 0)
+                return r;
+        r = policy_session_open(root, "tpm", "reads the admin password", &t, &sp);
+        if (r < 0)
+                goto out;
+        tpm2_policy_last(t);
+        r = tpm2_nv_read_policy(t, NV_ADMIN_PASSWORD, &pw);
+        if (r < 0) {
+                r = explain(r);
+                goto out;
+        }
+        r = extend_lock(t, pcr7_unlocked);
+        if (r < 0)
+                goto out;
+        /* After the lock: a password the TPM does not take is not handed out. */
+        r = tpm2_owner_verify(t, pw.data, pw.len);
+        if (r < 0) {
+                char m[1024];
+
+                snprintf(m, sizeof(m), "%s", err_msg(r)); /* errf() reuses err_msg's buffer */
+                r = errf(r, "NV index 0x%08x: %s", NV_ADMIN_PASSWORD, m);
+                goto out;
+        }
+        if (!output)
+                r = keyring_add(o->keyring, KEYRING_ADMIN_DESCRIPTION, pw.data, pw.len, &serial);
+        else if (!strcmp(output, "-")) {
+                r = write_all(STDOUT_FILENO, pw.data, pw.len);
+                if (r < 0)
+                        r = errf(r, "standard output: %s", strerror(-r));
+        } else
+                r = write_file_excl(output, pw.data, pw.len, 0600);
+out:
+        secret_free(&pw);
+        signed_policy_done(&sp);
+        return r;
+}
+
+/* The indices a locked boot must not read, and the policy class that guards
+ * each: "production" entries sign the luks policy, "tpm" ones the passwd one. */
+static const struct {
+        uint32_t index;
+        const char *role;
+        const char *class;
+} guarded[] = {
+        { NV_ADMIN_PASSWORD, "admin-password", "tpm" },
+        { NV_CERT, "certificate", "production" },
+        { NV_KEY, "private-key", "production" },
+        { NV_SBF_PASSPHRASE, "sbf-passphrase", "production" },
+        { NV_OS_PASSPHRASE, "os-passphrase", "production" },
+};
+
+/* One attempt per index and signed policy of that index's class; the first
+ * refusal is kept as the account, a release wins over any refusal. */
+static int probe_one(struct tpm2 *t, const struct tpm2_policy *p, size_t i,
+                     struct tpm2_probe *res, bool *tried)
+{
+        struct tpm2_probe pr;
+        int r;
+
+        r = tpm2_nv_probe(t, p, guarded[i].index, &pr);
+        if (r < 0)
+                return r;
+        if (!tried[i] || (pr.readable && !res[i].readable))
+                res[i] = pr;
+        tried[i] = true;
+        return 0;
+}
+
+int runtime_check_locked(const struct runtime_opts *o, bool *readable)
+{
+        _cleanup_(tpm2_closep) struct tpm2 *t = NULL;
+        _cleanup_free_ char *root = NULL;
+        _cleanup_free_ uint8_t(*values)[32] = NULL;
+        struct tpm2_probe res[ELEMENTSOF(guarded)] = {};
+        bool tried[ELEMENTSOF(guarded)] = {};
+        size_t n_values = 0;
+        unsigned n_readable = 0;
+        int r;
+
+        r = pcr7data_root(o, &root);
+        if (r < 0)
+                return r;
+        r = pcr7data_values(root, &values, &n_values);
+        if (r < 0)
+                return r;
+        r = tpm2_open(&t);
+        if (r < 0)
+                return r;
+        for (size_t v = 0; v < n_values; v++) {
+                struct signed_policy sp = {};
+
+                /* An entry that does not check out offline is no key anyone
+                 * holds; its signature would fail in the TPM as well. */
+                if (pcr7data_lookup(root, values[v], &sp.m) < 0 ||
+                    !strcmp(sp.m.key_type, "limited") || signed_policy_prepare(values[v], &sp) < 0) {
+                        signed_policy_done(&sp);
+                        continue;
+                }
+                for (size_t i = 0; i < ELEMENTSOF(guarded) && r >= 0; i++)
+                        if (!strcmp(guarded[i].class, sp.m.key_type))
+                                r = probe_one(t, &sp.p, i, res, tried);
+                signed_policy_done(&sp);
+                if (r < 0)
+                        return r;
+        }
+        /* An index no signed policy names is still tried, with none. */
+        for (size_t i = 0; i < ELEMENTSOF(guarded); i++)
+                if (!tried[i]) {
+                        r = probe_one(t, NULL, i, res, tried);
+                        if (r < 0)
+                                return r;
+                }
+        for (size_t i = 0; i < ELEMENTSOF(guarded); i++) {
+                n_readable += res[i].readable;
+                printf("0x%08x %-14s %-8s %s\n", guarded[i].index, guarded[i].role,
+                       res[i].readable ? "READABLE" : "refused", res[i].why);
+        }
+        if (n_readable)
+                printf("READABLE: %u of trust's indices can be read in this boot\n", n_readable);
+        else
+                printf("locked: the TPM refused every read\n");
+        *readable = n_readable > 0;
+        return 0;
 }
 
 int runtime_extend_pcr7(void)

@@ -26,6 +26,8 @@ struct runtime_opts {
         const char *manifest_ca; /* setup only */
         const char *secure_dir;  /* setup only */
         enum keyring_target keyring;
+        bool keyring_given;      /* --keyring was on the command line */
+        const char *output;      /* tpm admin-password --output */
         const char *disk;        /* provision: NULL, a device or "any" */
         bool wipe;
 };
@@ -45,5 +47,14 @@ int passphrase_new(size_t len, struct secret *ret);
 int runtime_setup(const struct runtime_opts *o, bool *pcr7_unlocked);
 int runtime_preinit(const struct runtime_opts *o, bool *pcr7_unlocked);
 int runtime_extend_pcr7(void);
+/* admin-password (in a tpm-admin-signed OS): reads NV 0x01500001 through the
+ * signed passwd policy, extends PCR7, checks the password is the TPM owner's,
+ * then puts it in the keyring as machine:tpm-admin, or writes it to `output`
+ * (a new file, 0600; "-" standard output). *pcr7_unlocked as for setup. */
+int runtime_admin_password(const struct runtime_opts *o, const char *output, bool *pcr7_unlocked);
+/* check-locked: tries to read each policy-guarded index with every signed
+ * policy of pcr7data (and with none), prints one line per index and a
+ * summary; *readable when the TPM released any of them. */
+int runtime_check_locked(const struct runtime_opts *o, bool *readable);
 int runtime_status(bool json);
 int runtime_provision(const struct runtime_opts *o, const char *cert, const char *key);

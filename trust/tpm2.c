@@ -93,12 +93,23 @@ static int rc_errno(TSS2_RC rc)
         }
 }
 
+/* The code behind the last tss_err(), so tpm2_nv_probe can tell a refusal by
+ * the TPM from a TPM it could not reach (trust is single-threaded). */
+static TSS2_RC last_err;
+
+static bool last_err_from_tpm(void)
+{
+        return last_err != TSS2_RC_SUCCESS &&
+               (last_err & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER;
+}
+
 /* One message naming the step and the decoded code; a TPM that vanished is
  * said in words since its decoded text ("IO failure") names no TPM. */
 static int tss_err(TSS2_RC rc, const char *step)
 {
         int r = rc_errno(rc);
 
+        last_err = rc;
         if ((rc & TSS2_RC_LAYER_MASK) == TSS2_TCTI_RC_LAYER)
                 return errf(r, "%s: TPM not reachable: %s (0x%x)", step, Tss2_RC_Decode(rc), rc);
         return errf(r, "%s: %s (0x%x)", step, Tss2_RC_Decode(rc), rc);
@@ -854,6 +865,110 @@ static int policy_apply(struct tpm2 *t)
                                   &t->ticket);
         if (rc != TSS2_RC_SUCCESS)
                 return tss_err(rc, "PolicyAuthorize");
+        return 0;
+}
+
+int tpm2_owner_verify(struct tpm2 *t, const void *password, size_t len)
+{
+        TPM2B_MAX_NV_BUFFER *buf = NULL;
+        TPM2B_AUTH auth = {};
+        struct nv_handle *h;
+        TSS2_RC rc;
+        int r;
+
+        if (len > sizeof(auth.buffer))
+                return errf(-EINVAL, "owner password: %zu bytes, more than a TPM takes", len);
+        r = nv_get(t, NV_LAYOUT_VERSION, &h);
+        if (r < 0)
+                return r;
+        auth.size = (UINT16)len;
+        memcpy(auth.buffer, password, len);
+        rc = Esys_TR_SetAuth(t->esys, ESYS_TR_RH_OWNER, &auth);
+        explicit_bzero(&auth, sizeof(auth));
+        if (rc != TSS2_RC_SUCCESS)
+                return tss_err(rc, "owner password");
+        rc = Esys_NV_Read(t->esys, ESYS_TR_RH_OWNER, h->tr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                          ESYS_TR_NONE, h->pub.dataSize, 0, &buf);
+        (void)Esys_TR_SetAuth(t->esys, ESYS_TR_RH_OWNER, &(TPM2B_AUTH){ .size = 0 });
+        if (rc != TSS2_RC_SUCCESS) {
+                char m[512];
+
+                r = tss_err(rc, "owner-authorized NV_Read of 0x01500002");
+                snprintf(m, sizeof(m), "%s", err_msg(r)); /* errf() reuses err_msg's buffer */
+                if (r == -EPERM)
+                        return errf(r, "it is not the TPM owner's password (%s)", m);
+                return r;
+        }
+        Esys_Free(buf);
+        return 0;
+}
+
+/* Appends "; " and text to a probe's account of refusals. */
+static void probe_note(struct tpm2_probe *p, const char *text)
+{
+        size_t len = strlen(p->why);
+
+        snprintf(p->why + len, sizeof(p->why) - len, "%s%s", len ? "; " : "", text);
+}
+
+int tpm2_nv_probe(struct tpm2 *t, const struct tpm2_policy *p, uint32_t index,
+                  struct tpm2_probe *ret)
+{
+        TPM2B_MAX_NV_BUFFER *buf = NULL;
+        struct nv_handle *h;
+        char step[64];
+        TSS2_RC rc;
+        int r;
+
+        *ret = (struct tpm2_probe){};
+        r = nv_get(t, index, &h);
+        if (r == -ENOENT) {
+                probe_note(ret, "not defined");
+                return 0;
+        }
+        if (r < 0)
+                return r;
+
+        /* The signed policy, as far as the TPM accepts it. */
+        last_err = TSS2_RC_SUCCESS;
+        r = p ? tpm2_policy_start(t, p) : 0;
+        if (r >= 0 && p)
+                r = policy_apply(t);
+        if (r < 0) {
+                if (!last_err_from_tpm())
+                        return r;
+                probe_note(ret, err_msg(r));
+        }
+        if (!p)
+                probe_note(ret, "no signed policy");
+        if (t->session == ESYS_TR_NONE) {
+                rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                           ESYS_TR_NONE, ESYS_TR_NONE, NULL, TPM2_SE_POLICY,
+                                           &(TPMT_SYM_DEF){ .algorithm = TPM2_ALG_NULL },
+                                           TPM2_ALG_SHA256, &t->session);
+                if (rc != TSS2_RC_SUCCESS) {
+                        t->session = ESYS_TR_NONE;
+                        return tss_err(rc, "StartAuthSession (policy)");
+                }
+        }
+
+        /* The read itself: the TPM's answer is the verdict. */
+        rc = Esys_NV_Read(t->esys, h->tr, h->tr, t->session, ESYS_TR_NONE, ESYS_TR_NONE, 1, 0,
+                          &buf);
+        (void)Esys_FlushContext(t->esys, t->session);
+        t->session = ESYS_TR_NONE;
+        if (rc == TSS2_RC_SUCCESS) {
+                explicit_bzero(buf->buffer, buf->size);
+                Esys_Free(buf);
+                ret->readable = true;
+                probe_note(ret, "NV_Read released data");
+                return 0;
+        }
+        snprintf(step, sizeof(step), "NV_Read of 0x%08x", index);
+        r = tss_err(rc, step);
+        if (!last_err_from_tpm())
+                return r;
+        probe_note(ret, err_msg(r));
         return 0;
 }
 

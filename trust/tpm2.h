@@ -103,5 +103,22 @@ int tpm2_nv_read_policy(struct tpm2 *t, uint32_t index, struct secret *ret);
 /* Writes a policywrite index through the session (data must fill it). */
 int tpm2_nv_write_policy(struct tpm2 *t, uint32_t index, const void *data, size_t len);
 
+/* Proves `password` is the owner's: an owner-authorized NV_Read of the layout
+ * index (ownerread). -EPERM when the TPM rejects the password. */
+int tpm2_owner_verify(struct tpm2 *t, const void *password, size_t len);
+
+/* A read attempt made the way anyone in this boot could: the signed policy p
+ * as far as the TPM accepts it (p NULL: no policy at all), then a one-byte
+ * NV_Read of `index` whatever the policy steps answered. Only the TPM's own
+ * answer counts: readable is set when it released the byte (wiped at once);
+ * why holds the refusals ("not defined" for a missing index). Returns < 0 only
+ * when the TPM could not be asked. */
+struct tpm2_probe {
+        bool readable;
+        char why[512];
+};
+int tpm2_nv_probe(struct tpm2 *t, const struct tpm2_policy *p, uint32_t index,
+                  struct tpm2_probe *ret);
+
 /* "<hex> " of an NV attribute set as names: "ownerwrite|ownerread|...". */
 char *tpm2_nv_attributes_string(uint32_t attributes);

@@ -172,7 +172,7 @@ int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
         return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
+int write_all(int fd, const void *buf, size_t len)
 {
         const uint8_t *p = buf;
 

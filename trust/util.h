@@ -71,6 +71,8 @@ char *path_join(const char *a, const char *b);
 /* Files. read_file refuses files larger than max (-EFBIG). The buffer is
  * NUL-terminated (not counted in *ret_len). */
 int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
+/* Writes all of buf to fd (retrying short writes and EINTR); -errno. */
+int write_all(int fd, const void *buf, size_t len);
 /* Creates path with O_EXCL and the given mode, writes, fsyncs. */
 int write_file_excl(const char *path, const void *buf, size_t len, mode_t mode);
 /* Writes to a temp sibling and renames over path. */

@@ -167,6 +167,45 @@ static void test_entry_name(void)
         ASSERT_STREQ(name, "48/646874b3f2f3b42b07ca0c2ffb6f9e0937cdd9176eebc4b5ce2aedd3a07cf8");
 }
 
+/* Every entry directory of the deployed tree is listed once, its value
+ * giving back its name, and each value looks up. */
+static void test_values(void)
+{
+        _cleanup_free_ uint8_t(*v)[32] = NULL;
+        size_t n = 0, dirs = 0;
+        DIR *top = opendir(POL);
+        struct dirent *a;
+
+        ASSERT_TRUE(top != NULL);
+        while ((a = readdir(top))) {
+                _cleanup_free_ char *sub = path_join(POL, a->d_name);
+                DIR *d;
+                struct dirent *b;
+
+                if (strlen(a->d_name) != 2 || !(d = opendir(sub)))
+                        continue;
+                while ((b = readdir(d)))
+                        dirs += strlen(b->d_name) == 62;
+                closedir(d);
+        }
+        closedir(top);
+        ASSERT_OK(pcr7data_values(REF, &v, &n));
+        ASSERT_TRUE(n > 0);
+        ASSERT_EQ(n, dirs);
+        for (size_t i = 0; i < n; i++) {
+                struct pcr7data_match m = { 0 };
+                _cleanup_free_ char *path = NULL;
+                char name[66];
+
+                pcr7data_entry_name(v[i], name);
+                path = path_join(POL, name);
+                ASSERT_TRUE(path_exists(path));
+                ASSERT_OK(pcr7data_lookup(REF, v[i], &m));
+                pcr7data_match_free(&m);
+        }
+        ASSERT_EQ(pcr7data_values("/nonexistent", &v, &n), -ENOENT);
+}
+
 static void test_lookup_unknown(void)
 {
         struct pcr7data_match m = { 0 };
@@ -214,6 +253,7 @@ int main(void)
         RUN(test_sample1_passwd);
         RUN(test_reference_limited_dirs);
         RUN(test_entry_name);
+        RUN(test_values);
         RUN(test_lookup_unknown);
         RUN(test_key_name_and_authorize);
         RUN(test_sign_verify);
