@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh: sourced by every shell test. Gives a private XDG home under a temp
 # dir, helpers to assert exit codes and error lines, swtpm on loopback, and a
 # cleanup trap that also kills every process the test started (by PID).
@@ -11,6 +12,7 @@ T=$(mktemp -d /tmp/trust-test.XXXXXX)
 export HOME=$T/home XDG_DATA_HOME=$T/data XDG_CONFIG_HOME=$T/config \
 	XDG_STATE_HOME=$T/state XDG_CACHE_HOME=$T/cache
 mkdir -p "$HOME" "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_STATE_HOME" "$XDG_CACHE_HOME"
+# shellcheck disable=SC2034 # used by the tests that source this file
 KEYS=$XDG_DATA_HOME/machine/trust/keys
 
 _cleanups=()
@@ -87,13 +89,13 @@ start_swtpm() {
 	for _ in 1 2 3 4 5; do
 		port=$(free_port)
 		swtpm socket --tpm2 --tpmstate dir="$dir" \
-			--server type=tcp,port=$port,bindaddr=127.0.0.1 \
+			--server type=tcp,port="$port",bindaddr=127.0.0.1 \
 			--ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 \
 			--flags not-need-init,startup-clear >"$T/swtpm.log" 2>&1 &
 		SWTPM_PID=$!
 		track_pid $SWTPM_PID
 		for _ in $(seq 50); do
-			if (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+			if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 				export SWTPM_PORT=$port SWTPM_PID
 				export TRUST_TPM2_TCTI="swtpm:host=127.0.0.1,port=$port"
 				export TPM2TOOLS_TCTI=$TRUST_TPM2_TCTI

@@ -53,7 +53,7 @@ run_round() {
 	fi
 	for s in cli tpm; do
 		suite_in $s || continue
-		for t in tests/$s/test-*.sh; do
+		for t in tests/"$s"/test-*.sh; do
 			[ -f "$t" ] && run_one "$variant $s/$(basename "$t" .sh)" 900 bash "$t"
 		done
 	done
@@ -78,7 +78,7 @@ if suite_in fuzz; then
 fi
 for s in images vm; do # the VM suite boots the images the images suite built
 	suite_in $s || continue
-	for t in tests/$s/test-*.sh; do
+	for t in tests/"$s"/test-*.sh; do
 		[ -f "$t" ] && run_one "$s/$(basename "$t" .sh)" 1800 bash "$t"
 	done
 done

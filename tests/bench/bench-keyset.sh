@@ -11,6 +11,7 @@ median_ms() {
 	local i s e times=()
 	for i in $(seq "$RUNS"); do
 		s=$(date +%s%N)
+		# shellcheck disable=SC2086 # the command line is split on purpose
 		"$TRUST" ${1//\{\}/$i} >/dev/null || fail "'$1' failed"
 		e=$(date +%s%N)
 		times+=($(((e - s) / 1000000)))

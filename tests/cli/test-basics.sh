@@ -1,3 +1,4 @@
+#!/bin/bash
 # test-basics.sh: --help, --version and exit codes of the dispatcher.
 . "$(dirname "$0")/../lib.sh"
 

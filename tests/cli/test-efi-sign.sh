@@ -21,7 +21,7 @@ mkcert b "Signer B"
 flip() {
 	local b
 	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-	printf "\\$(printf %03o $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+	printf '%b' "\\x$(printf %02x $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 # linux_offset FILE: a file offset 4 KiB into the .linux section
 linux_offset() {

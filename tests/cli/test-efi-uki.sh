@@ -36,13 +36,13 @@ for s in .osrel .cmdline .uname .linux .initrd; do
 	vma=$(awk -v s=$s '$2 == s { print $4 }' "$T/sections")
 	v=$((0x$vma))
 	[ $((v % 4096)) = 0 ] || fail "$s VMA $vma is not 4 KiB aligned"
-	[ $v -ge $prev ] || fail "$s VMA $vma overlaps what precedes it"
+	[ "$v" -ge "$prev" ] || fail "$s VMA $vma overlaps what precedes it"
 	size=$(awk -v s=$s '$2 == s { print $3 }' "$T/sections")
 	prev=$((v + 0x$size))
 done
 # SizeOfImage covers the last section
 soi=$(objdump -p "$T/uki.efi" | awk '$1 == "SizeOfImage" { print $2 }')
-[ $((0x$soi)) -ge $prev ] || fail "SizeOfImage $soi does not cover the sections"
+[ $((0x$soi)) -ge "$prev" ] || fail "SizeOfImage $soi does not cover the sections"
 
 # contents
 sec() { objcopy -O binary --only-section="$1" "$T/uki.efi" "$T/sec" && cat "$T/sec"; }

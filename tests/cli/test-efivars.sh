@@ -17,11 +17,11 @@ expect_rc 0 trust efivars enroll --keyset snakeoil --output "$T/vars.fd"
 le() { # VALUE BYTES
 	local i s=
 	for ((i = 0; i < $2; i++)); do s+=$(printf '\\x%02x' $((($1 >> (8 * i)) & 0xff))); done
-	printf "$s"
+	printf '%b' "$s"
 }
 guid() { # text GUID in EFI byte order
 	local h=${1//-/}
-	printf "$(echo "${h:6:2}${h:4:2}${h:2:2}${h:0:2}${h:10:2}${h:8:2}${h:14:2}${h:12:2}${h:16:16}" |
+	printf '%b' "$(echo "${h:6:2}${h:4:2}${h:2:2}${h:0:2}${h:10:2}${h:8:2}${h:14:2}${h:12:2}${h:16:16}" |
 		sed 's/../\\x&/g')"
 }
 esl() { # KEYDIR: one EFI_SIGNATURE_LIST with the key's cert, owned by its guid

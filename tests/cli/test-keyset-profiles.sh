@@ -77,7 +77,7 @@ for k in "uefi-db:UEFI DB" "uki-production:UKI Production" "uki-tpm:UKI TPM" \
 	"uki-limited:UKI Limited" "tpmpol-admin:TPM EAPolicy Admin" "tpmpol-luks:TPM EAPolicy LUKS"; do
 	check "${k%%:*}" "${k#*:}" "${k#*:}" 25 no "Digital Signature" "Code Signing"
 done
-[ "$(echo $serials | tr ' ' '\n' | sort -u | wc -l)" = 10 ] || fail "serials repeat: $serials"
+[ "$(tr ' ' '\n' <<<"${serials# }" | sort -u | wc -l)" = 10 ] || fail "serials repeat: $serials"
 
 # The 50-year PK needs GeneralizedTime (RFC 5280 4.1.2.5: from 2050 on).
 openssl asn1parse -in "$ks/uefi-pk/cert.pem" | grep -q GENERALIZEDTIME || fail "PK notAfter is not GeneralizedTime"

@@ -28,7 +28,9 @@ expect_rc 0 trust new-uuid --keysetname viaxdg
 	[ ! -e rel ] || fail "relative XDG_DATA_HOME created ./rel"
 	# no HOME and no XDG: one clear line, nothing written
 	unset HOME
+	# shellcheck disable=SC2016 # the literal text of the message
 	expect_error 1 'neither \$XDG_DATA_HOME nor \$HOME is set' trust keyset add nohome
+	# shellcheck disable=SC2016
 	expect_error 1 'neither \$XDG_DATA_HOME nor \$HOME is set' trust keyset list
 )
 [ ! -e "$XDG_DATA_HOME/machine/trust/keys/viahome" ] || fail "unset XDG_DATA_HOME still used it"
