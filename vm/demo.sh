@@ -75,7 +75,7 @@ case $status in *"XXX FAIL XXX"*)
 	stop_here "the OS failed: ${status#*XXX FAIL XXX }" ;;
 esac
 
-# TRUST STATUS: cert="<subject>" volume=opened pcr7=locked luks-key=dropped
+# TRUST STATUS: cert="<subject>" volume=opened pcr7=locked luks-key=dropped luks-read=refused
 cert=$(printf '%s' "$status" | sed -n 's/.*cert="\([^"]*\)".*/\1/p')
 field() { printf '%s' "$status" | sed -n "s/.* $1=\([a-z-]*\).*/\1/p"; }
 serial=$("$TRUST" vm info "$VM" | sed -n 's/^serial: *//p')
@@ -85,10 +85,11 @@ printf '  VM serial:           %s\n' "$serial"
 printf '  LUKS volume:         %s\n' "$(field volume)"
 printf '  PCR7:                %s\n' "$(field pcr7)"
 printf '  LUKS key in keyring: %s\n' "$(field luks-key)"
+printf '  LUKS index read after setup: %s by the TPM\n' "$(field luks-read)"
 printf '  console log:         %s\n' "$log"
 printf '  total time:          %ss\n' "$(($(date +%s) - t0))"
 if [ "$(field volume)" != opened ] || [ "$(field pcr7)" != locked ] || [ -z "$cert" ] ||
-	[ "$cert" = none ]; then
+	[ "$cert" = none ] || [ "$(field luks-read)" != refused ]; then
 	stop_here "the guest did not release everything: $status"
 fi
 echo
