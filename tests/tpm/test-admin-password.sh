@@ -13,13 +13,9 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/tpm-lib.sh"
 
-keyset_with_pcr7data prod
-make_identity
-PD=$KEYS/prod/pcr7data
-CA=$KEYS/prod/manifest-ca/cert.pem
+prod_keyset
 
-tpm_boot prod production
-expect_rc 0 trust provision --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
+provision_prod
 
 # verdict ROLE: refused|READABLE from the last check-locked output
 verdict() { awk -v r="$1" '$2 == r { print $3 }' "$T/out"; }

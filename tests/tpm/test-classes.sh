@@ -6,14 +6,10 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/tpm-lib.sh"
 
-keyset_with_pcr7data prod
+prod_keyset
 keyset_with_pcr7data other
-make_identity
-PD=$KEYS/prod/pcr7data
-CA=$KEYS/prod/manifest-ca/cert.pem
 
-tpm_boot prod production
-expect_rc 0 trust provision --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
+provision_prod
 
 # run_setup PCR7DATA: setup in its own namespace; $T/s.rc, $T/s.err, $T/s.files
 run_setup() {

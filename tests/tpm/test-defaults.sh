@@ -7,12 +7,9 @@
 . "$(dirname "$0")/tpm-lib.sh"
 command -v chroot >/dev/null || skip "chroot is not installed"
 
-keyset_with_pcr7data prod
-make_identity
-PD=$KEYS/prod/pcr7data
+prod_keyset
 
-tpm_boot prod production
-expect_rc 0 trust provision --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
+provision_prod
 
 # the root: the host's /usr and /etc read-only, /dev, /sys, /proc, $T, the
 # trust binary, /pcr7data and /manifestCA.pem

@@ -9,9 +9,7 @@ for tool in losetup sfdisk cryptsetup mkfs.ext4 debugfs; do
 	command -v $tool >/dev/null || skip "$tool is not installed"
 done
 
-keyset_with_pcr7data prod
-make_identity
-PD=$KEYS/prod/pcr7data
+prod_keyset
 
 truncate -s 400M "$T/disk.img"
 LOOP=$(losetup -f -P --show "$T/disk.img") || skip "no loop device available"

@@ -4,10 +4,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/tpm-lib.sh"
 
-keyset_with_pcr7data prod
-make_identity
-PD=$KEYS/prod/pcr7data
-CA=$KEYS/prod/manifest-ca/cert.pem
+prod_keyset
 
 # usage
 expect_error 2 "expected CERT and KEY" trust provision "$T/id/cert.pem"
@@ -50,8 +47,7 @@ expect_rc 0 trust tpm status
 grep -q "0x01500021 certificate *not defined" "$T/out" || fail "a refused provision touched the TPM"
 
 # setup: a missing manifest CA fails before the TPM is used
-tpm_boot prod production
-expect_rc 0 trust provision --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
+provision_prod
 before=$(pcr7_hex)
 expect_error 1 "nothing.pem: No such file" \
 	trust setup --pcr7data "$PD" --manifest-ca "$T/nothing.pem" --secure-dir "$T/sec" --keyring session

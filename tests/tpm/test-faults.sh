@@ -10,10 +10,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/tpm-lib.sh"
 
-keyset_with_pcr7data prod
-make_identity
-PD=$KEYS/prod/pcr7data
-CA=$KEYS/prod/manifest-ca/cert.pem
+prod_keyset
 
 # paused_run N CMD...: runs CMD with the TPM killed before its Nth command;
 # leaves the exit code in $T/f.rc and stderr in $T/f.err.

@@ -5,12 +5,9 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/tpm-lib.sh"
 
-keyset_with_pcr7data prod
-make_identity
-PD=$KEYS/prod/pcr7data
+prod_keyset
 
-tpm_boot prod production
-expect_rc 0 trust provision --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
+provision_prod
 oracle_read 0x01500040 prod luks >"$T/old" || fail "oracle read of the old passphrase"
 
 # run_preinit: preinit in its own namespace/keyring; $T/p.rc, $T/p.err, $T/p.key

@@ -6,14 +6,10 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/tpm-lib.sh"
 
-keyset_with_pcr7data prod
-make_identity
-PD=$KEYS/prod/pcr7data
-CA=$KEYS/prod/manifest-ca/cert.pem
+prod_keyset
 SEC=$T/priv/factory/secure
 
-tpm_boot prod production
-expect_rc 0 trust provision --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
+provision_prod
 [ ! -s "$T/err" ] || { cat "$T/err"; fail "provision printed on stderr"; }
 
 # what provision stored, seen by the status command and by tpm2-tools

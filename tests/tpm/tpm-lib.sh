@@ -40,6 +40,22 @@ pcr7_hex() {
 	od -An -tx1 -v "$T/pcr7.bin" | tr -d ' \n'
 }
 
+# prod_keyset: the keyset "prod" with its pcr7data ($PD) and manifest CA
+# ($CA), and a machine identity in $T/id to provision.
+prod_keyset() {
+	keyset_with_pcr7data prod
+	make_identity
+	PD=$KEYS/prod/pcr7data
+	# shellcheck disable=SC2034 # used by the tests
+	CA=$KEYS/prod/manifest-ca/cert.pem
+}
+
+# provision_prod: a production boot of prod, then `trust provision` of $T/id.
+provision_prod() {
+	tpm_boot prod production
+	expect_rc 0 trust provision --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
+}
+
 # identity: a machine certificate and key to provision
 make_identity() {
 	mkdir -p "$T/id"
