@@ -63,6 +63,19 @@ static void strv_addf(struct strv *s, const char *fmt, ...)
         strv_add(s, p);
 }
 
+/* Adds fixed words, up to a NULL. */
+static void strv_addl(struct strv *s, ...) __attribute__((sentinel));
+static void strv_addl(struct strv *s, ...)
+{
+        const char *w;
+        va_list ap;
+
+        va_start(ap, s);
+        while ((w = va_arg(ap, const char *)))
+                strv_add(s, xstrdup(w));
+        va_end(ap);
+}
+
 static void strv_free(struct strv *s)
 {
         for (size_t i = 0; i < s->n; i++)
@@ -270,6 +283,113 @@ static char *log_last_line(const char *dir, const char *name)
         return xstrdup(*start ? start : "no output");
 }
 
+/* One of the VM's two daemons: where its output and pid go, and the socket
+ * whose appearance means it serves. */
+struct daemon {
+        const char *name; /* in messages */
+        const char *log;  /* its stdout and stderr */
+        const char *pid_file;
+        const char *sock;      /* there once it serves */
+        const char *sock_what; /* in messages */
+        unsigned timeout_ms;
+};
+
+static const struct daemon swtpm_daemon = {
+        .name = "swtpm", .log = VM_SWTPM_LOG, .pid_file = VM_SWTPM_PID,
+        .sock = VM_SWTPM_SOCK, .sock_what = "its socket", .timeout_ms = 10000,
+};
+static const struct daemon qemu_daemon = {
+        .name = "qemu", .log = VM_QEMU_LOG, .pid_file = VM_QEMU_PID,
+        .sock = VM_QMP_SOCK, .sock_what = "its QMP socket", .timeout_ms = 20000,
+};
+
+static void daemon_stop(const char *dir, const struct daemon *d, pid_t *pid)
+{
+        _cleanup_free_ char *path = path_join(dir, d->pid_file);
+
+        kill_and_reap(dir, pid, true);
+        (void)unlink(path);
+}
+
+/* Spawns d in dir, writes its pid file and waits for its socket. On failure
+ * nothing of it is left (process, pid file) and the message carries the last
+ * line of its log. */
+static int daemon_start(const char *dir, const struct daemon *d, char *const argv[],
+                        bool die_with_parent, pid_t *ret)
+{
+        pid_t pid = 0;
+        int r;
+
+        r = spawn(dir, argv, d->log, die_with_parent, &pid);
+        if (r >= 0)
+                r = write_pid_file(dir, d->pid_file, pid);
+        if (r >= 0) {
+                r = wait_socket(dir, d->sock, pid, true, d->timeout_ms);
+                if (r < 0) {
+                        _cleanup_free_ char *why = log_last_line(dir, d->log);
+                        if (r == -ECHILD)
+                                r = errf(-EIO, "%s exited at start: %s", d->name, why);
+                        else
+                                r = errf(r, "%s did not open %s: %s", d->name, d->sock_what, why);
+                }
+        }
+        if (r < 0) {
+                daemon_stop(dir, d, &pid);
+                return r;
+        }
+        *ret = pid;
+        return 0;
+}
+
+/* --terminate: swtpm ends when QEMU closes the control channel, so the two
+ * stop together however QEMU stops. */
+static void swtpm_argv(struct strv *a)
+{
+        strv_addl(a, "swtpm", "socket", "--tpm2", NULL);
+        strv_addf(a, "--tpmstate=dir=%s,mode=0600", VM_SWTPM_DIR);
+        strv_addf(a, "--ctrl=type=unixio,path=%s,mode=0600", VM_SWTPM_SOCK);
+        strv_addf(a, "--log=file=%s", VM_SWTPM_LOG);
+        strv_addl(a, "--terminate", NULL);
+}
+
+static void qemu_argv(const struct vm_run *run, struct strv *a)
+{
+        strv_addl(a, "qemu-system-x86_64", "-accel", run->accel, "-machine", "q35,smm=on", "-m",
+                  NULL);
+        strv_addf(a, "%u", run->mem_mib ? run->mem_mib : 2048);
+        strv_addl(a, "-smp", "1", "-global", "driver=cfi.pflash01,property=secure,value=on",
+                  "-global", "ICH9-LPC.disable_s3=1", "-drive", NULL);
+        strv_addf(a, "if=pflash,format=raw,unit=0,file=%s,readonly=on", OVMF_CODE_SECBOOT);
+        strv_addl(a, "-drive", NULL);
+        strv_addf(a, "if=pflash,format=raw,unit=1,file=%s", VM_VARS);
+        strv_addl(a, "-chardev", NULL);
+        strv_addf(a, "socket,id=chrtpm,path=%s", VM_SWTPM_SOCK);
+        strv_addl(a, "-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0",
+                  NULL);
+        for (size_t i = 0; i < run->n_disks; i++) {
+                const struct qemu_disk *d = &run->disks[i];
+
+                strv_addl(a, "-drive", NULL);
+                strv_addf(a, "if=none,id=disk%zu,format=raw,file=%s%s", i, d->file,
+                          d->readonly ? ",readonly=on" : "");
+                strv_addl(a, "-device", NULL);
+                if (d->bootindex >= 0)
+                        strv_addf(a, "virtio-blk-pci,drive=disk%zu,serial=%s,bootindex=%d", i,
+                                  d->serial, d->bootindex);
+                else
+                        strv_addf(a, "virtio-blk-pci,drive=disk%zu,serial=%s", i, d->serial);
+        }
+        strv_addl(a, "-display", "none", "-vga", "none", "-nodefaults", "-net", "none",
+                  "-no-reboot", NULL);
+        /* The serial console goes both to an attachable socket and, always,
+         * to console.log (QEMU logs even while no client is connected). */
+        strv_addl(a, "-chardev", NULL);
+        strv_addf(a, "socket,id=ser0,path=%s,server=on,wait=off,logfile=%s,logappend=on",
+                  VM_CONSOLE_SOCK, VM_CONSOLE_LOG);
+        strv_addl(a, "-serial", "chardev:ser0", "-qmp", NULL);
+        strv_addf(a, "unix:%s,server=on,wait=off", VM_QMP_SOCK);
+}
+
 int vm_spawn(const struct vm_run *run, struct vm_proc *ret)
 {
         struct vm_proc p = { .children = true };
@@ -286,109 +406,20 @@ int vm_spawn(const struct vm_run *run, struct vm_proc *ret)
         if (mkdir(tpmdir, 0700) < 0 && errno != EEXIST)
                 return errf(-errno, "%s: %s", tpmdir, strerror(errno));
 
-        /* --terminate: swtpm ends when QEMU closes the control channel, so
-         * the two stop together however QEMU stops. */
-        strv_add(&a, xstrdup("swtpm"));
-        strv_add(&a, xstrdup("socket"));
-        strv_add(&a, xstrdup("--tpm2"));
-        strv_addf(&a, "--tpmstate=dir=%s,mode=0600", VM_SWTPM_DIR);
-        strv_addf(&a, "--ctrl=type=unixio,path=%s,mode=0600", VM_SWTPM_SOCK);
-        strv_addf(&a, "--log=file=%s", VM_SWTPM_LOG);
-        strv_add(&a, xstrdup("--terminate"));
-        r = spawn(run->dir, a.v, VM_SWTPM_LOG, run->die_with_parent, &p.swtpm);
+        swtpm_argv(&a);
+        r = daemon_start(run->dir, &swtpm_daemon, a.v, run->die_with_parent, &p.swtpm);
         strv_free(&a);
         if (r < 0)
                 return r;
-        r = write_pid_file(run->dir, VM_SWTPM_PID, p.swtpm);
-        if (r < 0)
-                goto fail;
-        r = wait_socket(run->dir, VM_SWTPM_SOCK, p.swtpm, true, 10000);
-        if (r < 0) {
-                _cleanup_free_ char *why = log_last_line(run->dir, VM_SWTPM_LOG);
-                r = errf(r == -ECHILD ? -EIO : r, "swtpm %s: %s",
-                         r == -ECHILD ? "exited at start" : "did not open its socket", why);
-                goto fail;
-        }
-
-        strv_add(&a, xstrdup("qemu-system-x86_64"));
-        strv_add(&a, xstrdup("-accel"));
-        strv_add(&a, xstrdup(run->accel));
-        strv_add(&a, xstrdup("-machine"));
-        strv_add(&a, xstrdup("q35,smm=on"));
-        strv_add(&a, xstrdup("-m"));
-        strv_addf(&a, "%u", run->mem_mib ? run->mem_mib : 2048);
-        strv_add(&a, xstrdup("-smp"));
-        strv_add(&a, xstrdup("1"));
-        strv_add(&a, xstrdup("-global"));
-        strv_add(&a, xstrdup("driver=cfi.pflash01,property=secure,value=on"));
-        strv_add(&a, xstrdup("-global"));
-        strv_add(&a, xstrdup("ICH9-LPC.disable_s3=1"));
-        strv_add(&a, xstrdup("-drive"));
-        strv_addf(&a, "if=pflash,format=raw,unit=0,file=%s,readonly=on", OVMF_CODE_SECBOOT);
-        strv_add(&a, xstrdup("-drive"));
-        strv_addf(&a, "if=pflash,format=raw,unit=1,file=%s", VM_VARS);
-        strv_add(&a, xstrdup("-chardev"));
-        strv_addf(&a, "socket,id=chrtpm,path=%s", VM_SWTPM_SOCK);
-        strv_add(&a, xstrdup("-tpmdev"));
-        strv_add(&a, xstrdup("emulator,id=tpm0,chardev=chrtpm"));
-        strv_add(&a, xstrdup("-device"));
-        strv_add(&a, xstrdup("tpm-tis,tpmdev=tpm0"));
-        for (size_t i = 0; i < run->n_disks; i++) {
-                const struct qemu_disk *d = &run->disks[i];
-
-                strv_add(&a, xstrdup("-drive"));
-                strv_addf(&a, "if=none,id=disk%zu,format=raw,file=%s%s", i, d->file,
-                          d->readonly ? ",readonly=on" : "");
-                strv_add(&a, xstrdup("-device"));
-                if (d->bootindex >= 0)
-                        strv_addf(&a, "virtio-blk-pci,drive=disk%zu,serial=%s,bootindex=%d", i,
-                                  d->serial, d->bootindex);
-                else
-                        strv_addf(&a, "virtio-blk-pci,drive=disk%zu,serial=%s", i, d->serial);
-        }
-        strv_add(&a, xstrdup("-display"));
-        strv_add(&a, xstrdup("none"));
-        strv_add(&a, xstrdup("-vga"));
-        strv_add(&a, xstrdup("none"));
-        strv_add(&a, xstrdup("-nodefaults"));
-        strv_add(&a, xstrdup("-net"));
-        strv_add(&a, xstrdup("none"));
-        strv_add(&a, xstrdup("-no-reboot"));
-        /* The serial console goes both to an attachable socket and, always,
-         * to console.log (QEMU logs even while no client is connected). */
-        strv_add(&a, xstrdup("-chardev"));
-        strv_addf(&a, "socket,id=ser0,path=%s,server=on,wait=off,logfile=%s,logappend=on",
-                  VM_CONSOLE_SOCK, VM_CONSOLE_LOG);
-        strv_add(&a, xstrdup("-serial"));
-        strv_add(&a, xstrdup("chardev:ser0"));
-        strv_add(&a, xstrdup("-qmp"));
-        strv_addf(&a, "unix:%s,server=on,wait=off", VM_QMP_SOCK);
-        r = spawn(run->dir, a.v, VM_QEMU_LOG, run->die_with_parent, &p.qemu);
+        qemu_argv(run, &a);
+        r = daemon_start(run->dir, &qemu_daemon, a.v, run->die_with_parent, &p.qemu);
         strv_free(&a);
-        if (r < 0)
-                goto fail;
-        r = write_pid_file(run->dir, VM_QEMU_PID, p.qemu);
-        if (r < 0)
-                goto fail;
-        r = wait_socket(run->dir, VM_QMP_SOCK, p.qemu, true, 20000);
         if (r < 0) {
-                _cleanup_free_ char *why = log_last_line(run->dir, VM_QEMU_LOG);
-                r = errf(r == -ECHILD ? -EIO : r, "qemu %s: %s",
-                         r == -ECHILD ? "exited at start" : "did not open its QMP socket", why);
-                goto fail;
+                daemon_stop(run->dir, &swtpm_daemon, &p.swtpm);
+                return r;
         }
         *ret = p;
         return 0;
-fail:
-        kill_and_reap(run->dir, &p.qemu, true);
-        kill_and_reap(run->dir, &p.swtpm, true);
-        {
-                _cleanup_free_ char *f1 = path_join(run->dir, VM_QEMU_PID);
-                _cleanup_free_ char *f2 = path_join(run->dir, VM_SWTPM_PID);
-                (void)unlink(f1);
-                (void)unlink(f2);
-        }
-        return r;
 }
 
 int vm_wait_exit(const char *dir, struct vm_proc *p, unsigned timeout_s)
