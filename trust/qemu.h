@@ -1,8 +1,8 @@
 /* qemu.h: the processes behind a `trust vm`: one swtpm and one QEMU per VM,
  * spawned with fork/exec inside the VM's state directory (all paths given to
  * them are relative, so unix socket paths stay short and commas in a home
- * directory cannot break QEMU's option syntax), a QMP client for a clean
- * stop, the serial console (log file + attachable socket), and the KVM probe. */
+ * directory cannot break QEMU's option syntax), their clean stop (over QMP,
+ * qmp.h), the serial console (log file + attachable socket), and the KVM probe. */
 #pragma once
 
 #include <stdbool.h>
@@ -101,8 +101,9 @@ int vm_wait_exit(const char *dir, struct vm_proc *p, unsigned timeout_s);
  * killed. Removes the pid files. Always leaves nothing running. */
 int vm_shutdown(const char *dir, struct vm_proc *p, unsigned grace_s);
 
-/* Sends one QMP command (after capability negotiation); 0 when QEMU returned. */
-int qmp_execute(const char *dir, const char *command);
+/* connect() to the unix socket `name` in the state directory (through
+ * /proc/self/fd, so a deep directory cannot overflow sun_path). */
+int vm_socket_connect(const char *dir, const char *name, int *ret);
 
 /* Last `lines` lines of the console log (sanitised to printable text). */
 char *vm_console_tail(const char *dir, unsigned lines);
