@@ -1,5 +1,5 @@
 /* cmd-vm.c: `trust vm launch|start|stop|console|list|info|delete`: argument
- * parsing and output only; the work is in vm.c and qemu.c. */
+ * parsing and output only; the work is in vm.c, qemu.c and console.c. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>

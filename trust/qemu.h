@@ -2,7 +2,7 @@
  * spawned with fork/exec inside the VM's state directory (all paths given to
  * them are relative, so unix socket paths stay short and commas in a home
  * directory cannot break QEMU's option syntax), their clean stop (over QMP,
- * qmp.h), the serial console (log file + attachable socket), and the KVM probe. */
+ * qmp.h) and the KVM probe. The serial console is console.h. */
 #pragma once
 
 #include <stdbool.h>
@@ -60,39 +60,6 @@ int vm_spawn(const struct vm_run *run, struct vm_proc *ret);
 int vm_proc_load(const char *dir, struct vm_proc *ret);
 bool vm_proc_alive(const char *dir, pid_t pid, bool child);
 
-enum console_result {
-        CONSOLE_SUCCESS,
-        CONSOLE_FAILURE, /* the guest printed the failure marker */
-        CONSOLE_DENIED,  /* the firmware refused the image */
-        CONSOLE_EXITED,  /* QEMU ended without success */
-        CONSOLE_TIMEOUT,
-        CONSOLE_INTERRUPTED,
-};
-
-/* Line scanner over console bytes (the guest's output: untrusted). */
-#define CONSOLE_OVERLAP 64 /* markers are shorter than this */
-struct console_scan {
-        char line[4096];
-        size_t len;
-};
-/* true (and *ret) once a line holds success, failure or "Access Denied". */
-bool console_scan_feed(struct console_scan *sc, const char *buf, size_t n, const char *success,
-                       const char *failure, enum console_result *ret);
-/* The same for the unterminated last line. */
-bool console_scan_finish(struct console_scan *sc, const char *success, const char *failure,
-                         enum console_result *ret);
-/* Printable text of buf (ANSI escape sequences dropped); free() it. */
-char *console_sanitize(const char *buf, size_t len);
-/* The last `lines` lines of buf, sanitised; free() it. */
-char *console_tail_of(const char *buf, size_t len, unsigned lines);
-
-/* Follows console.log from byte `from` until a line contains `success` or
- * `failure`, the firmware says Access Denied, QEMU exits, `timeout_s`
- * passes, or *stop becomes true (signal). */
-int vm_wait_console(const char *dir, const struct vm_proc *p, off_t from, const char *success,
-                    const char *failure, unsigned timeout_s, volatile int *stop,
-                    enum console_result *ret);
-
 /* Waits until both processes are gone, at most timeout_s. 0 or -ETIMEDOUT. */
 int vm_wait_exit(const char *dir, struct vm_proc *p, unsigned timeout_s);
 
@@ -105,16 +72,11 @@ int vm_shutdown(const char *dir, struct vm_proc *p, unsigned grace_s);
  * /proc/self/fd, so a deep directory cannot overflow sun_path). */
 int vm_socket_connect(const char *dir, const char *name, int *ret);
 
-/* Last `lines` lines of the console log (sanitised to printable text). */
-char *vm_console_tail(const char *dir, unsigned lines);
-
-/* Relays the VM's serial console to stdin/stdout until QEMU closes it or the
- * user types Ctrl-]. */
-int vm_console_attach(const char *dir);
-
 /* Runs a helper tool (mkfs.vfat, mcopy...) bounded by timeout_s; on failure
  * the message names the tool and carries its first output line. */
 int run_tool(char *const argv[], unsigned timeout_s);
 
 /* Monotonic seconds. */
 double now_s(void);
+/* Sleeps ms milliseconds, signals or not. */
+void sleep_ms(unsigned ms);

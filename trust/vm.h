@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "console.h"
 #include "qemu.h"
 
 /* Console markers of the phases (images/README.md). */

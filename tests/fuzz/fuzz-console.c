@@ -3,6 +3,7 @@
  * sanitised tail shown on failure. */
 #include <stdlib.h>
 
+#include "console.h"
 #include "qemu.h"
 #include "util.h"
 
