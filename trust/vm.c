@@ -393,33 +393,45 @@ static void console_mark(const char *dir, const char *text)
         close(fd);
 }
 
-/* One boot of a phase image: until its success marker, then until the
- * guest powers off. Nothing runs when this returns. `extra` is the
- * phase's own disk: the SUDI disk (provision) or the OS payload (install). */
-static int run_phase(const char *dir, const char *accel, const char *phase, const char *uki,
-                     const struct qemu_disk *extra, const char *success, unsigned timeout_s)
+/* What differs between the launch phases (provision, install). */
+struct phase {
+        const char *name; /* in progress and error messages */
+        const char *uki;
+        const struct qemu_disk *extra; /* the phase's own disk, or NULL */
+        const char *success;           /* console marker */
+        const char *wipe;              /* a file to wipe once done, or NULL */
+        const char *detail;            /* of the progress line */
+};
+
+/* Boots ph's image until its success marker, then until the guest powers
+ * off; then wipes ph->wipe and reports progress with the elapsed time.
+ * Nothing runs when this returns. */
+static int run_phase(const char *dir, const char *accel, const struct phase *ph, unsigned timeout_s,
+                     const struct vm_launch_args *a)
 {
         const struct qemu_disk disks[] = {
                 { VM_BOOT_DISK, "trust-boot", 0, true },
                 { VM_OS_DISK, "trust-target", -1, false },
-                extra ? *extra : (struct qemu_disk){},
+                ph->extra ? *ph->extra : (struct qemu_disk){},
         };
         struct vm_run run = { .dir = dir, .accel = accel, .disks = disks,
-                              .n_disks = extra ? 3 : 2, .die_with_parent = true };
+                              .n_disks = ph->extra ? 3 : 2, .die_with_parent = true };
         struct vm_proc p = {};
         enum console_result res;
+        double t0 = now_s();
         off_t from;
         int r;
 
-        r = make_boot_disk(dir, uki);
+        r = make_boot_disk(dir, ph->uki);
         if (r < 0)
                 return r;
-        console_mark(dir, phase);
+        console_mark(dir, ph->name);
         from = console_size(dir);
         r = vm_spawn(&run, &p);
         if (r < 0)
                 return r;
-        r = vm_wait_console(dir, &p, from, success, VM_FAILED, timeout_s, &vm_interrupted, &res);
+        r = vm_wait_console(dir, &p, from, ph->success, VM_FAILED, timeout_s, &vm_interrupted,
+                            &res);
         if (r < 0) {
                 (void)vm_shutdown(dir, &p, 0);
                 return r;
@@ -435,20 +447,27 @@ static int run_phase(const char *dir, const char *accel, const char *phase, cons
         }
         switch (res) {
         case CONSOLE_SUCCESS:
-                return 0;
+                break;
         case CONSOLE_FAILURE:
                 return errf(-EIO, "the guest reported '%s'", VM_FAILED);
         case CONSOLE_DENIED:
                 return errf(-EACCES, "the firmware refused %s (Access Denied): not signed by "
-                                     "a key enrolled in the VM's db", uki);
+                                     "a key enrolled in the VM's db", ph->uki);
         case CONSOLE_EXITED:
-                return errf(-EIO, "the VM powered off without printing '%s'", success);
+                return errf(-EIO, "the VM powered off without printing '%s'", ph->success);
         case CONSOLE_TIMEOUT:
-                return errf(-ETIMEDOUT, "no '%s' within %u s", success, timeout_s);
+                return errf(-ETIMEDOUT, "no '%s' within %u s", ph->success, timeout_s);
         case CONSOLE_INTERRUPTED:
         default:
                 return errf(-EINTR, "interrupted");
         }
+        if (ph->wipe) {
+                _cleanup_free_ char *path = path_join(dir, ph->wipe);
+                wipe_file(path);
+        }
+        if (a->progress)
+                a->progress(ph->name, now_s() - t0, ph->detail);
+        return 0;
 }
 
 int vm_launch(const struct vm_launch_args *a, char **ret_phase, char **ret_tail)
@@ -460,7 +479,7 @@ int vm_launch(const struct vm_launch_args *a, char **ret_phase, char **ret_tail)
         _cleanup_(vm_info_donep) struct vm_info info = {};
         const char *phase = "prepare", *accel = "tcg";
         unsigned timeout = a->phase_timeout_s ? a->phase_timeout_s : 1200;
-        double t0 = now_s(), t;
+        double t0 = now_s();
         int r;
 
         *ret_phase = NULL;
@@ -558,35 +577,27 @@ int vm_launch(const struct vm_launch_args *a, char **ret_phase, char **ret_tail)
                 a->progress("prepare", now_s() - t0, d);
         }
 
-        phase = "provision";
-        t = now_s();
         {
                 const struct qemu_disk data = { VM_DATA_DISK, "trust-data", -1, true };
-                r = run_phase(tmp, accel, phase, prov, &data, VM_PROVISIONED, timeout);
-        }
-        if (r < 0)
-                goto fail;
-        /* The SUDI key now lives in the TPM: the disk that carried it goes
-         * before anything else boots (the installer does not need it). */
-        {
-                _cleanup_free_ char *data = path_join(tmp, VM_DATA_DISK);
-                wipe_file(data);
-        }
-        if (a->progress)
-                a->progress(phase, now_s() - t, VM_PROVISIONED ", SUDI disk detached");
-
-        phase = "install";
-        t = now_s();
-        {
                 /* a relative path for QEMU; the images dir may hold commas */
                 const struct qemu_disk payload_disk = { VM_PAYLOAD_LINK, "trust-payload", -1, true };
-                r = run_phase(tmp, accel, phase, inst, has_payload ? &payload_disk : NULL,
-                              VM_INSTALLED, timeout);
+                const struct phase phases[] = {
+                        /* The SUDI key now lives in the TPM: the disk that
+                         * carried it goes before anything else boots (the
+                         * installer does not need it). */
+                        { "provision", prov, &data, VM_PROVISIONED, VM_DATA_DISK,
+                          VM_PROVISIONED ", SUDI disk detached" },
+                        { "install", inst, has_payload ? &payload_disk : NULL, VM_INSTALLED, NULL,
+                          VM_INSTALLED },
+                };
+
+                for (size_t k = 0; k < ELEMENTSOF(phases); k++) {
+                        phase = phases[k].name;
+                        r = run_phase(tmp, accel, &phases[k], timeout, a);
+                        if (r < 0)
+                                goto fail;
+                }
         }
-        if (r < 0)
-                goto fail;
-        if (a->progress)
-                a->progress(phase, now_s() - t, VM_INSTALLED);
 
         {
                 _cleanup_free_ char *link = path_join(tmp, VM_PAYLOAD_LINK);
