@@ -97,7 +97,9 @@ static int keyset_add(const char *cmd, const char *name, const char *const *orgs
         return 0;
 }
 
-int cmd_initkeyset(int argc, char **argv)
+/* One parser for both spellings: `initkeyset --keysetname NAME` (name_option:
+ * options end at the first argument) and `keyset add NAME`. */
+static int keyset_add_args(const char *cmd, bool name_option, int argc, char **argv)
 {
         static const struct option opts[] = {
                 { "keysetname", required_argument, NULL, 'k' },
@@ -106,6 +108,9 @@ int cmd_initkeyset(int argc, char **argv)
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
+        /* `keyset add` has no --keysetname: its table starts after it. */
+        const struct option *table = name_option ? opts : opts + 1;
+        const char *optstring = name_option ? "+h" : "h";
         const char *orgs[MAX_ORGS], *name = NULL;
         bool generate = false;
         size_t n_orgs = 0;
@@ -113,14 +118,14 @@ int cmd_initkeyset(int argc, char **argv)
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, optstring, table, NULL)) >= 0) {
                 switch (c) {
                 case 'k':
                         name = optarg;
                         break;
                 case 'o':
                         if (n_orgs == MAX_ORGS)
-                                return usage_error("initkeyset", "at most %d --org", MAX_ORGS);
+                                return usage_error(cmd, "at most %d --org", MAX_ORGS);
                         orgs[n_orgs++] = optarg;
                         break;
                 case 'g':
@@ -130,51 +135,25 @@ int cmd_initkeyset(int argc, char **argv)
                         fputs(keyset_add_help, stdout);
                         return 0;
                 default:
-                        return bad_option("initkeyset", argv);
+                        return bad_option(cmd, argv);
                 }
         }
-        if (optind < argc)
-                return usage_error("initkeyset", "unexpected argument '%s'", argv[optind]);
-        if (!name)
-                return usage_error("initkeyset", "--keysetname is required");
-        return keyset_add("initkeyset", name, orgs, n_orgs, generate);
+        if (name_option) {
+                if (optind < argc)
+                        return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+                if (!name)
+                        return usage_error(cmd, "--keysetname is required");
+        } else {
+                if (argc - optind != 1)
+                        return usage_error(cmd, "expected one keyset NAME");
+                name = argv[optind];
+        }
+        return keyset_add(cmd, name, orgs, n_orgs, generate);
 }
 
-static int keyset_add_cmd(int argc, char **argv)
+int cmd_initkeyset(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "org", required_argument, NULL, 'o' },
-                { "generate", no_argument, NULL, 'g' },
-                { "help", no_argument, NULL, 'h' },
-                {},
-        };
-        const char *orgs[MAX_ORGS];
-        bool generate = false;
-        size_t n_orgs = 0;
-        int c;
-
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'o':
-                        if (n_orgs == MAX_ORGS)
-                                return usage_error("keyset add", "at most %d --org", MAX_ORGS);
-                        orgs[n_orgs++] = optarg;
-                        break;
-                case 'g':
-                        generate = true;
-                        break;
-                case 'h':
-                        fputs(keyset_add_help, stdout);
-                        return 0;
-                default:
-                        return bad_option("keyset add", argv);
-                }
-        }
-        if (argc - optind != 1)
-                return usage_error("keyset add", "expected one keyset NAME");
-        return keyset_add("keyset add", argv[optind], orgs, n_orgs, generate);
+        return keyset_add_args("initkeyset", true, argc, argv);
 }
 
 /* ---- keyset list ---- */
@@ -408,7 +387,7 @@ int cmd_keyset(int argc, char **argv)
                 return 0;
         }
         if (!strcmp(argv[1], "add"))
-                return keyset_add_cmd(argc - 1, argv + 1);
+                return keyset_add_args("keyset add", false, argc - 1, argv + 1);
         if (!strcmp(argv[1], "list"))
                 return keyset_list_cmd(argc - 1, argv + 1);
         if (!strcmp(argv[1], "show"))
