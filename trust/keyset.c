@@ -58,13 +58,7 @@ int errf_prefix(int r, const char *fmt, ...)
 
 int keysets_root(char **ret)
 {
-        _cleanup_free_ char *data = NULL;
-        int r = xdg_dir("XDG_DATA_HOME", ".local/share", &data);
-
-        if (r < 0)
-                return r;
-        *ret = path_join(data, "machine/trust/keys");
-        return 0;
+        return xdg_dir("XDG_DATA_HOME", ".local/share", "machine/trust/keys", ret);
 }
 
 int keyset_path(const char *keyset, char **ret)

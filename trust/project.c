@@ -165,7 +165,7 @@ int project_list(const char *keyset, char ***ret, size_t *ret_n)
 
 int new_uuid_create(const char *keyset, char **ret_dir, char ret_uuid[static 37])
 {
-        _cleanup_free_ char *ks = NULL, *conf = NULL, *parent = NULL, *final = NULL;
+        _cleanup_free_ char *ks = NULL, *parent = NULL, *final = NULL;
         _cleanup_(X509_freep) X509 *ca_cert = NULL;
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *ca_key = NULL;
         int r;
@@ -173,10 +173,9 @@ int new_uuid_create(const char *keyset, char **ret_dir, char ret_uuid[static 37]
         r = keyset_path(keyset, &ks);
         if (r < 0)
                 return r;
-        r = xdg_dir("XDG_CONFIG_HOME", ".config", &conf);
+        r = xdg_dir("XDG_CONFIG_HOME", ".config", "machine/trust", &parent);
         if (r < 0)
                 return r;
-        parent = path_join(conf, "machine/trust");
         final = path_join(parent, "manifest");
         if (path_exists(final))
                 return errf(-EEXIST, "%s already exists (move it away to make a new uuid)", final);

@@ -457,18 +457,16 @@ int name_validate(const char *what, const char *name)
         return 0;
 }
 
-int xdg_dir(const char *env, const char *home_fallback, char **ret)
+int xdg_dir(const char *env, const char *home_fallback, const char *sub, char **ret)
 {
-        const char *v = getenv(env), *home;
+        const char *v = getenv(env), *home = getenv("HOME");
 
-        if (v && v[0] == '/') {
-                *ret = xstrdup(v);
-                return 0;
-        }
-        home = getenv("HOME");
-        if (!home || home[0] != '/')
+        if (v && v[0] == '/')
+                *ret = xasprintf("%s/%s", v, sub);
+        else if (home && home[0] == '/')
+                *ret = xasprintf("%s/%s/%s", home, home_fallback, sub);
+        else
                 return errf(-ENOENT, "neither $%s nor $HOME is set to an absolute path", env);
-        *ret = xasprintf("%s/%s", home, home_fallback);
         return 0;
 }
 

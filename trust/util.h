@@ -103,8 +103,10 @@ int clean_stale_tmp(const char *dir);
  * not starting with '.' or '-'. Records a message naming `what`. */
 int name_validate(const char *what, const char *name);
 
-/* XDG base directories: xdg_dir("XDG_DATA_HOME", ".local/share", &p). */
-int xdg_dir(const char *env, const char *home_fallback, char **ret);
+/* A directory below an XDG base directory (an absolute $env, else
+ * $HOME/home_fallback): xdg_dir("XDG_DATA_HOME", ".local/share",
+ * "machine/trust/keys", &p). */
+int xdg_dir(const char *env, const char *home_fallback, const char *sub, char **ret);
 
 /* Hex */
 char *hex_encode(const uint8_t *buf, size_t len); /* lower case */

@@ -53,13 +53,7 @@ static void vm_info_donep(struct vm_info *i)
 
 int vms_root(char **ret)
 {
-        _cleanup_free_ char *state = NULL;
-        int r = xdg_dir("XDG_STATE_HOME", ".local/state", &state);
-
-        if (r < 0)
-                return r;
-        *ret = path_join(state, "machine/trust/vms");
-        return 0;
+        return xdg_dir("XDG_STATE_HOME", ".local/state", "machine/trust/vms", ret);
 }
 
 int vm_dir(const char *name, char **ret)
