@@ -32,6 +32,7 @@ extern char **environ;
 #define DA_LOCKOUT_RECOVERY_S 120
 
 #define MiB (1024ull * 1024ull)
+#define SYS_BLOCK "/sys/block" /* whole disks; their partitions are subdirectories */
 #define PBF_START (4 * MiB)
 #define PBF_SIZE (64 * MiB)
 #define SBF_START (PBF_START + PBF_SIZE)
@@ -114,9 +115,10 @@ fail_pipes:
         return errf(r, "%s: %s", argv[0], strerror(-r));
 }
 
-static bool sysfs_flag(const char *name, const char *attr, unsigned long long *ret)
+static bool sysfs_flag(const char *sys_block, const char *name, const char *attr,
+                       unsigned long long *ret)
 {
-        _cleanup_free_ char *p = xasprintf("/sys/class/block/%s/%s", name, attr);
+        _cleanup_free_ char *p = xasprintf("%s/%s/%s", sys_block, name, attr);
         _cleanup_free_ uint8_t *buf = NULL;
 
         if (read_file(p, 64, &buf, NULL) < 0)
@@ -125,9 +127,9 @@ static bool sysfs_flag(const char *name, const char *attr, unsigned long long *r
         return true;
 }
 
-static bool has_partitions(const char *name)
+static bool has_partitions(const char *sys_block, const char *name)
 {
-        _cleanup_free_ char *p = xasprintf("/sys/class/block/%s", name);
+        _cleanup_free_ char *p = xasprintf("%s/%s", sys_block, name);
         DIR *d = opendir(p);
         struct dirent *de;
         bool found = false;
@@ -148,12 +150,12 @@ static bool has_partitions(const char *name)
 
 /* A disk is blank when the kernel knows no partition on it and its first two
  * sectors carry neither an MBR signature nor a GPT header. */
-static int disk_blank(const char *dev, const char *name)
+static int disk_blank(const char *sys_block, const char *dev, const char *name)
 {
         _cleanup_close_ int fd = -1;
         uint8_t b[1024];
 
-        if (has_partitions(name))
+        if (has_partitions(sys_block, name))
                 return 0;
         fd = open(dev, O_RDONLY | O_CLOEXEC);
         if (fd < 0 || pread(fd, b, sizeof(b), 0) != (ssize_t)sizeof(b))
@@ -173,43 +175,16 @@ static bool disk_in_use(const char *dev)
         return false;
 }
 
-static int disk_resolve(const char *disk, bool wipe, char **ret)
+int disk_pick_any(const char *sys_block, const char *dev_dir, bool wipe, char **ret)
 {
-        unsigned long long v;
-        struct stat st;
-        const char *name;
-        int r;
-
-        if (strcmp(disk, "any")) {
-                if (stat(disk, &st) < 0)
-                        return errf(-errno, "disk %s: %s", disk, strerror(errno));
-                if (!S_ISBLK(st.st_mode))
-                        return errf(-ENOTBLK, "disk %s: not a block device", disk);
-                name = strrchr(disk, '/');
-                name = name ? name + 1 : disk;
-                if (disk_in_use(disk))
-                        return errf(-EBUSY, "disk %s: in use (mounted or held)", disk);
-                if (!wipe) {
-                        r = disk_blank(disk, name);
-                        if (r < 0)
-                                return r;
-                        if (!r)
-                                return errf(-EEXIST, "disk %s: holds a partition table "
-                                                     "(--wipe to overwrite it)",
-                                            disk);
-                }
-                *ret = xstrdup(disk);
-                return 0;
-        }
-
-        /* "any": the first (by name) fixed disk of at least 1 GiB that nothing
-         * uses and that is blank, or has a partition table with --wipe. */
         struct dirent **list = NULL;
-        int n = scandir("/sys/block", &list, NULL, alphasort);
+        unsigned long long v;
         char *found = NULL;
+        int n;
 
+        n = scandir(sys_block, &list, NULL, alphasort);
         if (n < 0)
-                return errf(-errno, "/sys/block: %s", strerror(errno));
+                return errf(-errno, "%s: %s", sys_block, strerror(errno));
         for (int i = 0; i < n; i++) {
                 const char *d = list[i]->d_name;
                 _cleanup_free_ char *dev = NULL;
@@ -217,10 +192,10 @@ static int disk_resolve(const char *disk, bool wipe, char **ret)
                 if (!found && d[0] != '.' && strncmp(d, "loop", 4) && strncmp(d, "ram", 3) &&
                     strncmp(d, "sr", 2) && strncmp(d, "zram", 4) && strncmp(d, "dm-", 3) &&
                     strncmp(d, "md", 2) && strncmp(d, "nbd", 3) && strncmp(d, "fd", 2) &&
-                    sysfs_flag(d, "removable", &v) && v == 0 && sysfs_flag(d, "size", &v) &&
-                    v * 512 >= 1024 * MiB) {
-                        dev = xasprintf("/dev/%s", d);
-                        if (!disk_in_use(dev) && (wipe || disk_blank(dev, d) > 0))
+                    sysfs_flag(sys_block, d, "removable", &v) && v == 0 &&
+                    sysfs_flag(sys_block, d, "size", &v) && v * 512 >= 1024 * MiB) {
+                        dev = xasprintf("%s/%s", dev_dir, d);
+                        if (!disk_in_use(dev) && (wipe || disk_blank(sys_block, dev, d) > 0))
                                 found = TAKE_PTR(dev);
                 }
                 free(list[i]);
@@ -230,6 +205,35 @@ static int disk_resolve(const char *disk, bool wipe, char **ret)
                 return errf(-ENOENT, "disk any: no unused fixed disk of 1 GiB or more%s",
                             wipe ? "" : " without a partition table (--wipe to take one)");
         *ret = found;
+        return 0;
+}
+
+static int disk_resolve(const char *disk, bool wipe, char **ret)
+{
+        struct stat st;
+        const char *name;
+        int r;
+
+        if (!strcmp(disk, "any"))
+                return disk_pick_any(SYS_BLOCK, "/dev", wipe, ret);
+        if (stat(disk, &st) < 0)
+                return errf(-errno, "disk %s: %s", disk, strerror(errno));
+        if (!S_ISBLK(st.st_mode))
+                return errf(-ENOTBLK, "disk %s: not a block device", disk);
+        name = strrchr(disk, '/');
+        name = name ? name + 1 : disk;
+        if (disk_in_use(disk))
+                return errf(-EBUSY, "disk %s: in use (mounted or held)", disk);
+        if (!wipe) {
+                r = disk_blank(SYS_BLOCK, disk, name);
+                if (r < 0)
+                        return r;
+                if (!r)
+                        return errf(-EEXIST, "disk %s: holds a partition table (--wipe to "
+                                             "overwrite it)",
+                                    disk);
+        }
+        *ret = xstrdup(disk);
         return 0;
 }
 

@@ -58,3 +58,9 @@ int runtime_admin_password(const struct runtime_opts *o, const char *output, boo
 int runtime_check_locked(const struct runtime_opts *o, bool *readable);
 int runtime_status(bool json);
 int runtime_provision(const struct runtime_opts *o, const char *cert, const char *key);
+/* provision --disk any: the first (by name) disk in sys_block (/sys/block) of
+ * 1 GiB or more that is fixed (removable 0), not a loop/ram/optical/zram/dm/
+ * md/nbd/floppy device, not in use (an O_EXCL open of dev_dir/NAME succeeds)
+ * and blank (no partition known to the kernel, no MBR signature, no GPT
+ * header), or with wipe any such disk; *ret is dev_dir/NAME. */
+int disk_pick_any(const char *sys_block, const char *dev_dir, bool wipe, char **ret);
