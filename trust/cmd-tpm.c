@@ -304,8 +304,8 @@ static int tpm_check_locked(int argc, char **argv)
                 "could: with every signed policy in pcr7data (production entries for the luks\n"
                 "indices, tpm entries for the admin password; with no policy when none\n"
                 "applies), each followed by a one-byte NV_Read whatever the policy steps\n"
-                "answered. Prints one line per index: index, role, 'refused' or 'READABLE',\n"
-                "and the TPM's answers. Nothing read is shown or kept.\n\n"
+                "answered. Prints one line per index: index, role, 'refused', 'READABLE' or\n"
+                "'absent' (not defined), and the TPM's answers. Nothing read is shown or kept.\n\n"
                 "Exit status: 0 the TPM refused every read (locked), 1 the check failed,\n"
                 "2 usage, 3 some index is READABLE in this boot.\n\n" COMMON_HELP;
         struct runtime_opts o;

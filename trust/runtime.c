@@ -521,7 +521,8 @@ int runtime_check_locked(const struct runtime_opts *o, bool *readable)
         for (size_t i = 0; i < ELEMENTSOF(guarded); i++) {
                 n_readable += res[i].readable;
                 printf("0x%08x %-14s %-8s %s\n", guarded[i].index, guarded[i].role,
-                       res[i].readable ? "READABLE" : "refused", res[i].why);
+                       res[i].readable ? "READABLE" : res[i].defined ? "refused" : "absent",
+                       res[i].why);
         }
         if (n_readable)
                 printf("READABLE: %u of trust's indices can be read in this boot\n", n_readable);

@@ -928,6 +928,7 @@ int tpm2_nv_probe(struct tpm2 *t, const struct tpm2_policy *p, uint32_t index,
         }
         if (r < 0)
                 return r;
+        ret->defined = true;
 
         /* The signed policy, as far as the TPM accepts it. */
         last_err = TSS2_RC_SUCCESS;

@@ -111,9 +111,10 @@ int tpm2_owner_verify(struct tpm2 *t, const void *password, size_t len);
  * as far as the TPM accepts it (p NULL: no policy at all), then a one-byte
  * NV_Read of `index` whatever the policy steps answered. Only the TPM's own
  * answer counts: readable is set when it released the byte (wiped at once);
- * why holds the refusals ("not defined" for a missing index). Returns < 0 only
+ * why holds the refusals; defined is false for a missing index. Returns < 0 only
  * when the TPM could not be asked. */
 struct tpm2_probe {
+        bool defined;
         bool readable;
         char why[512];
 };

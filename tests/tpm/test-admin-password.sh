@@ -14,7 +14,10 @@
 . "$(dirname "$0")/tpm-lib.sh"
 
 prod_keyset
-
+# before provisioning: nothing to read, every index absent
+tpm_boot prod production
+expect_rc 0 trust tpm check-locked --pcr7data "$PD"
+[ "$(grep -c ' absent   not defined$' "$T/out")" = 5 ] || fail "unprovisioned TPM: $(cat "$T/out")"
 provision_prod
 
 # verdict ROLE: refused|READABLE from the last check-locked output
