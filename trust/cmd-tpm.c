@@ -282,7 +282,8 @@ static int tpm_admin_password(int argc, char **argv)
                 return usage_error("tpm admin-password", "unexpected argument '%s'",
                                    argv[optind]);
         if (o.output && o.keyring_given)
-                return usage_error("tpm admin-password", "--output and --keyring exclude each other");
+                return usage_error("tpm admin-password",
+                                   "--output and --keyring exclude each other");
         if (o.output && !strcmp(o.output, "-") && isatty(STDOUT_FILENO))
                 return usage_error("tpm admin-password",
                                    "standard output is a terminal: the password is not shown");

@@ -403,7 +403,8 @@ int runtime_admin_password(const struct runtime_opts *o, const char *output, boo
         int r;
 
         if (output && strcmp(output, "-") && path_exists(output))
-                return errf(-EEXIST, "%s: already exists (the password is never written over a file)",
+                return errf(-EEXIST,
+                            "%s: already exists (the password is never written over a file)",
                             output);
         r = pcr7data_root(o, &root);
         if (r < 0)
@@ -500,7 +501,8 @@ int runtime_check_locked(const struct runtime_opts *o, bool *readable)
                 /* An entry that does not check out offline is no key anyone
                  * holds; its signature would fail in the TPM as well. */
                 if (pcr7data_lookup(root, values[v], &sp.m) < 0 ||
-                    !strcmp(sp.m.key_type, "limited") || signed_policy_prepare(values[v], &sp) < 0) {
+                    !strcmp(sp.m.key_type, "limited") ||
+                    signed_policy_prepare(values[v], &sp) < 0) {
                         signed_policy_done(&sp);
                         continue;
                 }
