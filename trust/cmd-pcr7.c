@@ -376,7 +376,9 @@ static void keyset_pcr7data_help(void)
                "tpmpol-admin. --passwdPolicy/--luksPolicy name digests made earlier (e.g. by\n"
                "tpm-policy-gen); they must equal the policies computed from the values, so a\n"
                "wrong digest is never signed. The tree is replaced atomically; entries already\n"
-               "present for the same keyset are kept.\n");
+               "present for the same keyset are kept, except a production entry signed for\n"
+               "another --policy-version (default 0001), which is re-signed: after the owner\n"
+               "bumped NV index 0x01500020 on the machines, this revokes the old signatures.\n");
 }
 
 static int check_given_policy(const char *path, const uint8_t want[32])
@@ -462,7 +464,7 @@ int cmd_keyset_pcr7data(int argc, char **argv)
         r = pcr7data_add(dir, argv[optind], &set, version, comment, NULL);
         if (r < 0)
                 return fail(r, "keyset '%s': pcr7data", argv[optind]);
-        printf("keyset '%s': %d of 3 pcr7data entries added%s\n", argv[optind], r,
+        printf("keyset '%s': %d of 3 pcr7data entries added or re-signed%s\n", argv[optind], r,
                r < 3 ? " (the others were already present)" : "");
         return 0;
 }

@@ -27,6 +27,7 @@ enum {
         OPT_WIPE,
         OPT_JSON,
         OPT_OUTPUT,
+        OPT_POLICY_VERSION,
 };
 
 static const struct option common_options[] = {
@@ -39,6 +40,7 @@ static const struct option common_options[] = {
         { "wipe", no_argument, NULL, OPT_WIPE },
         { "json", no_argument, NULL, OPT_JSON },
         { "output", required_argument, NULL, OPT_OUTPUT },
+        { "policy-version", required_argument, NULL, OPT_POLICY_VERSION },
         {}
 };
 
@@ -78,6 +80,13 @@ static int parse(const char *cmd, int argc, char **argv, const int *allowed, siz
                                 return usage_error(cmd, "%s", err_msg(-EINVAL));
                         o->keyring_given = true;
                         break;
+                case OPT_POLICY_VERSION:
+                        if (strlen(optarg) != 4 || strspn(optarg, "0123456789") != 4)
+                                return usage_error(cmd, "--policy-version needs 4 decimal digits, "
+                                                        "not '%s'",
+                                                   optarg);
+                        o->policy_version = optarg;
+                        break;
                 case OPT_OUTPUT:
                         if (!optarg[0])
                                 return usage_error(cmd, "--output needs a file name or '-'");
@@ -108,9 +117,10 @@ static void opts_init(struct runtime_opts *o)
 
 int cmd_provision(int argc, char **argv)
 {
-        static const int allowed[] = { OPT_PCR7DATA, OPT_DISK, OPT_WIPE };
+        static const int allowed[] = { OPT_PCR7DATA, OPT_DISK, OPT_WIPE, OPT_POLICY_VERSION };
         static const char help[] =
-                "Usage: trust provision [--disk DEV|any [--wipe]] [--pcr7data DIR] CERT KEY\n\n"
+                "Usage: trust provision [--disk DEV|any [--wipe]] [--pcr7data DIR]\n"
+                "                       [--policy-version NNNN] CERT KEY\n\n"
                 "Takes the TPM (clear, dictionary-attack limits, a fresh random admin password\n"
                 "for owner, endorsement and lockout that is kept only in NV index 0x01500001\n"
                 "under the tpm-admin policy) and stores CERT, KEY and two new LUKS passphrases\n"
@@ -120,7 +130,11 @@ int cmd_provision(int argc, char **argv)
                 "  --disk DEV|any      also write a GPT on DEV (or the first blank fixed disk of\n"
                 "                      1 GiB or more) with 'pbf' (ext4, a copy of pcr7data) and\n"
                 "                      'sbf' (LUKS2 keyed by NV index 0x01500030)\n"
-                "  --wipe              allow --disk to overwrite an existing partition table\n" COMMON_HELP;
+                "  --wipe              allow --disk to overwrite an existing partition table\n"
+                "  --policy-version NNNN  the EA policy version for NV index 0x01500020\n"
+                "                      (default 0001): the version the keyset's pcr7data is\n"
+                "                      signed for (keyset pcr7data --policy-version); setup\n"
+                "                      and preinit use whatever version the TPM holds\n" COMMON_HELP;
         struct runtime_opts o;
         bool json = false;
         int r;

@@ -211,8 +211,8 @@ int pcr7data_lookup_version(const char *root, const uint8_t pcr7[32], const char
                         goto fail;
                 r = policy_verify(pub, digest, sig, sig_len);
                 if (r < 0) {
-                        r = errf(-EBADMSG, "%s: signature does not verify with %s", signed_path,
-                                 pubkey);
+                        r = errf(-EKEYREJECTED, "%s: signature does not verify with %s",
+                                 signed_path, pubkey);
                         goto fail;
                 }
         }
@@ -376,7 +376,27 @@ struct entry_plan {
         size_t sig_len;
 };
 
-/* 1 when written, 0 when an identical entry is already there. */
+static int resign_entry(const char *dir, const struct entry_plan *e)
+{
+        _cleanup_free_ char *p = path_join(dir, e->signed_name);
+        _cleanup_free_ uint8_t *old = NULL;
+        size_t old_len = 0;
+        int r;
+
+        r = read_file(p, SIGNED_MAX, &old, &old_len);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (r >= 0 && old_len == e->sig_len && !memcmp(old, e->sig, old_len))
+                return 0;
+        r = write_file_atomic(p, e->sig, e->sig_len, 0644);
+        return r < 0 ? r : 1;
+}
+
+/* 1 when written (or re-signed), 0 when an identical entry is already there.
+ * An entry of the same key and class whose signed policy differs is
+ * re-signed: RSASSA-PKCS1-v1_5 is deterministic, so with the same keyset a
+ * different signature means another policy (a production entry signed for
+ * another EA policy version, as after a revocation). */
 static int write_entry(const char *tree, const struct entry_plan *e, const char *key,
                        const struct pcr7data_set *set, const char *comment, const char *est_date)
 {
@@ -401,7 +421,9 @@ static int write_entry(const char *tree, const struct entry_plan *e, const char 
                 if (!same)
                         return errf(-EEXIST, "PCR7 %s already has an entry for another key or type (%s)",
                                     hex, dir);
-                return 0;
+                if (!e->signed_name)
+                        return 0;
+                return resign_entry(dir, e);
         }
         name[2] = 0;
         parent = path_join(tree, name);

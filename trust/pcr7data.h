@@ -32,7 +32,9 @@ int pcr7data_values(const char *root, uint8_t (**ret)[32], size_t *ret_n);
 #define PCR7DATA_INFO_MAX 4096
 
 /* Lookup with an explicit EA policy version (4 ASCII digits) for checking a
- * production entry's luks policy; pcr7data_lookup uses "0001". key_type is
+ * production entry's luks policy; pcr7data_lookup uses "0001". A signature
+ * that does not verify (another key, or signed for another version) gives
+ * -EKEYREJECTED, a malformed entry -EBADMSG. key_type is
  * normalised to the class names: "password" in the file reads as "tpm". For a
  * limited entry pubkey and signed_policy are NULL (nothing is signed there);
  * its pcr_limited.bin must equal pcr7. */
@@ -64,8 +66,9 @@ struct pcr7data_set {
  * (with `version`) with tpmpol-luks and the passwd policy with tpmpol-admin
  * of keyset_dir. The whole policy-2 tree is rebuilt in a temporary sibling and
  * swapped in with one rename: nothing is half-written. Entries that already
- * exist with the same key and type are kept (the count added is returned);
- * a conflicting entry or pubkey fails with -EEXIST. comment/est_date may be
+ * exist with the same key and type are kept, or re-signed when their signed
+ * policy differs (another `version`: a revocation); the count added or
+ * re-signed is returned. A conflicting entry or pubkey fails with -EEXIST. comment/est_date may be
  * NULL (est_date then is today, UTC). */
 int pcr7data_add(const char *keyset_dir, const char *key, const struct pcr7data_set *set,
                  const char *version, const char *comment, const char *est_date);

@@ -371,8 +371,9 @@ static int define_write(struct tpm2 *t, uint32_t index, uint32_t attrs, const ui
         return tpm2_nv_write_owner(t, index, data, len);
 }
 
-static int provision_tpm(struct tpm2 *t, const uint8_t luks_auth[32], const uint8_t pass_auth[32],
-                         const uint8_t *cert, size_t cert_len, const struct secret *key,
+static int provision_tpm(struct tpm2 *t, const char *policy_version, const uint8_t luks_auth[32],
+                         const uint8_t pass_auth[32], const uint8_t *cert, size_t cert_len,
+                         const struct secret *key,
                          const struct secret *admin, const struct secret *sbf,
                          const struct secret *os)
 {
@@ -392,8 +393,8 @@ static int provision_tpm(struct tpm2 *t, const uint8_t luks_auth[32], const uint
         r = define_write(t, NV_LAYOUT_VERSION, public_attrs, NULL, LAYOUT_VERSION,
                          strlen(LAYOUT_VERSION));
         if (r >= 0)
-                r = define_write(t, NV_POLICY_VERSION, public_attrs, NULL, POLICY_VERSION,
-                                 strlen(POLICY_VERSION));
+                r = define_write(t, NV_POLICY_VERSION, public_attrs, NULL, policy_version,
+                                 strlen(policy_version));
         if (r >= 0)
                 r = define_write(t, NV_ADMIN_PASSWORD, secret_attrs, pass_auth, admin->data,
                                  admin->len);
@@ -426,6 +427,7 @@ int runtime_provision(const struct runtime_opts *o, const char *cert_path, const
         _cleanup_free_ uint8_t *cert = NULL, *sig = NULL;
         struct pcr7data_match m = {};
         struct secret key = {}, admin = {}, sbf = {}, os = {};
+        const char *version = o->policy_version ? o->policy_version : POLICY_VERSION;
         uint8_t pcr7[32], luks_auth[32], pass_auth[32], approved[32];
         size_t cert_len = 0, sig_len = 0;
         int r;
@@ -448,10 +450,17 @@ int runtime_provision(const struct runtime_opts *o, const char *cert_path, const
         r = tpm2_pcr7_read(t, pcr7);
         if (r < 0)
                 goto out;
-        r = pcr7data_lookup(root, pcr7, &m);
+        hex = hex_encode(pcr7, 32);
+        r = pcr7data_lookup_version(root, pcr7, version, &m);
+        if (r == -EKEYREJECTED) {
+                char msg[1024];
+
+                snprintf(msg, sizeof(msg), "%s", err_msg(r)); /* errf() reuses the buffer */
+                r = errf(r, "pcr7data for PCR7 %s is not signed for policy version %s: %s", hex,
+                         version, msg);
+        }
         if (r < 0)
                 goto out;
-        hex = hex_encode(pcr7, 32);
         if (!m.key_type || strcmp(m.key_type, "production") || !m.key || !m.signed_policy) {
                 r = errf(-EACCES, "PCR7 %s is the '%s' value of keyset '%s': provision from a "
                                   "production-signed image",
@@ -474,12 +483,12 @@ int runtime_provision(const struct runtime_opts *o, const char *cert_path, const
         /* Refuse to provision a TPM that setup could not read back. */
         r = read_file(m.signed_policy, 4096, &sig, &sig_len);
         if (r >= 0)
-                r = policy_luks_digest(pcr7, POLICY_VERSION, approved);
+                r = policy_luks_digest(pcr7, version, approved);
         if (r < 0)
                 goto out;
         if (policy_verify(luks_pub, approved, sig, sig_len) < 0) {
-                r = errf(-EACCES, "%s: does not verify with %s for PCR7 %s", m.signed_policy,
-                         p_luks, hex);
+                r = errf(-EACCES, "%s: does not verify with %s for PCR7 %s and policy version %s",
+                         m.signed_policy, p_luks, hex, version);
                 goto out;
         }
 
@@ -490,7 +499,8 @@ int runtime_provision(const struct runtime_opts *o, const char *cert_path, const
                 r = passphrase_new(40, &os);
         if (r < 0)
                 goto out;
-        r = provision_tpm(t, luks_auth, pass_auth, cert, cert_len, &key, &admin, &sbf, &os);
+        r = provision_tpm(t, version, luks_auth, pass_auth, cert, cert_len, &key, &admin, &sbf,
+                          &os);
         if (r < 0)
                 goto out;
         if (dev)

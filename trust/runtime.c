@@ -130,6 +130,20 @@ int pcr7data_root(const struct runtime_opts *o, char **ret)
         return 0;
 }
 
+/* A version index holds ASCII digits; anything else is shown as absent. */
+static char *read_version(struct tpm2 *t, uint32_t index)
+{
+        struct secret s = {};
+        char *v = NULL;
+
+        if (tpm2_nv_read_authread(t, index, &s) < 0)
+                return NULL;
+        if (s.len > 0 && s.len <= 16 && strspn((char *)s.data, "0123456789") == s.len)
+                v = xstrdup((char *)s.data);
+        secret_free(&s);
+        return v;
+}
+
 /* A signed policy of the pcr7data tree, ready for a TPM session: the entry of
  * one PCR7 value (pcr7data_lookup has checked its signature offline, so a
  * mismatch is said in words before the TPM is asked) and the session inputs.
@@ -147,8 +161,10 @@ static void signed_policy_done(struct signed_policy *sp)
         *sp = (struct signed_policy){};
 }
 
-/* The session inputs of sp->m, the entry pcr7data_lookup found for pcr7. */
-static int signed_policy_prepare(const uint8_t pcr7[32], struct signed_policy *sp)
+/* The session inputs of sp->m, the entry pcr7data_lookup_version found for
+ * pcr7 and the EA policy version `version` (the luks policy's PolicyNV). */
+static int signed_policy_prepare(const uint8_t pcr7[32], const char *version,
+                                 struct signed_policy *sp)
 {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *pub = NULL;
         bool luks;
@@ -167,7 +183,7 @@ static int signed_policy_prepare(const uint8_t pcr7[32], struct signed_policy *s
                 return r;
         memcpy(sp->p.pcr7, pcr7, 32);
         sp->p.nv_version = luks;
-        memcpy(sp->p.version, POLICY_VERSION, 4);
+        memcpy(sp->p.version, version, POLICY_VERSION_LEN);
         r = luks ? policy_luks_digest(pcr7, sp->p.version, sp->p.approved)
                  : policy_passwd_digest(pcr7, sp->p.approved);
         if (r < 0)
@@ -181,15 +197,15 @@ static int signed_policy_prepare(const uint8_t pcr7[32], struct signed_policy *s
 }
 
 /* The session and its reads give errors a reader can act on. */
-static int explain(int r)
+static int explain(int r, const struct signed_policy *sp)
 {
         char m[1024];
 
         snprintf(m, sizeof(m), "%s", err_msg(r)); /* errf() reuses err_msg's buffer */
 
         if (strstr(m, "PolicyNV"))
-                return errf(r, "the TPM's policy version is not %s (revoked): %s", POLICY_VERSION,
-                            m);
+                return errf(r, "the TPM's policy version is not %.4s (revoked): %s",
+                            sp->p.version, m);
         if (strstr(m, "NV_Read") && strstr(m, "(0x99d)"))
                 return errf(r, "this TPM's secrets are not guarded by the key that signed this "
                                "pcr7data (another keyset?): %s",
@@ -202,11 +218,71 @@ static int explain(int r)
 /* Opens the TPM and starts the signed policy session of the current PCR7,
  * whose pcr7data entry must be of class `class` ("production": the luks
  * policy, "tpm": the passwd policy); `gets` says what that class is for. */
+/* The EA policy version in NV index 0x01500020: the luks policy's PolicyNV
+ * operand, so pcr7data signed for an older version is revoked once the owner
+ * bumps it (spec tpm.md). */
+static int policy_version_read(struct tpm2 *t, char **ret)
+{
+        char *v = read_version(t, NV_POLICY_VERSION);
+
+        if (!v || strlen(v) != POLICY_VERSION_LEN) {
+                free(v);
+                return errf(-ENOENT, "NV index 0x%08x holds no %d-digit policy version: this TPM "
+                                     "was not provisioned by trust",
+                            NV_POLICY_VERSION, POLICY_VERSION_LEN);
+        }
+        *ret = v;
+        return 0;
+}
+
+/* Opens the TPM and starts the signed policy session of the current PCR7,
+ * whose pcr7data entry must be of class `class` ("production": the luks
+ * policy, "tpm": the passwd policy); `gets` says what that class is for. */
+/* Finds the pcr7data entry of pcr7 and the EA policy version its luks policy
+ * is signed for: 0001 (every deployment until a revocation) without asking
+ * the TPM, else the version the TPM holds now (one NV_Read), which pcr7data
+ * re-signed after a revocation carries. pcr7data signed for 0001 on a TPM
+ * that moved on is refused by the TPM itself (PolicyNV). */
+static int lookup_signed(struct tpm2 *t, const char *root, const uint8_t pcr7[32],
+                         struct signed_policy *sp, char version[static POLICY_VERSION_LEN + 1])
+{
+        _cleanup_free_ char *tpm_version = NULL, *hex = NULL;
+        char m[1024];
+        int r;
+
+        snprintf(version, POLICY_VERSION_LEN + 1, "%s", POLICY_VERSION);
+        r = pcr7data_lookup_version(root, pcr7, version, &sp->m);
+        if (r != -EKEYREJECTED)
+                return r;
+        snprintf(m, sizeof(m), "%s", err_msg(r)); /* errf() reuses err_msg's buffer */
+        r = policy_version_read(t, &tpm_version);
+        if (r < 0)
+                return r;
+        hex = hex_encode(pcr7, 32);
+        if (!strcmp(tpm_version, POLICY_VERSION))
+                return errf(-EKEYREJECTED, "pcr7data for PCR7 %s is not signed for the TPM's "
+                                           "policy version %s: %s",
+                            hex, tpm_version, m);
+        r = pcr7data_lookup_version(root, pcr7, tpm_version, &sp->m);
+        if (r == -EKEYREJECTED)
+                return errf(r, "pcr7data for PCR7 %s is signed neither for policy version %s nor "
+                               "for the TPM's %s: %s",
+                            hex, POLICY_VERSION, tpm_version, m);
+        if (r < 0)
+                return r;
+        snprintf(version, POLICY_VERSION_LEN + 1, "%s", tpm_version);
+        return 0;
+}
+
+/* Opens the TPM and starts the signed policy session of the current PCR7,
+ * whose pcr7data entry must be of class `class` ("production": the luks
+ * policy, "tpm": the passwd policy); `gets` says what that class is for. */
 static int policy_session_open(const char *root, const char *class, const char *gets,
                                struct tpm2 **ret, struct signed_policy *sp)
 {
         _cleanup_(tpm2_closep) struct tpm2 *t = NULL;
         _cleanup_free_ char *hex = NULL;
+        char version[POLICY_VERSION_LEN + 1];
         uint8_t pcr7[32];
         int r;
 
@@ -216,20 +292,20 @@ static int policy_session_open(const char *root, const char *class, const char *
         r = tpm2_pcr7_read(t, pcr7);
         if (r < 0)
                 return r;
-        hex = hex_encode(pcr7, 32);
-        r = pcr7data_lookup(root, pcr7, &sp->m);
+        r = lookup_signed(t, root, pcr7, sp, version);
         if (r < 0)
                 return r;
+        hex = hex_encode(pcr7, 32);
         if (strcmp(sp->m.key_type, class))
                 return errf(-EACCES, "PCR7 %s is the '%s' value of keyset '%s': only a %s-signed "
                                      "OS %s",
                             hex, sp->m.key_type, sp->m.key, class, gets);
-        r = signed_policy_prepare(pcr7, sp);
+        r = signed_policy_prepare(pcr7, version, sp);
         if (r < 0)
                 return r;
         r = tpm2_policy_start(t, &sp->p);
         if (r < 0)
-                return explain(r);
+                return explain(r, sp);
         *ret = TAKE_PTR(t);
         return 0;
 }
@@ -321,7 +397,7 @@ int runtime_setup(const struct runtime_opts *o, bool *pcr7_unlocked)
                 r = tpm2_nv_read_policy(t, NV_OS_PASSPHRASE, &pass);
         }
         if (r < 0) {
-                r = explain(r);
+                r = explain(r, &sp);
                 goto out;
         }
 
@@ -382,7 +458,7 @@ int runtime_preinit(const struct runtime_opts *o, bool *pcr7_unlocked)
         tpm2_policy_last(t);
         r = tpm2_nv_write_policy(t, NV_OS_PASSPHRASE, pass.data, pass.len);
         if (r < 0) {
-                r = explain(r);
+                r = explain(r, &sp);
                 (void)keyring_remove(o->keyring, serial);
                 goto out;
         }
@@ -415,7 +491,7 @@ int runtime_admin_password(const struct runtime_opts *o, const char *output, boo
         tpm2_policy_last(t);
         r = tpm2_nv_read_policy(t, NV_ADMIN_PASSWORD, &pw);
         if (r < 0) {
-                r = explain(r);
+                r = explain(r, &sp);
                 goto out;
         }
         r = extend_lock(t, pcr7_unlocked);
@@ -480,6 +556,7 @@ int runtime_check_locked(const struct runtime_opts *o, bool *readable)
         _cleanup_(tpm2_closep) struct tpm2 *t = NULL;
         _cleanup_free_ char *root = NULL;
         _cleanup_free_ uint8_t(*values)[32] = NULL;
+        char version[POLICY_VERSION_LEN + 1];
         struct tpm2_probe res[ELEMENTSOF(guarded)] = {};
         bool tried[ELEMENTSOF(guarded)] = {};
         size_t n_values = 0;
@@ -500,9 +577,9 @@ int runtime_check_locked(const struct runtime_opts *o, bool *readable)
 
                 /* An entry that does not check out offline is no key anyone
                  * holds; its signature would fail in the TPM as well. */
-                if (pcr7data_lookup(root, values[v], &sp.m) < 0 ||
+                if (lookup_signed(t, root, values[v], &sp, version) < 0 ||
                     !strcmp(sp.m.key_type, "limited") ||
-                    signed_policy_prepare(values[v], &sp) < 0) {
+                    signed_policy_prepare(values[v], version, &sp) < 0) {
                         signed_policy_done(&sp);
                         continue;
                 }
@@ -554,20 +631,6 @@ static const struct {
         { NV_KEY, "private-key" },               { NV_SBF_PASSPHRASE, "sbf-passphrase" },
         { NV_OS_PASSPHRASE, "os-passphrase" },
 };
-
-/* A version index holds ASCII digits; anything else is shown as absent. */
-static char *read_version(struct tpm2 *t, uint32_t index)
-{
-        struct secret s = {};
-        char *v = NULL;
-
-        if (tpm2_nv_read_authread(t, index, &s) < 0)
-                return NULL;
-        if (s.len > 0 && s.len <= 16 && strspn((char *)s.data, "0123456789") == s.len)
-                v = xstrdup((char *)s.data);
-        secret_free(&s);
-        return v;
-}
 
 int runtime_status(bool json)
 {

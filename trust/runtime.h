@@ -29,6 +29,7 @@ struct runtime_opts {
         bool keyring_given;      /* --keyring was on the command line */
         const char *output;      /* tpm admin-password --output */
         const char *disk;        /* provision: NULL, a device or "any" */
+        const char *policy_version; /* provision: NULL is POLICY_VERSION ("0001") */
         bool wipe;
 };
 

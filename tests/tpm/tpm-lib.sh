@@ -87,5 +87,39 @@ oracle_read() {
 	"$OLDTOOL" read "$idx" "$pub" "$sig" "$mode"
 }
 
+# run_setup PCR7DATA: setup in its own namespace and session keyring, with
+# $CA; leaves $T/s.rc, $T/s.err, $T/s.files (what the tmpfs held), $T/s.crt
+# (the released certificate, if any) and $T/s.key (the keyring key, if any).
+run_setup() {
+	rm -f "$T/s.crt"
+	cat >"$T/inside.sh" <<EOS
+rc=0
+"$TRUST" setup --pcr7data "$1" --manifest-ca "$CA" --secure-dir "$T/sec" --keyring session \
+	>"$T/s.out" 2>"$T/s.err" || rc=\$?
+echo \$rc >"$T/s.rc"
+ls -A "$T/sec" >"$T/s.files" 2>/dev/null || true
+cp "$T/sec/server.crt" "$T/s.crt" 2>/dev/null || true
+keyctl search @s user machine:luks >"$T/s.key" 2>/dev/null || true
+EOS
+	in_ns bash "$T/inside.sh" 2>/dev/null
+}
+
+# nothing_released WHY PATTERN: the last run_setup failed cleanly with PATTERN
+nothing_released() {
+	[ "$(cat "$T/s.rc")" = 1 ] || fail "$1: setup exited $(cat "$T/s.rc")"
+	[ "$(wc -l <"$T/s.err")" = 1 ] || fail "$1: $(cat "$T/s.err")"
+	grep -Eq "$2" "$T/s.err" || fail "$1: $(cat "$T/s.err")"
+	[ ! -s "$T/s.files" ] || fail "$1: files released: $(cat "$T/s.files")"
+	[ ! -s "$T/s.key" ] || fail "$1: key released"
+}
+
+# released WHY: the last run_setup released the provisioned certificate
+# ($T/id/cert.pem) and put the OS passphrase in the keyring
+released() {
+	[ "$(cat "$T/s.rc")" = 0 ] || fail "$1: setup exited $(cat "$T/s.rc"): $(cat "$T/s.err")"
+	cmp -s "$T/s.crt" "$T/id/cert.pem" || fail "$1: released certificate differs"
+	[ -s "$T/s.key" ] || fail "$1: no machine:luks key"
+}
+
 # in_ns CMD...: run CMD in a private mount namespace and a new session keyring
 in_ns() { unshare -m --propagation private keyctl session - "$@"; }
