@@ -444,10 +444,7 @@ int runtime_provision(const struct runtime_opts *o, const char *cert_path, const
                         goto out;
         }
 
-        r = tpm2_open(&t);
-        if (r < 0)
-                goto out;
-        r = tpm2_pcr7_read(t, pcr7);
+        r = tpm2_open_pcr7(&t, pcr7);
         if (r < 0)
                 goto out;
         hex = hex_encode(pcr7, 32);

@@ -286,10 +286,7 @@ static int policy_session_open(const char *root, const char *class, const char *
         uint8_t pcr7[32];
         int r;
 
-        r = tpm2_open(&t);
-        if (r < 0)
-                return r;
-        r = tpm2_pcr7_read(t, pcr7);
+        r = tpm2_open_pcr7(&t, pcr7);
         if (r < 0)
                 return r;
         r = lookup_signed(t, root, pcr7, sp, version);
@@ -639,10 +636,7 @@ int runtime_status(bool json)
         uint8_t pcr7[32];
         int r;
 
-        r = tpm2_open(&t);
-        if (r < 0)
-                return r;
-        r = tpm2_pcr7_read(t, pcr7);
+        r = tpm2_open_pcr7(&t, pcr7);
         if (r < 0)
                 return r;
         pcr_hex = hex_encode(pcr7, 32);

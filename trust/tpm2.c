@@ -268,6 +268,23 @@ int tpm2_pcr7_read(struct tpm2 *t, uint8_t out[32])
         return r;
 }
 
+int tpm2_open_pcr7(struct tpm2 **ret, uint8_t pcr7[32])
+{
+        struct tpm2 *t = NULL;
+        int r;
+
+        r = tpm2_open(&t);
+        if (r < 0)
+                return r;
+        r = tpm2_pcr7_read(t, pcr7);
+        if (r < 0) {
+                tpm2_close(t);
+                return r;
+        }
+        *ret = t;
+        return 0;
+}
+
 int tpm2_pcr7_extend(struct tpm2 *t, const uint8_t digest[32])
 {
         TPML_DIGEST_VALUES d = { .count = 1 };

@@ -53,6 +53,8 @@ static inline void tpm2_closep(struct tpm2 **t)
 unsigned tpm2_command_count(const struct tpm2 *t);
 
 int tpm2_pcr7_read(struct tpm2 *t, uint8_t out[32]);
+/* tpm2_open then tpm2_pcr7_read: where every on-target workflow starts. */
+int tpm2_open_pcr7(struct tpm2 **ret, uint8_t pcr7[32]);
 int tpm2_pcr7_extend(struct tpm2 *t, const uint8_t digest[32]);
 
 /* Ownership (provision). tpm2_clear tries the platform hierarchy and falls
