@@ -204,20 +204,26 @@ int vm_list(char ***ret, size_t *ret_n)
         return 0;
 }
 
-/* One operation at a time per VM: an exclusive flock on its directory. */
-static int vm_lock(const char *dir, const char *name, int *ret_fd)
+/* One operation at a time per VM: an exclusive flock on its directory; then
+ * which of its processes run, what start, stop and delete decide on. */
+static int vm_lock(const char *dir, const char *name, int *ret_fd, struct vm_proc *ret_proc)
 {
-        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
 
         if (fd < 0)
                 return errf(-errno, "%s: %s", dir, strerror(errno));
         if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                int r = -errno;
+                r = -errno;
                 close(fd);
                 if (r == -EWOULDBLOCK)
                         return errf(-EBUSY, "vm '%s': another trust command is working on it",
                                     name);
                 return errf(r, "%s: %s", dir, strerror(-r));
+        }
+        r = vm_proc_load(dir, ret_proc);
+        if (r < 0) {
+                close(fd);
+                return r;
         }
         *ret_fd = fd;
         return 0;
@@ -634,10 +640,7 @@ int vm_start(const char *name, unsigned *ret_pid)
         r = vm_info_load(name, &i);
         if (r < 0)
                 return r;
-        r = vm_lock(i.dir, name, &lock);
-        if (r < 0)
-                return r;
-        r = vm_proc_load(i.dir, &i.proc);
+        r = vm_lock(i.dir, name, &lock, &i.proc);
         if (r < 0)
                 return r;
         if (i.proc.qemu)
@@ -673,10 +676,7 @@ int vm_stop(const char *name, unsigned grace_s, bool *ret_was_running)
         r = vm_dir(name, &dir);
         if (r < 0)
                 return r;
-        r = vm_lock(dir, name, &lock);
-        if (r < 0)
-                return r;
-        r = vm_proc_load(dir, &p);
+        r = vm_lock(dir, name, &lock, &p);
         if (r < 0)
                 return r;
         if (ret_was_running)
@@ -694,10 +694,7 @@ int vm_delete(const char *name)
         r = vm_dir(name, &dir);
         if (r < 0)
                 return r;
-        r = vm_lock(dir, name, &lock);
-        if (r < 0)
-                return r;
-        r = vm_proc_load(dir, &p);
+        r = vm_lock(dir, name, &lock, &p);
         if (r < 0)
                 return r;
         (void)vm_shutdown(dir, &p, 0);
