@@ -11,24 +11,13 @@ prod_keyset
 
 provision_prod
 
-# the root: the host's /usr and /etc read-only, /dev, /sys, /proc, $T, the
-# trust binary, /pcr7data and /manifestCA.pem
-R=$T/root
-mkdir -p "$R/usr" "$R/etc" "$R/dev" "$R/sys" "$R/proc" "$R$T" "$R/pcr7data"
-for l in bin sbin lib lib64 lib32 libx32; do
-	[ -L "/$l" ] && ln -s "$(readlink "/$l")" "$R/$l"
-done
-cp "$TRUST" "$R/trust"
-cp "$KEYS/prod/manifest-ca/cert.pem" "$R/manifestCA.pem"
+# the root (target_root), with prod's pcr7data on /pcr7data
+target_root
+mkdir -p "$R/pcr7data"
 tpm_boot prod production
 cat >"$T/inside.sh" <<EOS
 set -e
-mount --rbind -o ro /usr "$R/usr"
-mount --bind -o ro /etc "$R/etc"
-mount --rbind /dev "$R/dev"
-mount --rbind /sys "$R/sys"
-mount -t proc proc "$R/proc"
-mount --bind "$T" "$R$T"
+$(target_mounts)
 mount --bind -o ro "$PD" "$R/pcr7data"
 rc=0
 chroot "$R" /usr/bin/keyctl session - /usr/bin/env TRUST_TPM2_TCTI="$TRUST_TPM2_TCTI" \

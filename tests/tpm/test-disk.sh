@@ -82,22 +82,11 @@ if [ "$pbfs" != 1 ]; then
 	note "$pbfs disks with a pbf partition here: pbf discovery not checked"
 	exit 0
 fi
-R=$T/root
-mkdir -p "$R/usr" "$R/etc" "$R/dev" "$R/sys" "$R/proc" "$R$T"
-for l in bin sbin lib lib64 lib32 libx32; do
-	[ -L "/$l" ] && ln -s "$(readlink "/$l")" "$R/$l"
-done
-cp "$TRUST" "$R/trust"
-cp "$KEYS/prod/manifest-ca/cert.pem" "$R/manifestCA.pem"
+target_root
 tpm_boot prod production
 cat >"$T/inside.sh" <<EOS
 set -e
-mount --rbind -o ro /usr "$R/usr"
-mount --bind -o ro /etc "$R/etc"
-mount --rbind /dev "$R/dev"
-mount --rbind /sys "$R/sys"
-mount -t proc proc "$R/proc"
-mount --bind "$T" "$R$T"
+$(target_mounts)
 rc=0
 chroot "$R" /usr/bin/keyctl session - /usr/bin/env TRUST_TPM2_TCTI="$TRUST_TPM2_TCTI" \
 	ASAN_OPTIONS="\${ASAN_OPTIONS:-}" /bin/sh -c '

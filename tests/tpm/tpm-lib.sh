@@ -121,5 +121,32 @@ released() {
 	[ -s "$T/s.key" ] || fail "$1: no machine:luks key"
 }
 
+# target_root: $R, a throw-away root to run trust in as an initrd does (a
+# chroot inside a private mount namespace, so the host's / is never touched):
+# /trust, prod's CA as /manifestCA.pem, and mount points that target_mounts
+# fills with the host's /usr and /etc (read-only), /dev, /sys, /proc and $T.
+target_root() {
+	R=$T/root
+	mkdir -p "$R/usr" "$R/etc" "$R/dev" "$R/sys" "$R/proc" "$R$T"
+	for l in bin sbin lib lib64 lib32 libx32; do
+		[ -L "/$l" ] && ln -s "$(readlink "/$l")" "$R/$l"
+	done
+	cp "$TRUST" "$R/trust"
+	cp "$KEYS/prod/manifest-ca/cert.pem" "$R/manifestCA.pem"
+}
+
+# target_mounts: the mount commands that assemble $R (for a script run under
+# unshare -m).
+target_mounts() {
+	cat <<EOS
+mount --rbind -o ro /usr "$R/usr"
+mount --bind -o ro /etc "$R/etc"
+mount --rbind /dev "$R/dev"
+mount --rbind /sys "$R/sys"
+mount -t proc proc "$R/proc"
+mount --bind "$T" "$R$T"
+EOS
+}
+
 # in_ns CMD...: run CMD in a private mount namespace and a new session keyring
 in_ns() { unshare -m --propagation private keyctl session - "$@"; }
