@@ -19,11 +19,12 @@ LDHARDEN := -pie -Wl,-z,relro,-z,now
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-SRCS := $(sort $(wildcard trust/*.c))
-LIB_SRCS := $(filter-out trust/main.c,$(SRCS))
+LAYERS := base formats keys target machine cli
+SRCS := $(sort $(foreach l,$(LAYERS),$(wildcard trust/$(l)/*.c)))
+LIB_SRCS := $(filter-out trust/cli/main.c,$(SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
-HDRS := $(wildcard trust/*.h) tests/unit/harness.h
+HDRS := $(wildcard trust/*/*.h) tests/unit/harness.h
 
 # Debian 12 packages: build, test and run time (see README).
 DEPS := build-essential pkg-config libssl-dev libtss2-dev libcryptsetup-dev libkeyutils-dev \
@@ -40,13 +41,15 @@ define objs
 $(patsubst trust/%.c,$(1)/obj/%.o,$(2))
 endef
 
-$(BUILD)/obj/%.o: trust/%.c $(HDRS) | $(BUILD)/obj
+$(BUILD)/obj/%.o: trust/%.c $(HDRS)
+	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/asan/obj/%.o: trust/%.c $(HDRS) | $(BUILD)/asan/obj
+$(BUILD)/asan/obj/%.o: trust/%.c $(HDRS)
+	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj $(BUILD)/asan/obj $(BUILD)/tests $(BUILD)/asan/tests $(BUILD)/fuzz:
+$(BUILD)/tests $(BUILD)/asan/tests $(BUILD)/fuzz:
 	mkdir -p $@
 
 $(BUILD)/trust: $(call objs,$(BUILD),$(SRCS))

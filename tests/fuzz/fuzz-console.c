@@ -3,9 +3,9 @@
  * sanitised tail shown on failure. */
 #include <stdlib.h>
 
-#include "console.h"
-#include "qemu.h"
-#include "util.h"
+#include "machine/console.h"
+#include "machine/qemu.h"
+#include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

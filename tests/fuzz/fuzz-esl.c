@@ -2,7 +2,7 @@
  * entry handed out must lie inside the input. */
 #include <stdlib.h>
 
-#include "esl.h"
+#include "formats/esl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -2,7 +2,7 @@
  * the first 512 bytes are LBA 1, the rest the entry array. */
 #include <stdlib.h>
 
-#include "gpt.h"
+#include "formats/gpt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,9 +5,9 @@
  * catches any read past it. */
 #include <stdlib.h>
 
-#include "authenticode.h"
-#include "uki.h"
-#include "util.h"
+#include "formats/authenticode.h"
+#include "formats/uki.h"
+#include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

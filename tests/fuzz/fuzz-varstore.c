@@ -3,8 +3,8 @@
  * append (or replace) a variable, which must never write past the input. */
 #include <stdlib.h>
 
-#include "efivars.h"
-#include "util.h"
+#include "formats/efivars.h"
+#include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 
 #include "harness.h"
-#include "runtime.h"
-#include "util.h"
+#include "target/runtime.h"
+#include "base/util.h"
 
 #define GIB_SECTORS (1024ull * 1024 * 1024 / 512)
 

@@ -3,13 +3,13 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "authenticode.h"
-#include "crypto.h"
-#include "efivars.h"
+#include "formats/authenticode.h"
+#include "base/crypto.h"
+#include "formats/efivars.h"
 #include "harness.h"
-#include "pe.h"
-#include "uki.h"
-#include "util.h"
+#include "formats/pe.h"
+#include "formats/uki.h"
+#include "base/util.h"
 
 #define FIXTURES "tests/data/efi/"
 

@@ -3,11 +3,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "crypto.h"
-#include "esl.h"
+#include "base/crypto.h"
+#include "formats/esl.h"
 #include "harness.h"
-#include "pcr7data.h"
-#include "util.h"
+#include "formats/pcr7data.h"
+#include "base/util.h"
 
 static void test_guid(void)
 {

@@ -3,10 +3,10 @@
 #include <fcntl.h>
 #include <stdlib.h>
 
-#include "gpt.h"
+#include "formats/gpt.h"
 #include "harness.h"
-#include "runtime.h"
-#include "util.h"
+#include "target/runtime.h"
+#include "base/util.h"
 
 static char dir[] = "/tmp/trust-test-gpt-XXXXXX";
 static char *img;

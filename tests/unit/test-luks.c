@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 
 #include "harness.h"
-#include "luks.h"
-#include "util.h"
+#include "target/luks.h"
+#include "base/util.h"
 
 static char dir[] = "/tmp/trust-test-luks-XXXXXX";
 

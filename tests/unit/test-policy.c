@@ -4,11 +4,11 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
-#include "crypto.h"
+#include "base/crypto.h"
 #include "harness.h"
-#include "pcr7data.h"
-#include "policy.h"
-#include "util.h"
+#include "formats/pcr7data.h"
+#include "formats/policy.h"
+#include "base/util.h"
 
 #define REF "tests/data/reference-signdata"
 #define POL REF "/policy-2"

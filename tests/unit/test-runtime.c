@@ -4,9 +4,9 @@
 #include <openssl/sha.h>
 
 #include "harness.h"
-#include "keyring.h"
-#include "runtime.h"
-#include "tpm2.h"
+#include "target/keyring.h"
+#include "target/runtime.h"
+#include "target/tpm2.h"
 
 static void test_passphrase(void)
 {

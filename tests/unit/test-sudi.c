@@ -6,10 +6,12 @@
 #include <sys/stat.h>
 
 #include "harness.h"
-#include "keyset.h"
-#include "project.h"
-#include "sudi.h"
-#include "x509.h"
+#include "keys/keyset.h"
+#include "keys/project.h"
+#include "keys/sudi.h"
+#include "keys/x509.h"
+#include "keys/keyset-path.h"
+#include "base/dirlist.h"
 
 static char top[] = "/tmp/test-sudi-XXXXXX";
 

@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
-#include "util.h"
+#include "base/util.h"
 
 static char *tmpdir(void)
 {

@@ -6,9 +6,9 @@
 #include <sys/wait.h>
 
 #include "harness.h"
-#include "qemu.h"
-#include "util.h"
-#include "vm.h"
+#include "machine/qemu.h"
+#include "base/util.h"
+#include "machine/vm.h"
 
 static enum console_result scan_chunks(const char *text, size_t chunk, bool *found)
 {

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
-#include "x509.h"
+#include "keys/x509.h"
 
 static EVP_PKEY *ca_key, *leaf_key;
 

@@ -1,0 +1,506 @@
+/* util.c: helpers shared by every module (see util.h). */
+#include "base/util.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+
+void erase_and_freep(void *p)
+{
+        char *s = *(char **)p;
+
+        if (!s)
+                return;
+        explicit_bzero(s, strlen(s));
+        free(s);
+}
+
+int secret_alloc(struct secret *s, size_t len)
+{
+        s->data = calloc(1, len + 1);
+        if (!s->data)
+                return -ENOMEM;
+        s->len = len;
+        (void)mlock(s->data, len + 1); /* best effort: keep it out of swap */
+        return 0;
+}
+
+void secret_free(struct secret *s)
+{
+        if (!s->data)
+                return;
+        explicit_bzero(s->data, s->len + 1);
+        (void)munlock(s->data, s->len + 1);
+        free(s->data);
+        s->data = NULL;
+        s->len = 0;
+}
+
+void *xmalloc0(size_t n)
+{
+        void *p = calloc(1, n ? n : 1);
+
+        if (!p)
+                abort();
+        return p;
+}
+
+char *xstrdup(const char *s)
+{
+        char *p = strdup(s);
+
+        if (!p)
+                abort();
+        return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+        va_list ap;
+        char *p;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&p, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                abort();
+        return p;
+}
+
+char *path_join(const char *a, const char *b)
+{
+        size_t la = strlen(a);
+
+        if (la > 0 && a[la - 1] == '/')
+                return xasprintf("%s%s", a, b);
+        return xasprintf("%s/%s", a, b);
+}
+
+int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ uint8_t *buf = NULL;
+        struct stat st;
+        size_t len = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return errf(-errno, "%s: %s", path, strerror(errno));
+        if (fstat(fd, &st) < 0)
+                return errf(-errno, "%s: %s", path, strerror(errno));
+        if (S_ISDIR(st.st_mode))
+                return errf(-EISDIR, "%s: is a directory", path);
+        if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
+                return errf(-EFBIG, "%s: larger than %zu bytes", path, max);
+
+        buf = xmalloc0(max + 1);
+        for (;;) {
+                ssize_t n = read(fd, buf + len, max + 1 - len);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return errf(-errno, "%s: %s", path, strerror(errno));
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+                if (len > max)
+                        return errf(-EFBIG, "%s: larger than %zu bytes", path, max);
+        }
+        buf[len] = 0;
+        *ret = TAKE_PTR(buf);
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+        const uint8_t *p = buf;
+
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+int write_file_excl(const char *path, const void *buf, size_t len, mode_t mode)
+{
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return errf(-errno, "%s: %s", path, strerror(errno));
+        /* umask may have narrowed the mode; set exactly what was asked. */
+        if (fchmod(fd, mode) < 0 || (r = write_all(fd, buf, len)) < 0 || fsync(fd) < 0) {
+                r = -errno;
+                (void)unlink(path);
+                return errf(r, "%s: %s", path, strerror(-r));
+        }
+        return 0;
+}
+
+int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)
+{
+        _cleanup_free_ char *tmp = NULL;
+        uint8_t rnd[6];
+        int r;
+
+        r = random_bytes(rnd, sizeof(rnd));
+        if (r < 0)
+                return r;
+        tmp = xasprintf("%s.tmp-%d-%02x%02x%02x%02x%02x%02x", path, (int)getpid(), rnd[0], rnd[1],
+                        rnd[2], rnd[3], rnd[4], rnd[5]);
+        r = write_file_excl(tmp, buf, len, mode);
+        if (r < 0)
+                return r;
+        if (rename(tmp, path) < 0) {
+                r = -errno;
+                (void)unlink(tmp);
+                return errf(r, "%s: %s", path, strerror(-r));
+        }
+        return 0;
+}
+
+int write_file_atomic_iov(const char *path, const struct iovec *iov, size_t n, mode_t mode)
+{
+        static const uint8_t zeros[4096];
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -1;
+        uint8_t rnd[6];
+        int r;
+
+        r = random_bytes(rnd, sizeof(rnd));
+        if (r < 0)
+                return r;
+        tmp = xasprintf("%s.tmp-%d-%02x%02x%02x%02x%02x%02x", path, (int)getpid(), rnd[0], rnd[1],
+                        rnd[2], rnd[3], rnd[4], rnd[5]);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return errf(-errno, "%s: %s", tmp, strerror(errno));
+        r = fchmod(fd, mode) < 0 ? -errno : 0;
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                size_t left = iov[i].iov_len;
+
+                if (iov[i].iov_base) {
+                        r = write_all(fd, iov[i].iov_base, left);
+                        continue;
+                }
+                while (r >= 0 && left > 0) {
+                        size_t k = left < sizeof(zeros) ? left : sizeof(zeros);
+
+                        r = write_all(fd, zeros, k);
+                        left -= k;
+                }
+        }
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void)unlink(tmp);
+                return errf(r, "%s: %s", path, strerror(-r));
+        }
+        return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+        _cleanup_free_ char *p = xstrdup(path);
+
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = 0;
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return errf(-errno, "%s: %s", p, strerror(errno));
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return errf(-errno, "%s: %s", p, strerror(errno));
+        return 0;
+}
+
+static int copy_tree_depth(const char *src, const char *dst, mode_t dir_mode,
+                           mode_t (*file_mode)(const char *name, mode_t src_mode),
+                           size_t file_max, int depth)
+{
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        if (depth > 8)
+                return errf(-ELOOP, "%s: nested too deeply", src);
+        d = opendir(src);
+        if (!d)
+                return errf(-errno, "%s: %s", src, strerror(errno));
+        while (r >= 0 && (de = readdir(d))) {
+                _cleanup_free_ char *s = NULL, *t = NULL;
+                _cleanup_free_ uint8_t *buf = NULL;
+                struct stat st;
+                size_t len = 0;
+
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                        continue;
+                s = path_join(src, de->d_name);
+                t = path_join(dst, de->d_name);
+                if (lstat(s, &st) < 0) {
+                        r = errf(-errno, "%s: %s", s, strerror(errno));
+                } else if (S_ISDIR(st.st_mode)) {
+                        if (mkdir(t, dir_mode) < 0 || chmod(t, dir_mode) < 0)
+                                r = errf(-errno, "%s: %s", t, strerror(errno));
+                        else
+                                r = copy_tree_depth(s, t, dir_mode, file_mode, file_max,
+                                                    depth + 1);
+                } else if (S_ISREG(st.st_mode)) {
+                        r = read_file(s, file_max, &buf, &len);
+                        if (r >= 0)
+                                r = write_file_excl(t, buf, len,
+                                                    file_mode(de->d_name, st.st_mode & 0777));
+                        if (buf)
+                                explicit_bzero(buf, len);
+                } else {
+                        r = errf(-EBADMSG, "%s: not a regular file or directory", s);
+                }
+        }
+        closedir(d);
+        return r;
+}
+
+int copy_tree(const char *src, const char *dst, mode_t dir_mode,
+              mode_t (*file_mode)(const char *name, mode_t src_mode), size_t file_max)
+{
+        return copy_tree_depth(src, dst, dir_mode, file_mode, file_max, 0);
+}
+
+static int rm_one(const char *path, const struct stat *st _unused_, int type,
+                  struct FTW *ftw _unused_)
+{
+        if (type == FTW_DP)
+                return rmdir(path) < 0 ? -1 : 0;
+        return unlink(path) < 0 ? -1 : 0;
+}
+
+int rm_rf(const char *path)
+{
+        if (!path_exists(path))
+                return 0;
+        if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
+                return errf(-errno, "%s: cannot remove: %s", path, strerror(errno));
+        return 0;
+}
+
+bool path_exists(const char *path)
+{
+        struct stat st;
+
+        return lstat(path, &st) == 0;
+}
+
+int make_tmp_sibling(const char *final_path, char **ret_tmp)
+{
+        _cleanup_free_ char *copy = xstrdup(final_path);
+        _cleanup_free_ char *tmpl = NULL;
+        char *slash = strrchr(copy, '/');
+        const char *dir = ".", *base = copy;
+
+        if (slash) {
+                *slash = 0;
+                dir = copy[0] ? copy : "/";
+                base = slash + 1;
+        }
+        tmpl = xasprintf("%s/.tmp-%s-%d-XXXXXX", dir, base, (int)getpid());
+        if (!mkdtemp(tmpl))
+                return errf(-errno, "%s: cannot create a temporary directory: %s", dir,
+                            strerror(errno));
+        *ret_tmp = TAKE_PTR(tmpl);
+        return 0;
+}
+
+int commit_tmp_dir(const char *tmp, const char *final_path, mode_t final_mode)
+{
+        if (chmod(tmp, final_mode) < 0)
+                return errf(-errno, "%s: %s", tmp, strerror(errno));
+        /* renameat2(RENAME_NOREPLACE): a concurrent creator must not be
+         * overwritten, and rename() would replace an empty directory. */
+        if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final_path, RENAME_NOREPLACE) < 0) {
+                int r = -errno;
+                if (r == -EEXIST)
+                        return errf(r, "%s: already exists", final_path);
+                return errf(r, "%s: %s", final_path, strerror(-r));
+        }
+        return 0;
+}
+
+int clean_stale_tmp(const char *dir)
+{
+        DIR *d = opendir(dir);
+        struct dirent *de;
+
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(d))) {
+                const char *p;
+                char *end;
+                long pid;
+
+                if (strncmp(de->d_name, ".tmp-", 5) != 0)
+                        continue;
+                /* .tmp-<name>-<pid>-XXXXXX: the pid sits before the last '-'. */
+                p = strrchr(de->d_name, '-');
+                if (!p || p == de->d_name)
+                        continue;
+                {
+                        const char *q = p - 1;
+                        while (q > de->d_name && *q != '-')
+                                q--;
+                        pid = strtol(q + 1, &end, 10);
+                        if (end != p || pid <= 0)
+                                continue;
+                }
+                if (kill((pid_t)pid, 0) == 0 || errno == EPERM)
+                        continue; /* creator still running */
+                _cleanup_free_ char *path = path_join(dir, de->d_name);
+                (void)rm_rf(path);
+        }
+        closedir(d);
+        return 0;
+}
+
+int name_validate(const char *what, const char *name)
+{
+        size_t n = strlen(name);
+
+        if (n == 0)
+                return errf(-EINVAL, "%s name is empty", what);
+        if (n > 128)
+                return errf(-EINVAL, "%s name is longer than 128 bytes", what);
+        if (name[0] == '.' || name[0] == '-')
+                return errf(-EINVAL, "%s name '%s' must not start with '%c'", what, name, name[0]);
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char)name[i];
+                if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-' || c == ':')
+                        continue;
+                if (c == '/')
+                        return errf(-EINVAL, "%s name '%s' must not contain '/'", what, name);
+                return errf(-EINVAL, "%s name has a character outside [A-Za-z0-9._:-] (byte 0x%02x)",
+                            what, c);
+        }
+        return 0;
+}
+
+int xdg_dir(const char *env, const char *home_fallback, const char *sub, char **ret)
+{
+        const char *v = getenv(env), *home = getenv("HOME");
+
+        if (v && v[0] == '/')
+                *ret = xasprintf("%s/%s", v, sub);
+        else if (home && home[0] == '/')
+                *ret = xasprintf("%s/%s/%s", home, home_fallback, sub);
+        else
+                return errf(-ENOENT, "neither $%s nor $HOME is set to an absolute path", env);
+        return 0;
+}
+
+char *hex_encode(const uint8_t *buf, size_t len)
+{
+        static const char digits[] = "0123456789abcdef";
+        char *s = xmalloc0(len * 2 + 1);
+
+        for (size_t i = 0; i < len; i++) {
+                s[2 * i] = digits[buf[i] >> 4];
+                s[2 * i + 1] = digits[buf[i] & 15];
+        }
+        return s;
+}
+
+static int unhex(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+int hex_decode(const char *hex, uint8_t *out, size_t out_len)
+{
+        if (strlen(hex) != out_len * 2)
+                return -EINVAL;
+        for (size_t i = 0; i < out_len; i++) {
+                int hi = unhex(hex[2 * i]), lo = unhex(hex[2 * i + 1]);
+                if (hi < 0 || lo < 0)
+                        return -EINVAL;
+                out[i] = (uint8_t)(hi << 4 | lo);
+        }
+        return 0;
+}
+
+int random_bytes(void *buf, size_t len)
+{
+        uint8_t *p = buf;
+
+        while (len > 0) {
+                ssize_t n = getrandom(p, len, 0);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return errf(-errno, "getrandom: %s", strerror(errno));
+                }
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+int uuid_random(char out[static 37])
+{
+        uint8_t u[16];
+        int r = random_bytes(u, sizeof(u));
+
+        if (r < 0)
+                return r;
+        u[6] = (u[6] & 0x0f) | 0x40; /* version 4 (RFC 4122 4.4) */
+        u[8] = (u[8] & 0x3f) | 0x80; /* variant 10 */
+        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+                 u[13], u[14], u[15]);
+        return 0;
+}
+
+double now_s(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void sleep_ms(unsigned ms)
+{
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}

@@ -1,0 +1,735 @@
+/* cmd-efi.c: the EFI command family: `sign efi`, `verify efi`, `uki build`
+ * and `efivars enroll|list`. Argument parsing and output only; the work is
+ * in authenticode.c, uki.c and efivars.c. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <openssl/err.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "formats/authenticode.h"
+#include "cli/commands.h"
+#include "base/crypto.h"
+#include "formats/efivars.h"
+#include "formats/esl.h"
+#include "formats/pcr7.h"
+#include "formats/pe.h"
+#include "formats/uki.h"
+#include "base/util.h"
+#include "keys/keyset-path.h"
+#include "keys/keyset-pcr7.h"
+
+#define IMAGE_MAX ((size_t)1 << 31) /* PE images and UKI inputs: 2 GiB */
+#define DEFAULT_STUB "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
+#define DEFAULT_VARS_TEMPLATE "/usr/share/OVMF/OVMF_VARS_4M.fd"
+#define VARS_MAX ((size_t)64 << 20) /* OVMF vars files are 128 KiB to 4 MiB */
+
+/* Reads a whole (possibly large) file, allocating what fstat reports rather
+ * than the maximum up front. */
+static int read_blob(const char *path, uint8_t **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len = 0, cap;
+        struct stat st;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return errf(-errno, "%s: %s", path, strerror(errno));
+        if (fstat(fd, &st) < 0)
+                return errf(-errno, "%s: %s", path, strerror(errno));
+        if (S_ISDIR(st.st_mode))
+                return errf(-EISDIR, "%s: is a directory", path);
+        if ((uint64_t)st.st_size > IMAGE_MAX)
+                return errf(-EFBIG, "%s: larger than %zu bytes", path, IMAGE_MAX);
+        cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536;
+        buf = xmalloc0(cap);
+        for (;;) {
+                ssize_t n;
+
+                if (len == cap) {
+                        if (cap > IMAGE_MAX)
+                                return errf(-EFBIG, "%s: larger than %zu bytes", path, IMAGE_MAX);
+                        cap *= 2;
+                        buf = realloc(buf, cap);
+                        if (!buf)
+                                abort();
+                }
+                n = read(fd, buf + len, cap - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return errf(-errno, "%s: %s", path, strerror(errno));
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+/* A whole input file, mapped read-only when it is a regular file (no copy:
+ * a 50 MB image is hashed and written out straight from the page cache). */
+struct blob {
+        uint8_t *data;
+        size_t len;
+        bool mapped;
+};
+
+static void blob_done(struct blob *b)
+{
+        if (b->mapped)
+                (void)munmap(b->data, b->len);
+        else
+                free(b->data);
+        *b = (struct blob){};
+}
+
+static int map_blob(const char *path, struct blob *b)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        void *p;
+
+        *b = (struct blob){};
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return errf(-errno, "%s: %s", path, strerror(errno));
+        if (fstat(fd, &st) < 0)
+                return errf(-errno, "%s: %s", path, strerror(errno));
+        if (!S_ISREG(st.st_mode) || st.st_size == 0)
+                return read_blob(path, &b->data, &b->len);
+        if ((uint64_t)st.st_size > IMAGE_MAX)
+                return errf(-EFBIG, "%s: larger than %zu bytes", path, IMAGE_MAX);
+        p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED)
+                return errf(-errno, "%s: %s", path, strerror(errno));
+        b->data = p;
+        b->len = (size_t)st.st_size;
+        b->mapped = true;
+        return 0;
+}
+
+static bool is_help(int argc, char **argv)
+{
+        for (int i = 1; i < argc; i++)
+                if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+                        return true;
+        return false;
+}
+
+/* --keyset NAME --class C: the keyset's uki-<class>/{privkey,cert}.pem */
+static int keyset_uki_files(const char *keyset, const char *class, char **key, char **cert)
+{
+        _cleanup_free_ char *dir = NULL;
+        enum uki_class c;
+        int r;
+
+        if (uki_class_from_string(class, &c) < 0)
+                return errf(-EINVAL, "unknown class '%s' (production, tpm or limited)", class);
+        r = keyset_path(keyset, &dir);
+        if (r < 0)
+                return r;
+        *key = keyset_file(dir, uki_class_keydir(c), "privkey.pem");
+        *cert = keyset_file(dir, uki_class_keydir(c), "cert.pem");
+        return 0;
+}
+
+static void sign_help(FILE *f)
+{
+        fprintf(f, "Usage: trust sign efi --key KEY --cert CERT --output OUT IN\n"
+                   "       trust sign efi --keyset NAME --class production|tpm|limited --output OUT IN\n\n"
+                   "Authenticode-signs the PE image IN (SHA-256, PKCS#7) and writes OUT.\n"
+                   "A signature IN already carries is replaced.\n\n"
+                   "  --key KEY       PEM private key\n"
+                   "  --cert CERT     PEM certificate of KEY (embedded in the signature)\n"
+                   "  --keyset NAME   sign with the keyset's uki-<class> key and cert\n"
+                   "  --class CLASS   production, tpm or limited (with --keyset)\n"
+                   "  --output OUT    the signed image (written atomically)\n");
+}
+
+int cmd_sign(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "key", required_argument, NULL, 'k' },   { "cert", required_argument, NULL, 'c' },
+                { "keyset", required_argument, NULL, 'K' }, { "class", required_argument, NULL, 'C' },
+                { "output", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        _cleanup_free_ char *key_path = NULL, *cert_path = NULL;
+        _cleanup_(blob_done) struct blob in = {};
+        _cleanup_(signed_pe_done) struct signed_pe out = {};
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        _cleanup_(X509_freep) X509 *cert = NULL;
+        const char *keyset = NULL, *class = NULL, *output = NULL, *input;
+        struct iovec iov[4];
+        int c, r;
+
+        if (is_help(argc, argv)) {
+                sign_help(stdout);
+                return 0;
+        }
+        if (argc < 2 || strcmp(argv[1], "efi") != 0)
+                return usage_error("sign", "expected 'efi'");
+        argc--;
+        argv++;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'k':
+                        free(key_path);
+                        key_path = xstrdup(optarg);
+                        break;
+                case 'c':
+                        free(cert_path);
+                        cert_path = xstrdup(optarg);
+                        break;
+                case 'K':
+                        keyset = optarg;
+                        break;
+                case 'C':
+                        class = optarg;
+                        break;
+                case 'o':
+                        output = optarg;
+                        break;
+                default:
+                        return usage_error("sign", "bad option");
+                }
+        }
+        if (optind != argc - 1)
+                return usage_error("sign", "expected one input image");
+        input = argv[optind];
+        if (!output)
+                return usage_error("sign", "--output is required");
+        if (keyset) {
+                if (key_path || cert_path)
+                        return usage_error("sign", "--keyset excludes --key and --cert");
+                if (!class)
+                        return usage_error("sign", "--keyset needs --class");
+                r = keyset_uki_files(keyset, class, &key_path, &cert_path);
+                if (r == -EINVAL)
+                        return usage_error("sign", "%s", err_msg(r));
+                if (r < 0)
+                        return fail(r, "sign efi");
+        } else if (class)
+                return usage_error("sign", "--class needs --keyset");
+        else if (!key_path || !cert_path)
+                return usage_error("sign", "need --key and --cert, or --keyset and --class");
+
+        r = pem_load_privkey(key_path, &key);
+        if (r < 0)
+                return fail(r, "sign efi");
+        r = pem_load_cert(cert_path, &cert);
+        if (r < 0)
+                return fail(r, "sign efi");
+        if (X509_check_private_key(cert, key) != 1) {
+                ERR_clear_error();
+                log_error("%s: does not match the key %s", cert_path, key_path);
+                return 1;
+        }
+        r = map_blob(input, &in);
+        if (r < 0)
+                return fail(r, "sign efi");
+        r = authenticode_sign(in.data, in.len, key, cert, &out);
+        if (r < 0)
+                return fail(r, "%s", input);
+        iov[0] = (struct iovec){ out.headers, out.headers_len };
+        iov[1] = (struct iovec){ (void *)out.body, out.body_len };
+        iov[2] = (struct iovec){ NULL, out.pad };
+        iov[3] = (struct iovec){ out.table, out.table_len };
+        r = write_file_atomic_iov(output, iov, ELEMENTSOF(iov), 0644);
+        if (r < 0)
+                return fail(r, "sign efi");
+        return 0;
+}
+
+static void verify_help(FILE *f)
+{
+        fprintf(f, "Usage: trust verify efi --cert CERT IN\n\n"
+                   "Exits 0 only if the PE image IN carries an Authenticode signature by CERT\n"
+                   "(or by a certificate CERT issued) over its current contents, checked the\n"
+                   "way UEFI firmware checks it (CERT is the trust anchor; validity dates and\n"
+                   "key purposes are not checked).\n");
+}
+
+int cmd_verify(int argc, char **argv)
+{
+        static const struct option opts[] = { { "cert", required_argument, NULL, 'c' },
+                                              { "help", no_argument, NULL, 'h' },
+                                              {} };
+        _cleanup_(blob_done) struct blob in = {};
+        _cleanup_(X509_freep) X509 *cert = NULL;
+        const char *cert_path = NULL, *input;
+        char subject[256];
+        int c, r;
+
+        if (is_help(argc, argv)) {
+                verify_help(stdout);
+                return 0;
+        }
+        if (argc < 2 || strcmp(argv[1], "efi") != 0)
+                return usage_error("verify", "expected 'efi'");
+        argc--;
+        argv++;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                if (c != 'c')
+                        return usage_error("verify", "bad option");
+                cert_path = optarg;
+        }
+        if (optind != argc - 1)
+                return usage_error("verify", "expected one input image");
+        input = argv[optind];
+        if (!cert_path)
+                return usage_error("verify", "--cert is required");
+
+        r = pem_load_cert(cert_path, &cert);
+        if (r < 0)
+                return fail(r, "verify efi");
+        r = map_blob(input, &in);
+        if (r < 0)
+                return fail(r, "verify efi");
+        r = authenticode_verify(in.data, in.len, cert);
+        if (r < 0)
+                return fail(r, "%s", input);
+        X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
+        printf("%s: signature by %s verifies\n", input, subject);
+        return 0;
+}
+
+static void uki_help(FILE *f)
+{
+        fprintf(f, "Usage: trust uki build [--stub STUB] --kernel VMLINUZ --initrd INITRD...\n"
+                   "                      --cmdline TEXT|@FILE [--os-release FILE] --output OUT\n\n"
+                   "Builds an unsigned unified kernel image: the systemd-stub STUB (default\n"
+                   DEFAULT_STUB ")\n"
+                   "with sections .osrel .cmdline .uname .linux .initrd added after its own,\n"
+                   "4 KiB aligned. Several --initrd are concatenated (each padded to 4 bytes).\n"
+                   ".uname is the kernel release read from the bzImage header, when present.\n"
+                   "--os-release defaults to /etc/os-release. Sign OUT with 'trust sign efi'.\n");
+}
+
+static int read_cmdline(const char *arg, uint8_t **ret, size_t *ret_len)
+{
+        uint8_t *buf;
+        size_t len;
+        int r;
+
+        if (arg[0] != '@') {
+                *ret = (uint8_t *)xstrdup(arg);
+                *ret_len = strlen(arg);
+                return 0;
+        }
+        r = read_file(arg + 1, 64 * 1024, &buf, &len);
+        if (r < 0)
+                return r;
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+                len--;
+        *ret = buf;
+        *ret_len = len;
+        return 0;
+}
+
+static int uki_build_cmd(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "stub", required_argument, NULL, 's' },    { "kernel", required_argument, NULL, 'k' },
+                { "initrd", required_argument, NULL, 'i' },  { "cmdline", required_argument, NULL, 'c' },
+                { "os-release", required_argument, NULL, 'r' }, { "output", required_argument, NULL, 'o' },
+                {}
+        };
+        const char *stub_path = DEFAULT_STUB, *kernel_path = NULL, *cmdline = NULL,
+                   *osrel_path = NULL, *output = NULL;
+        _cleanup_(blob_done) struct blob stub = {}, kernel = {}, first_initrd = {};
+        _cleanup_free_ uint8_t *initrd = NULL, *osrel = NULL, *cmd = NULL;
+        _cleanup_(uki_image_done) struct uki_image out = {};
+        _cleanup_free_ const char **initrds = NULL;
+        _cleanup_free_ char *release = NULL;
+        size_t initrd_len = 0, osrel_len = 0, cmd_len = 0;
+        struct iovec iov[1 + 2 * UKI_MAX_PARTS];
+        struct uki_part parts[5];
+        size_t n_initrds = 0, n = 0, n_iov = 0;
+        int c, r;
+
+        initrds = xmalloc0(sizeof(char *) * (size_t)argc);
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                switch (c) {
+                case 's':
+                        stub_path = optarg;
+                        break;
+                case 'k':
+                        kernel_path = optarg;
+                        break;
+                case 'i':
+                        initrds[n_initrds++] = optarg;
+                        break;
+                case 'c':
+                        cmdline = optarg;
+                        break;
+                case 'r':
+                        osrel_path = optarg;
+                        break;
+                case 'o':
+                        output = optarg;
+                        break;
+                default:
+                        return usage_error("uki", "bad option");
+                }
+        }
+        if (optind != argc)
+                return usage_error("uki", "unexpected argument '%s'", argv[optind]);
+        if (!kernel_path || !output || !cmdline || n_initrds == 0)
+                return usage_error("uki", "build needs --kernel, --initrd, --cmdline and --output");
+
+        r = map_blob(stub_path, &stub);
+        if (r < 0)
+                return fail(r, "uki build");
+        r = map_blob(kernel_path, &kernel);
+        if (r < 0)
+                return fail(r, "uki build");
+        if (kernel.len == 0)
+                return fail(errf(-EINVAL, "%s: empty file", kernel_path), "uki build");
+        r = map_blob(initrds[0], &first_initrd);
+        if (r < 0)
+                return fail(r, "uki build");
+        initrd_len = first_initrd.len;
+        /* One initrd is used as it is; several are concatenated, each but the
+         * last zero-padded to 4 bytes: the kernel expects every cpio archive
+         * to start 4-byte aligned and skips zeros between archives. */
+        for (size_t i = 1; i < n_initrds; i++) {
+                _cleanup_(blob_done) struct blob one = {};
+                size_t pad;
+
+                if (i == 1) {
+                        initrd_len = first_initrd.len + (4 - first_initrd.len % 4) % 4;
+                        initrd = xmalloc0(initrd_len + 1);
+                        memcpy(initrd, first_initrd.data, first_initrd.len);
+                }
+                r = map_blob(initrds[i], &one);
+                if (r < 0)
+                        return fail(r, "uki build");
+                pad = (i + 1 < n_initrds) ? (4 - one.len % 4) % 4 : 0;
+                if (initrd_len + one.len + pad > IMAGE_MAX)
+                        return fail(errf(-EFBIG, "initrds exceed %zu bytes", IMAGE_MAX),
+                                    "uki build");
+                initrd = realloc(initrd, initrd_len + one.len + pad + 1);
+                if (!initrd)
+                        abort();
+                memcpy(initrd + initrd_len, one.data, one.len);
+                memset(initrd + initrd_len + one.len, 0, pad);
+                initrd_len += one.len + pad;
+        }
+        if (initrd_len == 0)
+                return fail(errf(-EINVAL, "the initrds are empty"), "uki build");
+
+        if (!osrel_path)
+                osrel_path = path_exists("/etc/os-release") ? "/etc/os-release" : "/usr/lib/os-release";
+        r = read_file(osrel_path, 64 * 1024, &osrel, &osrel_len);
+        if (r < 0)
+                return fail(r, "uki build");
+        r = read_cmdline(cmdline, &cmd, &cmd_len);
+        if (r < 0)
+                return fail(r, "uki build");
+        (void)uki_kernel_release(kernel.data, kernel.len, &release);
+
+        if (osrel_len > 0)
+                parts[n++] = (struct uki_part){ ".osrel", osrel, osrel_len };
+        if (cmd_len > 0)
+                parts[n++] = (struct uki_part){ ".cmdline", cmd, cmd_len };
+        if (release)
+                parts[n++] = (struct uki_part){ ".uname", (const uint8_t *)release, strlen(release) };
+        parts[n++] = (struct uki_part){ ".linux", kernel.data, kernel.len };
+        parts[n++] = (struct uki_part){ ".initrd", initrd ? initrd : first_initrd.data, initrd_len };
+
+        r = uki_build(stub.data, stub.len, parts, n, &out);
+        if (r < 0)
+                return fail(r, "%s", stub_path);
+        iov[n_iov++] = (struct iovec){ out.head, out.head_len };
+        for (size_t i = 0; i < out.n_parts; i++) {
+                iov[n_iov++] = (struct iovec){ (void *)out.parts[i].data, out.parts[i].len };
+                iov[n_iov++] = (struct iovec){ NULL, out.parts[i].pad };
+        }
+        r = write_file_atomic_iov(output, iov, n_iov, 0644);
+        if (r < 0)
+                return fail(r, "uki build");
+        return 0;
+}
+
+int cmd_uki(int argc, char **argv)
+{
+        if (is_help(argc, argv)) {
+                uki_help(stdout);
+                return 0;
+        }
+        if (argc < 2 || strcmp(argv[1], "build") != 0)
+                return usage_error("uki", "expected 'build'");
+        return uki_build_cmd(argc - 1, argv + 1);
+}
+
+static void efivars_help(FILE *f)
+{
+        fprintf(f, "Usage: trust efivars enroll --keyset NAME [--template OVMF_VARS] [--dbx ESL] --output VARS\n"
+                   "       trust efivars list VARS [--json]\n\n"
+                   "enroll writes a copy of the OVMF vars template (default\n"
+                   DEFAULT_VARS_TEMPLATE ") with the keyset's Secure Boot\n"
+                   "keys: PK = uefi-pk, KEK = uefi-kek, db = uefi-db and the three uki-* certs,\n"
+                   "each owned by its key's guid; dbx from the signature list file ESL if given,\n"
+                   "else a dbx the template holds is deleted (what computepcr7 predicts).\n"
+                   "Older records of these variables are marked deleted. Firmware then boots\n"
+                   "with Secure Boot enabled.\n"
+                   "list prints each variable: name, vendor GUID, attributes, size, and the\n"
+                   "entries of PK, KEK, db and dbx (certificate subjects, hashes).\n");
+}
+
+static void json_string(FILE *f, const char *s)
+{
+        fputc('"', f);
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+
+                if (c == '"' || c == '\\')
+                        fprintf(f, "\\%c", c);
+                else if (c < 0x20)
+                        fprintf(f, "\\u%04x", c);
+                else
+                        fputc(c, f);
+        }
+        fputc('"', f);
+}
+
+struct list_ctx {
+        bool json;
+        unsigned n;
+};
+
+static int list_entry(const efi_guid *type, const efi_guid *owner, const uint8_t *data, size_t len,
+                      void *userdata)
+{
+        struct list_ctx *c = userdata;
+        char owner_s[37], type_s[37], subject[512] = "";
+        _cleanup_free_ char *hex = NULL;
+        const char *kind = "other";
+
+        guid_format(owner, owner_s);
+        guid_format(type, type_s);
+        if (!memcmp(type->b, EFI_CERT_X509_GUID.b, 16)) {
+                const unsigned char *p = data;
+                X509 *x = d2i_X509(NULL, &p, (long)len);
+
+                kind = "x509";
+                if (x) {
+                        X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
+                        X509_free(x);
+                } else {
+                        ERR_clear_error();
+                        snprintf(subject, sizeof(subject), "(unparsable certificate)");
+                }
+        } else if (!memcmp(type->b, EFI_CERT_SHA256_GUID.b, 16)) {
+                kind = "sha256";
+                hex = hex_encode(data, len);
+        }
+        if (c->json) {
+                printf("%s{\"type\":\"%s\",\"owner\":\"%s\"", c->n++ ? "," : "", kind, owner_s);
+                if (!strcmp(kind, "x509")) {
+                        printf(",\"subject\":");
+                        json_string(stdout, subject);
+                } else if (hex)
+                        printf(",\"hash\":\"%s\"", hex);
+                else
+                        printf(",\"signature_type\":\"%s\",\"size\":%zu", type_s, len);
+                printf("}");
+        } else if (!strcmp(kind, "x509"))
+                printf("  x509   owner %s  %s\n", owner_s, subject);
+        else if (hex)
+                printf("  sha256 owner %s  %s\n", owner_s, hex);
+        else
+                printf("  type %s owner %s  %zu bytes\n", type_s, owner_s, len);
+        return 0;
+}
+
+static bool is_sigdb(const struct efivar *v)
+{
+        if (!memcmp(v->vendor.b, EFI_GLOBAL_VARIABLE_GUID.b, 16))
+                return !strcmp(v->name, "PK") || !strcmp(v->name, "KEK");
+        if (!memcmp(v->vendor.b, EFI_IMAGE_SECURITY_DB_GUID.b, 16))
+                return !strcmp(v->name, "db") || !strcmp(v->name, "dbx");
+        return false;
+}
+
+static int efivars_list(int argc, char **argv)
+{
+        static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, {} };
+        _cleanup_free_ uint8_t *buf = NULL;
+        struct varstore vs;
+        const char *path;
+        bool json = false;
+        size_t len, shown = 0;
+        int c, r;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                if (c != 'j')
+                        return usage_error("efivars", "bad option");
+                json = true;
+        }
+        if (optind != argc - 1)
+                return usage_error("efivars", "list expects one vars file");
+        path = argv[optind];
+        r = read_blob(path, &buf, &len);
+        if (r >= 0 && len > VARS_MAX)
+                r = errf(-EFBIG, "%s: larger than any OVMF vars file", path);
+        if (r < 0)
+                return fail(r, "efivars list");
+        r = varstore_parse(buf, len, &vs);
+        if (r < 0)
+                return fail(r, "%s", path);
+        /* Check every signature list first so that output is all or nothing. */
+        for (size_t i = 0; i < vs.n_vars; i++) {
+                const struct efivar *v = &vs.vars[i];
+
+                if (v->valid && is_sigdb(v)) {
+                        r = esl_walk(buf + v->data_offset, v->data_len, NULL, NULL);
+                        if (r < 0) {
+                                varstore_done(&vs);
+                                return fail(r, "%s: %s", path, v->name);
+                        }
+                }
+        }
+        if (json)
+                printf("[");
+        for (size_t i = 0; i < vs.n_vars; i++) {
+                const struct efivar *v = &vs.vars[i];
+                struct list_ctx ctx = { .json = json };
+                char guid[37];
+
+                if (!v->valid)
+                        continue;
+                guid_format(&v->vendor, guid);
+                if (json) {
+                        printf("%s{\"name\":", shown ? "," : "");
+                        json_string(stdout, v->name);
+                        printf(",\"guid\":\"%s\",\"attributes\":%u,\"size\":%zu", guid,
+                               v->attributes, v->data_len);
+                        if (is_sigdb(v)) {
+                                printf(",\"entries\":[");
+                                (void)esl_walk(buf + v->data_offset, v->data_len, list_entry, &ctx);
+                                printf("]");
+                        }
+                        printf("}");
+                } else {
+                        printf("%-16s %s attributes 0x%02x size %zu\n", v->name, guid,
+                               v->attributes, v->data_len);
+                        if (is_sigdb(v))
+                                (void)esl_walk(buf + v->data_offset, v->data_len, list_entry, &ctx);
+                }
+                shown++;
+        }
+        if (json)
+                printf("]\n");
+        varstore_done(&vs);
+        return 0;
+}
+
+static inline void keyset_efi_vars_freep(struct keyset_efi_vars *v)
+{
+        keyset_efi_vars_free(v);
+}
+
+static int efivars_enroll(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "keyset", required_argument, NULL, 'K' }, { "template", required_argument, NULL, 't' },
+                { "dbx", required_argument, NULL, 'x' },    { "output", required_argument, NULL, 'o' },
+                {}
+        };
+        _cleanup_(keyset_efi_vars_freep) struct keyset_efi_vars v = {};
+        const char *keyset = NULL, *template = DEFAULT_VARS_TEMPLATE, *dbx = NULL, *output = NULL;
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_free_ uint8_t *buf = NULL;
+        struct varstore vs;
+        size_t len;
+        int c, r;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'K':
+                        keyset = optarg;
+                        break;
+                case 't':
+                        template = optarg;
+                        break;
+                case 'x':
+                        dbx = optarg;
+                        break;
+                case 'o':
+                        output = optarg;
+                        break;
+                default:
+                        return usage_error("efivars", "bad option");
+                }
+        }
+        if (optind != argc)
+                return usage_error("efivars", "unexpected argument '%s'", argv[optind]);
+        if (!keyset || !output)
+                return usage_error("efivars", "enroll needs --keyset and --output");
+
+        r = keyset_path(keyset, &dir);
+        if (r < 0)
+                return fail(r, "efivars enroll");
+        r = keyset_efi_vars_load(dir, dbx, &v);
+        if (r < 0)
+                return fail(r, "keyset '%s'", keyset);
+        r = read_blob(template, &buf, &len);
+        if (r >= 0 && len > VARS_MAX)
+                r = errf(-EFBIG, "%s: larger than any OVMF vars file", template);
+        if (r < 0)
+                return fail(r, "efivars enroll");
+        r = varstore_parse(buf, len, &vs);
+        if (r < 0)
+                return fail(r, "%s", template);
+
+        /* The order of the spec's checked boot (pcr7.md); the firmware
+         * measures them in its own fixed order regardless. */
+        r = varstore_set(&vs, &EFI_GLOBAL_VARIABLE_GUID, "PK", EFI_SECURE_BOOT_VAR_ATTRS, v.pk,
+                         v.pk_len);
+        if (r >= 0)
+                r = varstore_set(&vs, &EFI_GLOBAL_VARIABLE_GUID, "KEK", EFI_SECURE_BOOT_VAR_ATTRS,
+                                 v.kek, v.kek_len);
+        if (r >= 0)
+                r = varstore_set(&vs, &EFI_IMAGE_SECURITY_DB_GUID, "db", EFI_SECURE_BOOT_VAR_ATTRS,
+                                 v.db, v.db_len);
+        if (r >= 0 && v.dbx)
+                r = varstore_set(&vs, &EFI_IMAGE_SECURITY_DB_GUID, "dbx", EFI_SECURE_BOOT_VAR_ATTRS,
+                                 v.dbx, v.dbx_len);
+        /* Without --dbx, computepcr7 predicts an empty dbx: a dbx from the
+         * template would make the firmware measure something else. */
+        if (r >= 0 && !v.dbx)
+                (void)varstore_delete(&vs, &EFI_IMAGE_SECURITY_DB_GUID, "dbx");
+        varstore_done(&vs);
+        if (r < 0)
+                return fail(r, "%s", template);
+        r = write_file_atomic(output, buf, len, 0644);
+        if (r < 0)
+                return fail(r, "efivars enroll");
+        return 0;
+}
+
+int cmd_efivars(int argc, char **argv)
+{
+        if (is_help(argc, argv)) {
+                efivars_help(stdout);
+                return 0;
+        }
+        if (argc >= 2 && !strcmp(argv[1], "list"))
+                return efivars_list(argc - 1, argv + 1);
+        if (argc >= 2 && !strcmp(argv[1], "enroll"))
+                return efivars_enroll(argc - 1, argv + 1);
+        return usage_error("efivars", "expected 'enroll' or 'list'");
+}

@@ -1,0 +1,539 @@
+/* cmd-keyset.c: the keyset administration commands: initkeyset, keyset
+ * (add/list/show; pcr7data lives in cmd-pcr7.c), project, sudi, new-uuid.
+ * Argument parsing and output only; the work is in keyset.c, project.c,
+ * sudi.c and x509.c. */
+#include <getopt.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "cli/commands.h"
+#include "keys/keyset.h"
+#include "keys/project.h"
+#include "keys/sudi.h"
+#include "base/util.h"
+#include "keys/x509.h"
+#include "keys/keyset-path.h"
+#include "base/dirlist.h"
+
+#define MAX_ORGS 16
+
+static bool is_help(const char *s)
+{
+        return !strcmp(s, "--help") || !strcmp(s, "-h") || !strcmp(s, "help");
+}
+
+/* Name checks before any work: a bad name is a usage error (exit 2). */
+static int check_name(const char *what, const char *name)
+{
+        int r = name_validate(what, name);
+
+        if (r < 0) {
+                log_error("%s", err_msg(r));
+                return EXIT_USAGE;
+        }
+        return 0;
+}
+
+/* getopt's own messages are off (opterr = 0) so a bad option gives one line. */
+static int bad_option(const char *cmd, char **argv)
+{
+        return usage_error(cmd, "bad option '%s' or missing argument", argv[optind - 1]);
+}
+
+/* Prints the library's message, which already names the object. */
+static int op_failed(int r)
+{
+        log_error("%s", err_msg(r));
+        return 1;
+}
+
+static void print_strv(char **v)
+{
+        for (char **p = v; *p; p++)
+                printf("%s\n", *p);
+}
+
+/* ---- keyset add / initkeyset ---- */
+
+static const char keyset_add_help[] =
+        "Usage: trust keyset add [--org ORG]... NAME\n"
+        "       trust initkeyset --keysetname NAME [--org ORG]...\n\n"
+        "Create keyset NAME in $XDG_DATA_HOME/machine/trust/keys/: RSA-2048 keys and\n"
+        "certs for manifest-ca, sudi-ca, uefi-pk, uefi-kek, uefi-db, uki-production,\n"
+        "uki-tpm, uki-limited, tpmpol-admin, tpmpol-luks, project 'default' and\n"
+        "pcr7data/. The keyset appears whole or not at all.\n"
+        "NAME 'snakeoil' installs the bundled public test keyset instead.\n\n"
+        "  --org ORG   subject O of the certificates (repeatable)\n"
+        "  --generate  generate fresh keys even for 'snakeoil' (how keysets/snakeoil\n"
+        "              was made)\n"
+        "  --help      show this help\n";
+
+static int keyset_add(const char *cmd, const char *name, const char *const *orgs, size_t n_orgs,
+                      bool generate)
+{
+        _cleanup_free_ char *src = NULL;
+        int r;
+
+        if ((r = check_name("keyset", name)))
+                return r;
+        for (size_t i = 0; i < n_orgs; i++) {
+                r = x509_check_attr("organization", orgs[i]);
+                if (r < 0) {
+                        log_error("%s: %s", cmd, err_msg(r));
+                        return EXIT_USAGE;
+                }
+        }
+        keysets_clean_stale();
+
+        if (!strcmp(name, "snakeoil") && !generate) {
+                if (n_orgs > 0)
+                        return usage_error(cmd, "--org cannot be used for the bundled snakeoil keyset");
+                r = snakeoil_dir(&src);
+                if (r < 0)
+                        return op_failed(errf_prefix(r, "keyset 'snakeoil'"));
+                r = keyset_install_copy(name, src);
+        } else
+                r = keyset_create(name, orgs, n_orgs);
+        if (r < 0)
+                return op_failed(r);
+        return 0;
+}
+
+/* One parser for both spellings: `initkeyset --keysetname NAME` (name_option:
+ * options end at the first argument) and `keyset add NAME`. */
+static int keyset_add_args(const char *cmd, bool name_option, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "keysetname", required_argument, NULL, 'k' },
+                { "org", required_argument, NULL, 'o' },
+                { "generate", no_argument, NULL, 'g' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        /* `keyset add` has no --keysetname: its table starts after it. */
+        const struct option *table = name_option ? opts : opts + 1;
+        const char *optstring = name_option ? "+h" : "h";
+        const char *orgs[MAX_ORGS], *name = NULL;
+        bool generate = false;
+        size_t n_orgs = 0;
+        int c;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, optstring, table, NULL)) >= 0) {
+                switch (c) {
+                case 'k':
+                        name = optarg;
+                        break;
+                case 'o':
+                        if (n_orgs == MAX_ORGS)
+                                return usage_error(cmd, "at most %d --org", MAX_ORGS);
+                        orgs[n_orgs++] = optarg;
+                        break;
+                case 'g':
+                        generate = true;
+                        break;
+                case 'h':
+                        fputs(keyset_add_help, stdout);
+                        return 0;
+                default:
+                        return bad_option(cmd, argv);
+                }
+        }
+        if (name_option) {
+                if (optind < argc)
+                        return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+                if (!name)
+                        return usage_error(cmd, "--keysetname is required");
+        } else {
+                if (argc - optind != 1)
+                        return usage_error(cmd, "expected one keyset NAME");
+                name = argv[optind];
+        }
+        return keyset_add(cmd, name, orgs, n_orgs, generate);
+}
+
+int cmd_initkeyset(int argc, char **argv)
+{
+        return keyset_add_args("initkeyset", true, argc, argv);
+}
+
+/* ---- keyset list ---- */
+
+static int keyset_list_cmd(int argc, char **argv)
+{
+        _cleanup_free_ char *root = NULL;
+        _cleanup_(strv_freep) char **names = NULL;
+        size_t n;
+        int r;
+
+        if (argc == 2 && is_help(argv[1])) {
+                printf("Usage: trust keyset list\n\nList the keysets in "
+                       "$XDG_DATA_HOME/machine/trust/keys/, one a line.\n");
+                return 0;
+        }
+        if (argc != 1)
+                return usage_error("keyset list", "takes no arguments");
+        keysets_clean_stale(); /* leftovers of killed runs would only confuse */
+        r = keysets_root(&root);
+        if (r < 0)
+                return op_failed(r);
+        r = subdir_names(root, &names, &n);
+        if (r < 0)
+                return op_failed(r);
+        print_strv(names);
+        return 0;
+}
+
+/* ---- keyset show ---- */
+
+static const char keyset_show_help[] =
+        "Usage: trust keyset show NAME [KEY [ITEM]] [--path|--value]\n\n"
+        "Show a keyset. KEY is a key directory (manifest-ca, sudi-ca, uefi-pk, uefi-kek,\n"
+        "uefi-db, uki-production, uki-tpm, uki-limited, tpmpol-admin, tpmpol-luks,\n"
+        "pcr7data) or manifest:PROJECT; ITEM a file in it (cert.pem, guid, ...).\n\n"
+        "  --path    print paths only\n"
+        "  --value   print the ITEM's contents only\n"
+        "  --help    show this help\n";
+
+static bool valid_keydir(const char *key)
+{
+        if (!strcmp(key, "pcr7data"))
+                return true;
+        for (unsigned i = 0; i < keyset_n_keydirs; i++)
+                if (!strcmp(key, keyset_keydirs[i]))
+                        return true;
+        return false;
+}
+
+static int show_keyset_overview(const char *name, const char *ks, bool paths)
+{
+        /* The spec's directory order (keysets.md "Keyset layout"). */
+        static const char *const dirs[] = {
+                "manifest",     "manifest-ca", "pcr7data", "sudi-ca",        "tpmpol-admin",
+                "tpmpol-luks",  "uefi-db",     "uefi-kek", "uefi-pk",        "uki-limited",
+                "uki-production", "uki-tpm",
+        };
+
+        if (paths)
+                printf("%s\n", ks);
+        else
+                printf("keyset %s (%s)\n", name, ks);
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_free_ char *d = path_join(ks, dirs[i]);
+                _cleanup_(strv_freep) char **subs = NULL, **files = NULL;
+                size_t ns, nf;
+                int r;
+
+                if (paths) {
+                        printf("%s\n", d);
+                        continue;
+                }
+                if (!path_exists(d)) {
+                        printf("%s/ (missing)\n", dirs[i]);
+                        continue;
+                }
+                printf("%s/\n", dirs[i]);
+                r = subdir_names(d, &subs, &ns);
+                if (r >= 0)
+                        r = file_names(d, &files, &nf);
+                if (r < 0)
+                        return op_failed(errf_prefix(r, "keyset '%s'", name));
+                for (char **p = subs; *p; p++)
+                        printf("  %s/\n", *p);
+                for (char **p = files; *p; p++)
+                        printf("  %s\n", *p);
+        }
+        return 0;
+}
+
+static int print_item(const char *name, const char *path, bool paths, bool value)
+{
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len;
+        int r;
+
+        if (paths) {
+                printf("%s\n", path);
+                return 0;
+        }
+        r = read_file(path, 1024 * 1024, &buf, &len);
+        if (r < 0)
+                return op_failed(errf_prefix(r, "keyset '%s'", name));
+        if (!value)
+                printf("%s\n", path);
+        fwrite(buf, 1, len, stdout);
+        if (!value && len > 0 && buf[len - 1] != '\n')
+                putchar('\n');
+        explicit_bzero(buf, len);
+        return 0;
+}
+
+static int keyset_show_cmd(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "path", no_argument, NULL, 'p' },
+                { "value", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_free_ char *ks = NULL, *keydir = NULL;
+        bool paths = false, value = false;
+        const char *name, *key, *item;
+        struct stat st;
+        int c, r;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'p':
+                        paths = true;
+                        break;
+                case 'v':
+                        value = true;
+                        break;
+                case 'h':
+                        fputs(keyset_show_help, stdout);
+                        return 0;
+                default:
+                        return bad_option("keyset show", argv);
+                }
+        }
+        if (paths && value)
+                return usage_error("keyset show", "--path and --value exclude each other");
+        if (argc - optind < 1 || argc - optind > 3)
+                return usage_error("keyset show", "expected NAME [KEY [ITEM]]");
+        name = argv[optind];
+        key = argc - optind >= 2 ? argv[optind + 1] : NULL;
+        item = argc - optind >= 3 ? argv[optind + 2] : NULL;
+        if ((r = check_name("keyset", name)))
+                return r;
+        if (value && !item)
+                return usage_error("keyset show", "--value needs an ITEM");
+        if (key) {
+                if (!strncmp(key, "manifest:", 9)) {
+                        if ((r = check_name("project", key + 9)))
+                                return r;
+                } else if (!strcmp(key, "manifest"))
+                        return usage_error("keyset show",
+                                           "KEY 'manifest' needs a project: manifest:PROJECT");
+                else if (!valid_keydir(key))
+                        return usage_error("keyset show", "unknown KEY '%s'", key);
+        }
+        if (item && (r = check_name("item", item)))
+                return r;
+
+        r = keyset_path(name, &ks);
+        if (r < 0)
+                return op_failed(r);
+        if (!key)
+                return show_keyset_overview(name, ks, paths);
+
+        if (!strncmp(key, "manifest:", 9)) {
+                keydir = xasprintf("%s/manifest/%s", ks, key + 9);
+                if (stat(keydir, &st) < 0 || !S_ISDIR(st.st_mode))
+                        return op_failed(errf(-ENOENT, "keyset '%s': project '%s' does not exist",
+                                              name, key + 9));
+        } else {
+                keydir = path_join(ks, key);
+                if (stat(keydir, &st) < 0 || !S_ISDIR(st.st_mode))
+                        return op_failed(errf(-ENOENT, "keyset '%s': key '%s' does not exist (%s)",
+                                              name, key, keydir));
+        }
+
+        if (item) {
+                _cleanup_free_ char *p = path_join(keydir, item);
+                if (stat(p, &st) < 0 || !S_ISREG(st.st_mode))
+                        return op_failed(errf(-ENOENT, "keyset '%s': %s has no item '%s'", name,
+                                              key, item));
+                return print_item(name, p, paths, value);
+        }
+
+        {
+                _cleanup_(strv_freep) char **files = NULL;
+                size_t n;
+
+                r = file_names(keydir, &files, &n);
+                if (r < 0)
+                        return op_failed(errf_prefix(r, "keyset '%s'", name));
+                for (char **f = files; *f; f++) {
+                        _cleanup_free_ char *p = path_join(keydir, *f);
+                        /* A private key only when asked for by name. */
+                        if (!paths && !strcmp(*f, "privkey.pem")) {
+                                printf("%s\n(private key: 'trust keyset show %s %s %s')\n", p, name,
+                                       key, *f);
+                                continue;
+                        }
+                        r = print_item(name, p, paths, false);
+                        if (r)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+int cmd_keyset(int argc, char **argv)
+{
+        if (argc < 2) {
+                usage_error("keyset", "expected a subcommand: add, list, show, pcr7data");
+                return EXIT_USAGE;
+        }
+        if (is_help(argv[1])) {
+                printf("Usage: trust keyset add [--org ORG]... NAME\n"
+                       "       trust keyset list\n"
+                       "       trust keyset show NAME [KEY [ITEM]] [--path|--value]\n"
+                       "       trust keyset pcr7data NAME ...\n\n"
+                       "Manage keysets in $XDG_DATA_HOME/machine/trust/keys/.\n"
+                       "'trust keyset SUBCOMMAND --help' describes a subcommand.\n");
+                return 0;
+        }
+        if (!strcmp(argv[1], "add"))
+                return keyset_add_args("keyset add", false, argc - 1, argv + 1);
+        if (!strcmp(argv[1], "list"))
+                return keyset_list_cmd(argc - 1, argv + 1);
+        if (!strcmp(argv[1], "show"))
+                return keyset_show_cmd(argc - 1, argv + 1);
+        if (!strcmp(argv[1], "pcr7data"))
+                return cmd_keyset_pcr7data(argc - 1, argv + 1);
+        return usage_error("keyset", "unknown subcommand '%s'", argv[1]);
+}
+
+/* ---- project ---- */
+
+int cmd_project(int argc, char **argv)
+{
+        _cleanup_(strv_freep) char **names = NULL;
+        _cleanup_free_ char *path = NULL;
+        size_t n;
+        int r;
+
+        if (argc < 2)
+                return usage_error("project", "expected a subcommand: add, list");
+        if (is_help(argv[1]) || (argc == 3 && is_help(argv[2]))) {
+                printf("Usage: trust project add KEYSET PROJECT\n"
+                       "       trust project list KEYSET\n\n"
+                       "A project is a product inside a keyset: a uuid, a keypair and a cert\n"
+                       "(CN 'manifest PRODUCT:<uuid>') issued by the keyset's manifest-ca, and\n"
+                       "a sudi/ dir for its machines' SUDI certs.\n");
+                return 0;
+        }
+        if (!strcmp(argv[1], "add")) {
+                if (argc != 4)
+                        return usage_error("project add", "expected KEYSET PROJECT");
+                if ((r = check_name("keyset", argv[2])) || (r = check_name("project", argv[3])))
+                        return r;
+                keysets_clean_stale();
+                r = project_create(argv[2], argv[3], &path);
+                if (r < 0)
+                        return op_failed(r);
+                printf("%s\n", path);
+                return 0;
+        }
+        if (!strcmp(argv[1], "list")) {
+                if (argc != 3)
+                        return usage_error("project list", "expected KEYSET");
+                if ((r = check_name("keyset", argv[2])))
+                        return r;
+                r = project_list(argv[2], &names, &n);
+                if (r < 0)
+                        return op_failed(r);
+                print_strv(names);
+                return 0;
+        }
+        return usage_error("project", "unknown subcommand '%s'", argv[1]);
+}
+
+/* ---- sudi ---- */
+
+int cmd_sudi(int argc, char **argv)
+{
+        _cleanup_(strv_freep) char **names = NULL;
+        _cleanup_free_ char *serial = NULL;
+        size_t n;
+        int r;
+
+        if (argc < 2)
+                return usage_error("sudi", "expected a subcommand: add, list");
+        if (is_help(argv[1]) || (argc >= 3 && is_help(argv[2]))) {
+                printf("Usage: trust sudi add KEYSET PROJECT [SERIAL]\n"
+                       "       trust sudi list KEYSET PROJECT\n\n"
+                       "Issue a per-machine SUDI keypair and cert (issued by the keyset's sudi-ca)\n"
+                       "into <keyset>/manifest/<project>/sudi/<serial>/; SERIAL defaults to a\n"
+                       "fresh UUID. 'add' prints the serial.\n");
+                return 0;
+        }
+        if (!strcmp(argv[1], "add")) {
+                if (argc != 4 && argc != 5)
+                        return usage_error("sudi add", "expected KEYSET PROJECT [SERIAL]");
+                if ((r = check_name("keyset", argv[2])) || (r = check_name("project", argv[3])) ||
+                    (argc == 5 && (r = check_name("serial", argv[4]))))
+                        return r;
+                if (argc == 5 && (r = x509_check_attr("serial", argv[4])) < 0) {
+                        log_error("%s", err_msg(r));
+                        return EXIT_USAGE;
+                }
+                keysets_clean_stale();
+                r = sudi_issue(argv[2], argv[3], argc == 5 ? argv[4] : NULL, NULL, &serial);
+                if (r < 0)
+                        return op_failed(r);
+                printf("%s\n", serial);
+                return 0;
+        }
+        if (!strcmp(argv[1], "list")) {
+                if (argc != 4)
+                        return usage_error("sudi list", "expected KEYSET PROJECT");
+                if ((r = check_name("keyset", argv[2])) || (r = check_name("project", argv[3])))
+                        return r;
+                r = sudi_list(argv[2], argv[3], &names, &n);
+                if (r < 0)
+                        return op_failed(r);
+                print_strv(names);
+                return 0;
+        }
+        return usage_error("sudi", "unknown subcommand '%s'", argv[1]);
+}
+
+/* ---- new-uuid ---- */
+
+int cmd_new_uuid(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "keysetname", required_argument, NULL, 'k' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_free_ char *dir = NULL;
+        const char *name = NULL;
+        char uuid[37];
+        int c, r;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'k':
+                        name = optarg;
+                        break;
+                case 'h':
+                        printf("Usage: trust new-uuid --keysetname NAME\n\n"
+                               "Make a product uuid, an RSA-2048 keypair and a cert (CN 'manifest\n"
+                               "PRODUCT:<uuid>') issued by keyset NAME's manifest-ca, in\n"
+                               "$XDG_CONFIG_HOME/machine/trust/manifest/; prints that directory.\n");
+                        return 0;
+                default:
+                        return bad_option("new-uuid", argv);
+                }
+        }
+        if (optind < argc)
+                return usage_error("new-uuid", "unexpected argument '%s'", argv[optind]);
+        if (!name)
+                return usage_error("new-uuid", "--keysetname is required");
+        if ((r = check_name("keyset", name)))
+                return r;
+        r = new_uuid_create(name, &dir, uuid);
+        if (r < 0)
+                return op_failed(r);
+        printf("%s\n", dir);
+        return 0;
+}

@@ -1,0 +1,472 @@
+/* cmd-pcr7.c: computepcr7, tpm-policy-gen, pcr7data lookup and
+ * "keyset pcr7data": argument parsing and output around pcr7.c, policy.c and
+ * pcr7data.c. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli/commands.h"
+#include "base/crypto.h"
+#include "formats/pcr7.h"
+#include "formats/pcr7data.h"
+#include "formats/policy.h"
+#include "base/util.h"
+#include "keys/keyset-path.h"
+#include "keys/keyset-pcr7.h"
+#include "keys/pcr7data-write.h"
+
+/* Output order of the three classes (the older tool's). */
+static const enum uki_class print_order[] = { UKI_PRODUCTION, UKI_LIMITED, UKI_TPM };
+
+static int version_arg(const char *cmd, const char *v)
+{
+        if (strlen(v) != POLICY_VERSION_LEN || strspn(v, "0123456789") != POLICY_VERSION_LEN)
+                return usage_error(cmd, "--policy-version must be %d decimal digits, not '%s'",
+                                   POLICY_VERSION_LEN, v);
+        return 0;
+}
+
+/* A PCR7 value from a file of exactly 32 raw bytes. */
+static int read_pcr_file(const char *path, uint8_t out[32])
+{
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len;
+        int r;
+
+        r = read_file(path, 32, &buf, &len);
+        if (r == -EFBIG || (r >= 0 && len != 32))
+                return errf(-EBADMSG, "%s: not a 32-byte PCR7 value", path);
+        if (r < 0)
+                return r;
+        memcpy(out, buf, 32);
+        return 0;
+}
+
+/* ---- computepcr7 -------------------------------------------------------- */
+
+static void computepcr7_help(void)
+{
+        printf("Usage: trust computepcr7 KEYSET [--dbx FILE] [--json] [--events [--class CLASS]]\n\n"
+               "Predicts the PCR7 (sha256 bank) that UEFI firmware with the keyset's PK, KEK\n"
+               "and db enrolled (and dbx from FILE, an EFI_SIGNATURE_LIST, when given) measures\n"
+               "when it starts a UKI signed by uki-production, uki-limited or uki-tpm.\n"
+               "Prints one line per class, lower-case hex:\n"
+               "  uki-production: HEX\n  uki-limited: HEX\n  uki-tpm: HEX\n\n"
+               "  --json          the same as a JSON object with those keys\n"
+               "  --events        print instead the PCR7 events of one class in measurement\n"
+               "                  order, one line 'NAME HEXDIGEST' each, nothing else:\n"
+               "                    SecureBoot PK KEK db dbx separator authority\n"
+               "                  Extending 32 zero bytes with each digest in turn\n"
+               "                  (pcr = sha256(pcr || digest)) gives that class's PCR7.\n"
+               "                  With --json: {\"class\":..,\"pcr7\":..,\"events\":[{\"name\":..,\"digest\":..}]}\n"
+               "  --class CLASS   production (default), tpm or limited (for --events)\n");
+}
+
+static void print_hex(const uint8_t *b, size_t n)
+{
+        _cleanup_free_ char *h = hex_encode(b, n);
+
+        fputs(h, stdout);
+}
+
+int cmd_computepcr7(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "help", no_argument, NULL, 'h' },     { "dbx", required_argument, NULL, 'd' },
+                { "json", no_argument, NULL, 'j' },     { "events", no_argument, NULL, 'e' },
+                { "class", required_argument, NULL, 'c' }, {},
+        };
+        _cleanup_free_ char *dir = NULL;
+        struct keyset_efi_vars vars = { 0 };
+        struct pcr7_event ev[_UKI_CLASS_MAX][PCR7_MAX_EVENTS];
+        uint8_t pcr[_UKI_CLASS_MAX][32];
+        size_t n_ev[_UKI_CLASS_MAX];
+        const char *dbx = NULL;
+        bool json = false, events = false;
+        enum uki_class cls = UKI_PRODUCTION;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'h': computepcr7_help(); return 0;
+                case 'd': dbx = optarg; break;
+                case 'j': json = true; break;
+                case 'e': events = true; break;
+                case 'c':
+                        if (uki_class_from_string(optarg, &cls) < 0)
+                                return usage_error("computepcr7",
+                                                   "--class must be production, tpm or limited");
+                        break;
+                default: return usage_error("computepcr7", "unknown option");
+                }
+        }
+        if (optind + 1 != argc)
+                return usage_error("computepcr7", "expected one KEYSET");
+
+        r = keyset_path(argv[optind], &dir);
+        if (r < 0)
+                return fail(r, "computepcr7");
+        r = keyset_efi_vars_load(dir, dbx, &vars);
+        if (r < 0)
+                return fail(r, "keyset '%s'", argv[optind]);
+        for (int k = 0; k < _UKI_CLASS_MAX; k++) {
+                r = pcr7_events(&vars, (enum uki_class)k, ev[k], &n_ev[k], pcr[k]);
+                if (r < 0) {
+                        keyset_efi_vars_free(&vars);
+                        return fail(r, "keyset '%s': PCR7", argv[optind]);
+                }
+        }
+        keyset_efi_vars_free(&vars);
+
+        if (events && json) {
+                printf("{\"class\":\"%s\",\"pcr7\":\"", uki_class_name(cls));
+                print_hex(pcr[cls], 32);
+                printf("\",\"events\":[");
+                for (size_t i = 0; i < n_ev[cls]; i++) {
+                        printf("%s{\"name\":\"%s\",\"digest\":\"", i ? "," : "", ev[cls][i].name);
+                        print_hex(ev[cls][i].digest, 32);
+                        printf("\"}");
+                }
+                printf("]}\n");
+        } else if (events) {
+                for (size_t i = 0; i < n_ev[cls]; i++) {
+                        printf("%s ", ev[cls][i].name);
+                        print_hex(ev[cls][i].digest, 32);
+                        putchar('\n');
+                }
+        } else if (json) {
+                putchar('{');
+                for (size_t i = 0; i < ELEMENTSOF(print_order); i++) {
+                        printf("%s\"%s\":\"", i ? "," : "", uki_class_keydir(print_order[i]));
+                        print_hex(pcr[print_order[i]], 32);
+                        putchar('"');
+                }
+                printf("}\n");
+        } else {
+                for (size_t i = 0; i < ELEMENTSOF(print_order); i++) {
+                        printf("%s: ", uki_class_keydir(print_order[i]));
+                        print_hex(pcr[print_order[i]], 32);
+                        putchar('\n');
+                }
+        }
+        return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ---- tpm-policy-gen ----------------------------------------------------- */
+
+static void policy_gen_help(void)
+{
+        printf("Usage: trust tpm-policy-gen --pcr7-production FILE --pcr7-tpm FILE\n"
+               "                            [--policy-version NNNN] [--luks-policy-file F]\n"
+               "                            [--passwd-policy-file F]\n"
+               "       trust tpm-policy-gen --authorize PUBKEY.pem\n\n"
+               "Computes the TPM2 policy digests (32 raw bytes each) offline:\n"
+               "  luks policy   PolicyPCR(sha256:7 = production PCR7) then\n"
+               "                PolicyNV(0x01500020 == NNNN), written to --luks-policy-file\n"
+               "                (default luks_policy.out)\n"
+               "  passwd policy PolicyPCR(sha256:7 = tpm PCR7), written to\n"
+               "                --passwd-policy-file (default passwd_policy.out)\n"
+               "PCR7 files hold the raw 32-byte value; NNNN defaults to 0001.\n\n"
+               "--authorize prints the TPM name of an RSA-2048 public key as LoadExternal\n"
+               "makes it and the PolicyAuthorize digest (the NV indices' authPolicy):\n"
+               "  name: HEX\n  policy: HEX\n");
+}
+
+static int policy_gen_authorize(const char *pem)
+{
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *pub = NULL;
+        uint8_t name[34], d[32];
+        int r;
+
+        r = pem_load_pubkey(pem, &pub);
+        if (r < 0)
+                return fail(r, "tpm-policy-gen");
+        r = policy_key_name(pub, name);
+        if (r >= 0)
+                r = policy_authorize_digest(pub, d);
+        if (r < 0)
+                return fail(r, "tpm-policy-gen: %s", pem);
+        printf("name: ");
+        print_hex(name, sizeof(name));
+        printf("\npolicy: ");
+        print_hex(d, sizeof(d));
+        putchar('\n');
+        return 0;
+}
+
+int cmd_tpm_policy_gen(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "pcr7-production", required_argument, NULL, 'p' },
+                { "pcr7-tpm", required_argument, NULL, 't' },
+                { "policy-version", required_argument, NULL, 'v' },
+                { "luks-policy-file", required_argument, NULL, 'l' },
+                { "passwd-policy-file", required_argument, NULL, 'w' },
+                { "authorize", required_argument, NULL, 'a' },
+                {},
+        };
+        const char *prod = NULL, *tpm = NULL, *version = "0001", *luks_out = "luks_policy.out",
+                   *passwd_out = "passwd_policy.out", *authorize = NULL;
+        uint8_t pprod[32], ptpm[32], luks[32], passwd[32];
+        bool existed;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'h': policy_gen_help(); return 0;
+                case 'p': prod = optarg; break;
+                case 't': tpm = optarg; break;
+                case 'v':
+                        if (version_arg("tpm-policy-gen", optarg))
+                                return EXIT_USAGE;
+                        version = optarg;
+                        break;
+                case 'l': luks_out = optarg; break;
+                case 'w': passwd_out = optarg; break;
+                case 'a': authorize = optarg; break;
+                default: return usage_error("tpm-policy-gen", "unknown option");
+                }
+        }
+        if (optind != argc)
+                return usage_error("tpm-policy-gen", "unexpected argument '%s'", argv[optind]);
+        if (authorize) {
+                if (prod || tpm)
+                        return usage_error("tpm-policy-gen",
+                                           "--authorize does not combine with --pcr7-*");
+                return policy_gen_authorize(authorize);
+        }
+        if (!prod || !tpm)
+                return usage_error("tpm-policy-gen", "--pcr7-production and --pcr7-tpm are required");
+        if (!strcmp(luks_out, passwd_out))
+                return usage_error("tpm-policy-gen", "the two output files must differ");
+
+        if ((r = read_pcr_file(prod, pprod)) < 0 || (r = read_pcr_file(tpm, ptpm)) < 0)
+                return fail(r, "tpm-policy-gen");
+        if ((r = policy_luks_digest(pprod, version, luks)) < 0 ||
+            (r = policy_passwd_digest(ptpm, passwd)) < 0)
+                return fail(r, "tpm-policy-gen");
+
+        existed = path_exists(luks_out);
+        r = write_file_atomic(luks_out, luks, 32, 0644);
+        if (r < 0)
+                return fail(r, "tpm-policy-gen");
+        r = write_file_atomic(passwd_out, passwd, 32, 0644);
+        if (r < 0) {
+                if (!existed)
+                        (void)unlink(luks_out); /* leave no half result behind */
+                return fail(r, "tpm-policy-gen");
+        }
+        return 0;
+}
+
+/* ---- pcr7data lookup ---------------------------------------------------- */
+
+static void pcr7data_help(void)
+{
+        printf("Usage: trust pcr7data lookup DIR --pcr7 HEX|FILE [--policy-version NNNN] [--json]\n\n"
+               "Resolves a PCR7 value in a pcr7data tree (DIR holds policy-N/) the way\n"
+               "'trust setup' does at boot: highest policy-N, the entry named by the\n"
+               "pair-swapped hex of the value, its info.json, and for production/tpm entries\n"
+               "the signed policy checked against pubkeys/ (luks policy with version NNNN,\n"
+               "default 0001). Prints:\n"
+               "  dir: PATH\n  key: KEY\n  key_type: production|tpm|limited\n"
+               "  pubkey: PATH|-\n  signed_policy: PATH|-\n"
+               "('password' in older data reads as tpm). Exit 1 when the value has no valid\n"
+               "entry.\n");
+}
+
+static void json_str(const char *k, const char *v, bool comma)
+{
+        printf("%s\"%s\":", comma ? "," : "", k);
+        if (!v) {
+                printf("null");
+                return;
+        }
+        putchar('"');
+        for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+                if (*p == '"' || *p == '\\')
+                        printf("\\%c", *p);
+                else if (*p < 0x20)
+                        printf("\\u%04x", *p);
+                else
+                        putchar(*p);
+        }
+        putchar('"');
+}
+
+int cmd_pcr7data(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "pcr7", required_argument, NULL, 'p' },
+                { "policy-version", required_argument, NULL, 'v' },
+                { "json", no_argument, NULL, 'j' },
+                {},
+        };
+        struct pcr7data_match m = { 0 };
+        const char *pcr_arg = NULL, *version = "0001";
+        uint8_t pcr7[32];
+        bool json = false;
+        int c, r;
+
+        if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+                pcr7data_help();
+                return 0;
+        }
+        if (argc < 2 || strcmp(argv[1], "lookup") != 0)
+                return usage_error("pcr7data", "expected 'lookup'");
+        argc--;
+        argv++;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'h': pcr7data_help(); return 0;
+                case 'p': pcr_arg = optarg; break;
+                case 'v':
+                        if (version_arg("pcr7data", optarg))
+                                return EXIT_USAGE;
+                        version = optarg;
+                        break;
+                case 'j': json = true; break;
+                default: return usage_error("pcr7data", "unknown option");
+                }
+        }
+        if (optind + 1 != argc)
+                return usage_error("pcr7data", "expected one DIR");
+        if (!pcr_arg)
+                return usage_error("pcr7data", "--pcr7 is required");
+        /* 64 hex digits, else a file with the raw value. */
+        if (hex_decode(pcr_arg, pcr7, 32) < 0) {
+                r = read_pcr_file(pcr_arg, pcr7);
+                if (r < 0) {
+                        if (!path_exists(pcr_arg))
+                                return usage_error("pcr7data",
+                                                   "--pcr7 is neither 64 hex digits nor a file");
+                        return fail(r, "pcr7data lookup");
+                }
+        }
+        r = pcr7data_lookup_version(argv[optind], pcr7, version, &m);
+        if (r < 0)
+                return fail(r, "pcr7data lookup");
+        if (json) {
+                putchar('{');
+                json_str("dir", m.dir, false);
+                json_str("key", m.key, true);
+                json_str("key_type", m.key_type, true);
+                json_str("pubkey", m.pubkey, true);
+                json_str("signed_policy", m.signed_policy, true);
+                printf(",\"policy_n\":%d}\n", m.policy_n);
+        } else {
+                printf("dir: %s\nkey: %s\nkey_type: %s\npubkey: %s\nsigned_policy: %s\n", m.dir,
+                       m.key, m.key_type, m.pubkey ? m.pubkey : "-",
+                       m.signed_policy ? m.signed_policy : "-");
+        }
+        pcr7data_match_free(&m);
+        return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ---- keyset pcr7data ---------------------------------------------------- */
+
+static void keyset_pcr7data_help(void)
+{
+        printf("Usage: trust keyset pcr7data KEYSET --pcr7-tpm F --pcr7-prod F --pcr7-limited F\n"
+               "                    [--passwdPolicy F] [--luksPolicy F]\n"
+               "                    [--policy-version NNNN] [--comment TEXT]\n\n"
+               "Adds one set of measured PCR7 values (raw 32-byte files, e.g. read on real\n"
+               "hardware booted with UKIs signed by uki-tpm, uki-production, uki-limited) to\n"
+               "the keyset's pcr7data/policy-2: the luks policy of the production value is\n"
+               "signed with tpmpol-luks, the passwd policy of the tpm value with\n"
+               "tpmpol-admin. --passwdPolicy/--luksPolicy name digests made earlier (e.g. by\n"
+               "tpm-policy-gen); they must equal the policies computed from the values, so a\n"
+               "wrong digest is never signed. The tree is replaced atomically; entries already\n"
+               "present for the same keyset are kept, except a production entry signed for\n"
+               "another --policy-version (default 0001), which is re-signed: after the owner\n"
+               "bumped NV index 0x01500020 on the machines, this revokes the old signatures.\n");
+}
+
+static int check_given_policy(const char *path, const uint8_t want[32])
+{
+        uint8_t have[32];
+        int r = read_pcr_file(path, have);
+
+        if (r == -EBADMSG)
+                return errf(r, "%s: not a 32-byte policy digest", path);
+        if (r < 0)
+                return r;
+        if (memcmp(have, want, 32) != 0)
+                return errf(-EBADMSG, "%s: does not match the policy computed from the PCR7 values",
+                            path);
+        return 0;
+}
+
+int cmd_keyset_pcr7data(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "pcr7-tpm", required_argument, NULL, 't' },
+                { "pcr7-prod", required_argument, NULL, 'p' },
+                { "pcr7-limited", required_argument, NULL, 'l' },
+                { "passwdPolicy", required_argument, NULL, 'w' },
+                { "luksPolicy", required_argument, NULL, 'k' },
+                { "policy-version", required_argument, NULL, 'v' },
+                { "comment", required_argument, NULL, 'c' },
+                {},
+        };
+        const char *ftpm = NULL, *fprod = NULL, *flim = NULL, *fpasswd = NULL, *fluks = NULL,
+                   *version = "0001", *comment = "added by trust keyset pcr7data";
+        _cleanup_free_ char *dir = NULL;
+        struct pcr7data_set set;
+        uint8_t d[32];
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'h': keyset_pcr7data_help(); return 0;
+                case 't': ftpm = optarg; break;
+                case 'p': fprod = optarg; break;
+                case 'l': flim = optarg; break;
+                case 'w': fpasswd = optarg; break;
+                case 'k': fluks = optarg; break;
+                case 'v':
+                        if (version_arg("keyset pcr7data", optarg))
+                                return EXIT_USAGE;
+                        version = optarg;
+                        break;
+                case 'c': comment = optarg; break;
+                default: return usage_error("keyset pcr7data", "unknown option");
+                }
+        }
+        if (optind + 1 != argc)
+                return usage_error("keyset pcr7data", "expected one KEYSET");
+        if (!ftpm || !fprod || !flim)
+                return usage_error("keyset pcr7data",
+                                   "--pcr7-tpm, --pcr7-prod and --pcr7-limited are required");
+        if (strlen(comment) > 256)
+                return usage_error("keyset pcr7data", "--comment is longer than 256 bytes");
+
+        r = keyset_path(argv[optind], &dir);
+        if (r < 0)
+                return fail(r, "keyset pcr7data");
+        if ((r = read_pcr_file(ftpm, set.tpm)) < 0 || (r = read_pcr_file(fprod, set.production)) < 0 ||
+            (r = read_pcr_file(flim, set.limited)) < 0)
+                return fail(r, "keyset pcr7data");
+        if (fluks) {
+                r = policy_luks_digest(set.production, version, d);
+                if (r >= 0)
+                        r = check_given_policy(fluks, d);
+                if (r < 0)
+                        return fail(r, "keyset pcr7data");
+        }
+        if (fpasswd) {
+                r = policy_passwd_digest(set.tpm, d);
+                if (r >= 0)
+                        r = check_given_policy(fpasswd, d);
+                if (r < 0)
+                        return fail(r, "keyset pcr7data");
+        }
+        r = pcr7data_add(dir, argv[optind], &set, version, comment, NULL);
+        if (r < 0)
+                return fail(r, "keyset '%s': pcr7data", argv[optind]);
+        printf("keyset '%s': %d of 3 pcr7data entries added or re-signed%s\n", argv[optind], r,
+               r < 3 ? " (the others were already present)" : "");
+        return 0;
+}

@@ -1,0 +1,437 @@
+/* cmd-vm.c: `trust vm launch|start|stop|console|list|info|delete`: argument
+ * parsing and output only; the work is in vm.c, qemu.c and console.c. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "cli/commands.h"
+#include "base/util.h"
+#include "machine/vm.h"
+
+static const char vm_usage[] =
+        "Usage: trust vm COMMAND ...\n\n"
+        "Provisioned VMs: OVMF with the keyset's keys enrolled, a persistent swtpm,\n"
+        "a SUDI identity, and the provision -> install -> boot sequence.\n\n"
+        "  launch NAME --project KEYSET:PROJECT [--serial ID] [--images DIR]\n"
+        "         [--keep-on-failure] [--timeout SEC]\n"
+        "                         create the VM, provision it and install the OS\n"
+        "  start NAME [--console] boot the installed OS (detached, or on the console)\n"
+        "  stop NAME [--timeout SEC]\n"
+        "                         power button, then quit after SEC (default 60)\n"
+        "  console NAME           attach to the serial console (Ctrl-] detaches)\n"
+        "  list [--json]          the VMs and whether they run\n"
+        "  info NAME [--json]     one VM's settings, paths and processes\n"
+        "  delete NAME            stop the VM and remove everything it has\n\n"
+        "State: $XDG_STATE_HOME/machine/trust/vms/NAME/. Images: --images DIR, default\n"
+        "build/images/KEYSET (images/README.md: vars.fd, provision/ and\n"
+        "install/uki-production.efi, os/payload.img).\n"
+        "$TRUST_VM_ACCEL=kvm|tcg overrides the KVM probe.\n";
+
+/* "trust: vm 'x': cause", without naming the VM twice when the cause does. */
+static int vm_fail(int r, const char *name)
+{
+        const char *msg = err_msg(r);
+        _cleanup_free_ char *tag = xasprintf("vm '%s'", name);
+
+        if (!strncmp(msg, tag, strlen(tag))) {
+                log_error("%s", msg);
+                return 1;
+        }
+        return fail(r, "vm '%s'", name);
+}
+
+static bool is_help(const char *s)
+{
+        return !strcmp(s, "--help") || !strcmp(s, "-h");
+}
+
+static int parse_seconds(const char *cmd, const char *s, unsigned *ret)
+{
+        char *end;
+        unsigned long v;
+
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno || !*s || *end || v > 86400 || s[0] == '-')
+                return usage_error(cmd, "--timeout '%s': expected seconds (0..86400)", s);
+        *ret = (unsigned)v;
+        return 0;
+}
+
+static void on_signal(int sig)
+{
+        (void)sig;
+        vm_interrupted = 1;
+}
+
+static void progress(const char *phase, double seconds, const char *detail)
+{
+        printf("%-10s ok  %6.1fs  %s\n", phase, seconds, detail ? detail : "");
+        fflush(stdout);
+}
+
+static int do_launch(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "project", required_argument, NULL, 'p' },
+                { "serial", required_argument, NULL, 's' },
+                { "images", required_argument, NULL, 'i' },
+                { "keep-on-failure", no_argument, NULL, 'k' },
+                { "timeout", required_argument, NULL, 't' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        struct vm_launch_args a = { .progress = progress };
+        _cleanup_free_ char *ks = NULL, *phase = NULL, *tail = NULL;
+        struct sigaction sa = { .sa_handler = on_signal };
+        const char *project = NULL;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'p':
+                        project = optarg;
+                        break;
+                case 's':
+                        a.serial = optarg;
+                        break;
+                case 'i':
+                        a.images = optarg;
+                        break;
+                case 'k':
+                        a.keep_on_failure = true;
+                        break;
+                case 't':
+                        if (parse_seconds("vm launch", optarg, &a.phase_timeout_s))
+                                return EXIT_USAGE;
+                        break;
+                case 'h':
+                        fputs(vm_usage, stdout);
+                        return 0;
+                default:
+                        return usage_error("vm launch", "bad option");
+                }
+        }
+        if (optind + 1 != argc)
+                return usage_error("vm launch", "expected one NAME");
+        if (!project)
+                return usage_error("vm launch", "--project KEYSET:PROJECT is required");
+        {
+                const char *colon = strchr(project, ':');
+                if (!colon || colon == project || !colon[1] || strchr(colon + 1, ':'))
+                        return usage_error("vm launch", "--project '%s': expected KEYSET:PROJECT",
+                                           project);
+                ks = strndup(project, (size_t)(colon - project));
+                if (!ks)
+                        abort();
+                a.keyset = ks;
+                a.project = colon + 1;
+        }
+        a.name = argv[optind];
+
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        r = name_validate("vm", a.name);
+        if (r < 0)
+                return fail(r, "vm launch");
+        printf("launching vm '%s' (%s:%s)\n", a.name, a.keyset, a.project);
+        fflush(stdout);
+        r = vm_launch(&a, &phase, &tail);
+        if (r < 0) {
+                if (!phase)
+                        return vm_fail(r, a.name);
+                log_error("vm '%s': %s failed: %s", a.name, phase, err_msg(r));
+                if (tail && tail[0]) {
+                        fprintf(stderr, "--- console (last lines) ---\n%s", tail);
+                        if (tail[strlen(tail) - 1] != '\n')
+                                fputc('\n', stderr);
+                        fprintf(stderr, "---\n");
+                }
+                if (a.keep_on_failure)
+                        fprintf(stderr, "kept for inspection: 'trust vm info %s'\n", a.name);
+                return 1;
+        }
+        printf("vm '%s' is ready: 'trust vm start %s'\n", a.name, a.name);
+        return 0;
+}
+
+/* Parses "NAME [--flag]" with the given flag names; returns the NAME. */
+static int one_name(const char *cmd, int argc, char **argv, const char *flag, bool *flag_set,
+                    const char **ret)
+{
+        *ret = NULL;
+        for (int i = 1; i < argc; i++) {
+                if (is_help(argv[i])) {
+                        fputs(vm_usage, stdout);
+                        return -1;
+                }
+                if (flag && !strcmp(argv[i], flag))
+                        *flag_set = true;
+                else if (argv[i][0] == '-')
+                        return usage_error(cmd, "unknown option '%s'", argv[i]);
+                else if (*ret)
+                        return usage_error(cmd, "expected one NAME");
+                else
+                        *ret = argv[i];
+        }
+        if (!*ret)
+                return usage_error(cmd, "expected a NAME");
+        return 0;
+}
+
+static int do_start(int argc, char **argv)
+{
+        const char *name;
+        bool console = false;
+        unsigned pid = 0;
+        int r;
+
+        r = one_name("vm start", argc, argv, "--console", &console, &name);
+        if (r)
+                return r < 0 ? 0 : r;
+        r = vm_start(name, &pid);
+        if (r < 0)
+                return vm_fail(r, name);
+        if (!console) {
+                printf("vm '%s' started (qemu pid %u)\n", name, pid);
+                return 0;
+        }
+        {
+                _cleanup_free_ char *dir = NULL;
+                if (vm_dir(name, &dir) < 0 || vm_console_attach(dir) < 0)
+                        return fail(-EIO, "vm '%s': console", name);
+        }
+        return 0;
+}
+
+static int do_stop(int argc, char **argv)
+{
+        const char *name = NULL;
+        unsigned grace = 60;
+        bool was = false;
+        int r;
+
+        for (int i = 1; i < argc; i++) {
+                if (is_help(argv[i])) {
+                        fputs(vm_usage, stdout);
+                        return 0;
+                }
+                if (!strcmp(argv[i], "--timeout")) {
+                        if (i + 1 >= argc)
+                                return usage_error("vm stop", "--timeout needs SEC");
+                        if (parse_seconds("vm stop", argv[++i], &grace))
+                                return EXIT_USAGE;
+                } else if (argv[i][0] == '-')
+                        return usage_error("vm stop", "unknown option '%s'", argv[i]);
+                else if (name)
+                        return usage_error("vm stop", "expected one NAME");
+                else
+                        name = argv[i];
+        }
+        if (!name)
+                return usage_error("vm stop", "expected a NAME");
+        r = vm_stop(name, grace, &was);
+        if (r < 0)
+                return vm_fail(r, name);
+        printf(was ? "vm '%s' stopped\n" : "vm '%s' was not running\n", name);
+        return 0;
+}
+
+static int do_console(int argc, char **argv)
+{
+        _cleanup_free_ char *dir = NULL;
+        struct vm_info i = {};
+        const char *name;
+        int r;
+
+        r = one_name("vm console", argc, argv, NULL, NULL, &name);
+        if (r)
+                return r < 0 ? 0 : r;
+        r = vm_info_load(name, &i);
+        if (r < 0)
+                return vm_fail(r, name);
+        if (!i.proc.qemu) {
+                vm_info_done(&i);
+                log_error("vm '%s': not running (start it with 'trust vm start %s')", name, name);
+                return 1;
+        }
+        dir = xstrdup(i.dir);
+        vm_info_done(&i);
+        if (isatty(STDIN_FILENO))
+                fprintf(stderr, "[console of vm '%s'; Ctrl-] detaches]\n", name);
+        r = vm_console_attach(dir);
+        if (r < 0)
+                return fail(r, "vm '%s': console", name);
+        return 0;
+}
+
+/* JSON string: our names are plain, but paths may hold anything. */
+static void json_str(const char *s)
+{
+        putchar('"');
+        for (; s && *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                if (c == '"' || c == '\\')
+                        printf("\\%c", c);
+                else if (c < 0x20)
+                        printf("\\u%04x", c);
+                else
+                        putchar(c);
+        }
+        putchar('"');
+}
+
+static const char *state_of(const struct vm_info *i)
+{
+        return i->proc.qemu ? "running" : "stopped";
+}
+
+static void info_json(const struct vm_info *i, bool full)
+{
+        printf("{\"name\":");
+        json_str(i->name);
+        printf(",\"state\":\"%s\",\"keyset\":", state_of(i));
+        json_str(i->keyset);
+        printf(",\"project\":");
+        json_str(i->project);
+        printf(",\"serial\":");
+        json_str(i->serial);
+        if (full) {
+                printf(",\"dir\":");
+                json_str(i->dir);
+                printf(",\"images\":");
+                json_str(i->images);
+                printf(",\"created\":");
+                json_str(i->created);
+                printf(",\"accel\":");
+                json_str(i->accel);
+                printf(",\"qemu_pid\":%d,\"swtpm_pid\":%d", (int)i->proc.qemu, (int)i->proc.swtpm);
+                printf(",\"console_log\":");
+                {
+                        _cleanup_free_ char *p = path_join(i->dir, VM_CONSOLE_LOG);
+                        json_str(p);
+                }
+        }
+        putchar('}');
+}
+
+static int do_list(int argc, char **argv)
+{
+        _cleanup_(vm_names_freep) char **names = NULL;
+        bool json = false;
+        size_t n;
+        int r;
+
+        for (int i = 1; i < argc; i++) {
+                if (is_help(argv[i])) {
+                        fputs(vm_usage, stdout);
+                        return 0;
+                }
+                if (!strcmp(argv[i], "--json"))
+                        json = true;
+                else
+                        return usage_error("vm list", "unexpected argument '%s'", argv[i]);
+        }
+        r = vm_list(&names, &n);
+        if (r < 0)
+                return fail(r, "vm list");
+        if (json)
+                putchar('[');
+        else if (n)
+                printf("%-20s %-8s %-24s %s\n", "NAME", "STATE", "KEYSET:PROJECT", "SERIAL");
+        for (size_t k = 0; k < n; k++) {
+                struct vm_info i = {};
+
+                r = vm_info_load(names[k], &i);
+                if (r < 0) {
+                        vm_info_done(&i);
+                        if (json)
+                                putchar(']');
+                        return vm_fail(r, names[k]);
+                }
+                if (json) {
+                        if (k)
+                                putchar(',');
+                        info_json(&i, false);
+                } else {
+                        _cleanup_free_ char *kp = xasprintf("%s:%s", i.keyset, i.project);
+                        printf("%-20s %-8s %-24s %s\n", i.name, state_of(&i), kp, i.serial);
+                }
+                vm_info_done(&i);
+        }
+        if (json)
+                printf("]\n");
+        return 0;
+}
+
+static int do_info(int argc, char **argv)
+{
+        struct vm_info i = {};
+        const char *name;
+        bool json = false;
+        int r;
+
+        r = one_name("vm info", argc, argv, "--json", &json, &name);
+        if (r)
+                return r < 0 ? 0 : r;
+        r = vm_info_load(name, &i);
+        if (r < 0) {
+                vm_info_done(&i);
+                return vm_fail(r, name);
+        }
+        if (json) {
+                info_json(&i, true);
+                putchar('\n');
+        } else {
+                printf("name:     %s\nstate:    %s\nkeyset:   %s\nproject:  %s\nserial:   %s\n"
+                       "created:  %s\naccel:    %s\nimages:   %s\ndir:      %s\n",
+                       i.name, state_of(&i), i.keyset, i.project, i.serial, i.created, i.accel,
+                       i.images, i.dir);
+                if (i.proc.qemu)
+                        printf("qemu pid: %d\n", (int)i.proc.qemu);
+                if (i.proc.swtpm)
+                        printf("swtpm pid: %d\n", (int)i.proc.swtpm);
+        }
+        vm_info_done(&i);
+        return 0;
+}
+
+static int do_delete(int argc, char **argv)
+{
+        const char *name;
+        int r;
+
+        r = one_name("vm delete", argc, argv, NULL, NULL, &name);
+        if (r)
+                return r < 0 ? 0 : r;
+        r = vm_delete(name);
+        if (r < 0)
+                return vm_fail(r, name);
+        printf("vm '%s' deleted\n", name);
+        return 0;
+}
+
+int cmd_vm(int argc, char **argv)
+{
+        static const struct {
+                const char *name;
+                int (*fn)(int, char **);
+        } sub[] = {
+                { "launch", do_launch }, { "start", do_start }, { "stop", do_stop },
+                { "console", do_console }, { "list", do_list }, { "info", do_info },
+                { "delete", do_delete },
+        };
+
+        if (argc < 2)
+                return usage_error("vm", "expected a command");
+        if (is_help(argv[1])) {
+                fputs(vm_usage, stdout);
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(sub); i++)
+                if (!strcmp(argv[1], sub[i].name))
+                        return sub[i].fn(argc - 1, argv + 1);
+        return usage_error("vm", "'%s' is not a vm command", argv[1]);
+}

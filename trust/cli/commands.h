@@ -1,0 +1,43 @@
+/* commands.h: the entry point of every command family. Each cmd-<verb>.c
+ * parses its own options (getopt_long), prints its own --help and returns an
+ * exit code: 0 ok, 1 operation failed, 2 usage error. */
+#pragma once
+
+#define EXIT_USAGE 2
+
+/* cmd-keyset.c (keysets, projects, SUDI, manifest uuids) */
+int cmd_initkeyset(int argc, char **argv);
+int cmd_keyset(int argc, char **argv);
+int cmd_project(int argc, char **argv);
+int cmd_sudi(int argc, char **argv);
+int cmd_new_uuid(int argc, char **argv);
+
+/* cmd-pcr7.c (PCR7 prediction, policies, pcr7data) */
+int cmd_computepcr7(int argc, char **argv);
+int cmd_tpm_policy_gen(int argc, char **argv);
+int cmd_pcr7data(int argc, char **argv);
+int cmd_keyset_pcr7data(int argc, char **argv); /* "trust keyset pcr7data ..." */
+
+/* cmd-efi.c (Authenticode, UKI, OVMF variables) */
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_uki(int argc, char **argv);
+int cmd_efivars(int argc, char **argv);
+
+/* cmd-tpm.c (on-target TPM runtime) */
+int cmd_provision(int argc, char **argv);
+int cmd_preinit(int argc, char **argv);
+int cmd_setup(int argc, char **argv);
+int cmd_extend_pcr7(int argc, char **argv);
+int cmd_tpm(int argc, char **argv);
+
+/* cmd-vm.c */
+int cmd_vm(int argc, char **argv);
+
+/* Shared by commands: "--help" detection and a usage error line. */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Reporting: one line "trust: <what>: <cause>" on stderr. fail() prints
+ * "<what>: <the message recorded for r>" and returns 1. */
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int fail(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,0 +1,64 @@
+/* main.c: the `trust` command dispatcher. A table of verbs and a loop, as in
+ * wireguard-tools' wg.c; every command parses its own options. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/version.h"
+
+static const struct {
+        const char *name;
+        int (*fn)(int argc, char **argv);
+        const char *help;
+} commands[] = {
+        { "initkeyset", cmd_initkeyset, "create a keyset (same as 'keyset add')" },
+        { "keyset", cmd_keyset, "add, list, show keysets; add pcr7data" },
+        { "project", cmd_project, "add and list projects of a keyset" },
+        { "sudi", cmd_sudi, "issue and list per-machine SUDI certificates" },
+        { "new-uuid", cmd_new_uuid, "make a product uuid, keypair and manifest cert" },
+        { "computepcr7", cmd_computepcr7, "predict the PCR7 values of a keyset" },
+        { "tpm-policy-gen", cmd_tpm_policy_gen, "compute the luks and passwd policy digests" },
+        { "pcr7data", cmd_pcr7data, "look up a PCR7 value in a pcr7data tree" },
+        { "sign", cmd_sign, "sign an EFI image (Authenticode)" },
+        { "verify", cmd_verify, "verify an EFI image's signature" },
+        { "uki", cmd_uki, "build a unified kernel image" },
+        { "efivars", cmd_efivars, "enroll keys into, or list, an OVMF vars file" },
+        { "provision", cmd_provision, "take the TPM and store the machine's secrets" },
+        { "preinit", cmd_preinit, "new OS passphrase into TPM and keyring (installer)" },
+        { "setup", cmd_setup, "release the secrets in the signed initrd, lock PCR7" },
+        { "extend-pcr7", cmd_extend_pcr7, "extend PCR7 so the secrets stay locked" },
+        { "tpm", cmd_tpm, "show the TPM's trust layout" },
+        { "vm", cmd_vm, "launch and manage provisioned VMs" },
+};
+
+static void show_usage(FILE *f)
+{
+        fprintf(f, "Usage: trust COMMAND [ARGS...]\n\n"
+                   "Secure unattended boot: keysets, signed PCR7 policies, EFI signing,\n"
+                   "TPM provisioning and secret release.\n\nCommands:\n");
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].help);
+        fprintf(f, "\n'trust COMMAND --help' describes a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 2) {
+                show_usage(stderr);
+                return EXIT_USAGE;
+        }
+        if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+                show_usage(stdout);
+                return 0;
+        }
+        if (!strcmp(argv[1], "--version")) {
+                printf("trust %s\n", TRUST_VERSION);
+                return 0;
+        }
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                if (!strcmp(argv[1], commands[i].name))
+                        return commands[i].fn(argc - 1, argv + 1);
+        fprintf(stderr, "trust: '%s' is not a command (see 'trust --help')\n", argv[1]);
+        return EXIT_USAGE;
+}

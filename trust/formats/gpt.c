@@ -1,0 +1,138 @@
+/* gpt.c: GPT type lookup (see gpt.h). Layout: UEFI 2.10, 5.3.2 (header) and
+ * 5.3.3 (partition entries). */
+#include "formats/gpt.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
+
+#include "base/util.h"
+
+#define GPT_HEADER_MIN 92
+#define GPT_ENTRY_MIN 128
+#define GPT_ENTRIES_MAX (1024 * 1024)
+
+static uint32_t le32(const uint8_t *p)
+{
+        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+        return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/* CRC-32 as GPT uses it (IEEE 802.3, reflected, init and final xor ~0). */
+static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                crc ^= p[i];
+                for (int k = 0; k < 8; k++)
+                        crc = crc >> 1 ^ (0xEDB88320u & -(crc & 1));
+        }
+        return crc;
+}
+
+int gpt_guid_parse(const char *s, uint8_t out[16])
+{
+        /* textual order of the bytes: 3 2 1 0 - 5 4 - 7 6 - 8 9 - 10..15 */
+        static const int pos[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
+        int n = 0;
+
+        for (size_t i = 0; s[i]; i++) {
+                unsigned v;
+
+                if (s[i] == '-' && (i == 8 || i == 13 || i == 18 || i == 23))
+                        continue;
+                if (n >= 16 || !s[i + 1] || sscanf(s + i, "%2x", &v) != 1 ||
+                    !strchr("0123456789abcdefABCDEF", s[i]) ||
+                    !strchr("0123456789abcdefABCDEF", s[i + 1]))
+                        return -EINVAL;
+                out[pos[n++]] = (uint8_t)v;
+                i++;
+        }
+        return n == 16 ? 0 : -EINVAL;
+}
+
+int gpt_header_parse(const uint8_t *hdr, size_t hdr_len, uint64_t *ret_entries_lba,
+                     size_t *ret_entries_len)
+{
+        uint8_t copy[512];
+        uint32_t size, n, entry_size;
+
+        if (hdr_len < GPT_HEADER_MIN || memcmp(hdr, "EFI PART", 8))
+                return -EBADMSG;
+        size = le32(hdr + 12);
+        if (size < GPT_HEADER_MIN || size > hdr_len || size > sizeof(copy))
+                return -EBADMSG;
+        memcpy(copy, hdr, size);
+        memset(copy + 16, 0, 4); /* the CRC is computed with its own field zero */
+        if ((crc32_update(~0u, copy, size) ^ ~0u) != le32(hdr + 16))
+                return -EBADMSG;
+        n = le32(hdr + 80);
+        entry_size = le32(hdr + 84);
+        if (entry_size < GPT_ENTRY_MIN || entry_size % 8 || n == 0 ||
+            (uint64_t)n * entry_size > GPT_ENTRIES_MAX)
+                return -EBADMSG;
+        if (le64(hdr + 72) < 2)
+                return -EBADMSG;
+        *ret_entries_lba = le64(hdr + 72);
+        *ret_entries_len = (size_t)n * entry_size;
+        return 0;
+}
+
+int gpt_find_type(const uint8_t *hdr, size_t hdr_len, const uint8_t *entries, size_t entries_len,
+                  const uint8_t type[16], uint32_t *ret_partno)
+{
+        uint64_t lba;
+        size_t len;
+        uint32_t entry_size;
+        int r;
+
+        r = gpt_header_parse(hdr, hdr_len, &lba, &len);
+        if (r < 0)
+                return r;
+        if (entries_len < len)
+                return -EBADMSG;
+        if ((crc32_update(~0u, entries, len) ^ ~0u) != le32(hdr + 88))
+                return -EBADMSG;
+        entry_size = le32(hdr + 84);
+        for (size_t off = 0, i = 1; off + entry_size <= len; off += entry_size, i++) {
+                const uint8_t *e = entries + off;
+
+                if (!memcmp(e, type, 16) && le64(e + 40) >= le64(e + 32)) {
+                        *ret_partno = (uint32_t)i;
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
+int gpt_disk_find_type(const char *dev, const uint8_t type[16], uint32_t *ret_partno)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ uint8_t *entries = NULL;
+        uint8_t hdr[4096];
+        int ssz = 512;
+        uint64_t lba;
+        size_t len;
+        int r;
+
+        fd = open(dev, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (ioctl(fd, BLKSSZGET, &ssz) < 0 || ssz < 512 || ssz > (int)sizeof(hdr))
+                ssz = 512; /* an image file */
+        if (pread(fd, hdr, (size_t)ssz, ssz) != ssz)
+                return -EBADMSG;
+        r = gpt_header_parse(hdr, (size_t)ssz, &lba, &len);
+        if (r < 0)
+                return r;
+        if (lba > UINT64_MAX / (uint64_t)ssz || lba * (uint64_t)ssz > (uint64_t)INT64_MAX)
+                return -EBADMSG;
+        entries = xmalloc0(len);
+        if (pread(fd, entries, len, (off_t)(lba * (uint64_t)ssz)) != (ssize_t)len)
+                return -EBADMSG;
+        return gpt_find_type(hdr, (size_t)ssz, entries, len, type, ret_partno);
+}

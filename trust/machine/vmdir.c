@@ -1,0 +1,28 @@
+/* vmdir.c: connecting to the sockets of a VM state directory (vmdir.h). */
+#include "machine/vmdir.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "base/util.h"
+
+int vm_socket_connect(const char *dir, const char *name, int *ret)
+{
+        _cleanup_close_ int dfd = -1, fd = -1;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return errf(-errno, "%s: %s", dir, strerror(errno));
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dfd, name);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return errf(-errno, "socket: %s", strerror(errno));
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return errf(-errno, "%s/%s: %s", dir, name, strerror(errno));
+        *ret = fd;
+        fd = -1;
+        return 0;
+}

@@ -1,0 +1,19 @@
+/* vmdir.h: the files of a VM state directory and the unix sockets in it
+ * (QMP, serial console, swtpm). */
+#pragma once
+
+/* File names inside a VM state directory. */
+#define VM_CONSOLE_LOG "console.log"
+#define VM_CONSOLE_SOCK "console.sock"
+#define VM_QMP_SOCK "qmp.sock"
+#define VM_SWTPM_SOCK "swtpm.sock"
+#define VM_SWTPM_DIR "tpm"
+#define VM_QEMU_PID "qemu.pid"
+#define VM_SWTPM_PID "swtpm.pid"
+#define VM_QEMU_LOG "qemu.log"
+#define VM_SWTPM_LOG "swtpm.log"
+#define VM_VARS "OVMF_VARS.fd"
+
+/* connect() to the unix socket `name` in the state directory (through
+ * /proc/self/fd, so a deep directory cannot overflow sun_path). */
+int vm_socket_connect(const char *dir, const char *name, int *ret);

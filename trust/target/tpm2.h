@@ -1,0 +1,127 @@
+/* tpm2.h: the only door to the TPM (tpm2-tss ESAPI, in process). NV layout
+ * version 3 and the policies are described in spec tpm.md; every function
+ * returns >= 0 or -errno with errf() text naming the TPM step and the decoded
+ * TSS2_RC. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/util.h"
+
+/* NV indices, layout version 3 */
+#define NV_ADMIN_PASSWORD 0x01500001u
+#define NV_LAYOUT_VERSION 0x01500002u
+#define NV_POLICY_VERSION 0x01500020u
+#define NV_CERT 0x01500021u
+#define NV_KEY 0x01500022u
+#define NV_SBF_PASSPHRASE 0x01500030u
+#define NV_OS_PASSPHRASE 0x01500040u
+
+#define LAYOUT_VERSION "00000003"
+#define POLICY_VERSION "0001"
+
+/* TPMA_NV bits (TCG TPM 2.0 Part 2, 13.4) */
+#define NVA_OWNERWRITE 0x00000002u
+#define NVA_POLICYWRITE 0x00000008u
+#define NVA_OWNERREAD 0x00020000u
+#define NVA_AUTHREAD 0x00040000u
+#define NVA_POLICYREAD 0x00080000u
+#define NVA_WRITTEN 0x20000000u
+
+/* What every trust TPM command must do when the final PCR7 extend fails: the
+ * secrets are still readable in this boot, so the caller powers off. */
+#define EXIT_PCR7_UNLOCKED 3
+
+struct tpm2;
+
+/* Opens the TPM named by $TRUST_TPM2_TCTI (default "device:/dev/tpmrm0")
+ * through Tss2_TctiLdr. Test hooks, read from the environment:
+ *   TRUST_TPM2_PAUSE_AT=N  stop the process (SIGSTOP) just before sending the
+ *                          Nth TPM command, so a test can kill the TPM for real
+ *                          and then continue the process (SIGCONT);
+ *   TRUST_TPM2_STATS=1     print "trust: tpm2: N TPM commands" to stderr on close
+ *                          (2: also each command code as it is sent). */
+int tpm2_open(struct tpm2 **ret);
+void tpm2_close(struct tpm2 *t);
+static inline void tpm2_closep(struct tpm2 **t)
+{
+        if (*t)
+                tpm2_close(*t);
+}
+unsigned tpm2_command_count(const struct tpm2 *t);
+
+int tpm2_pcr7_read(struct tpm2 *t, uint8_t out[32]);
+/* tpm2_open then tpm2_pcr7_read: where every on-target workflow starts. */
+int tpm2_open_pcr7(struct tpm2 **ret, uint8_t pcr7[32]);
+int tpm2_pcr7_extend(struct tpm2 *t, const uint8_t digest[32]);
+
+/* Ownership (provision). tpm2_clear tries the platform hierarchy and falls
+ * back to lockout with an empty password. tpm2_change_auth sets the password
+ * of the owner ('o'), endorsement ('e') or lockout ('l') hierarchy; later
+ * owner-authorized calls use it. */
+int tpm2_clear(struct tpm2 *t);
+int tpm2_da_parameters(struct tpm2 *t, uint32_t max_tries, uint32_t recovery_s,
+                       uint32_t lockout_recovery_s);
+int tpm2_change_auth(struct tpm2 *t, char hierarchy, const char *password);
+
+struct tpm2_nv_info {
+        uint32_t index;
+        uint32_t attributes;
+        uint16_t size;
+        uint8_t auth_policy[64];
+        uint16_t auth_policy_len;
+};
+/* -ENOENT when the index is not defined. */
+int tpm2_nv_info(struct tpm2 *t, uint32_t index, struct tpm2_nv_info *ret);
+/* Defined indices in [first, last]. */
+int tpm2_nv_list(struct tpm2 *t, uint32_t first, uint32_t last, uint32_t **ret, size_t *ret_n);
+/* auth_policy may be NULL (empty policy). */
+int tpm2_nv_define(struct tpm2 *t, uint32_t index, uint32_t attributes,
+                   const uint8_t auth_policy[32], uint16_t size);
+int tpm2_nv_write_owner(struct tpm2 *t, uint32_t index, const void *data, size_t len);
+/* Reads a whole authread index with the empty password. */
+int tpm2_nv_read_authread(struct tpm2 *t, uint32_t index, struct secret *ret);
+
+/* A signed PolicyAuthorize session (spec tpm.md, "Policies"). */
+struct tpm2_policy {
+        uint8_t pcr7[32];        /* PCR7 value the policy was signed for */
+        bool nv_version;         /* luks policy: PolicyNV(0x01500020 == version) */
+        char version[4];
+        uint8_t approved[32];    /* the signed policy digest (policy.h) */
+        uint8_t modulus[256];    /* signer's RSA-2048 public modulus */
+        const uint8_t *sig;      /* RSASSA-PKCS1-v1_5/SHA-256 over approved */
+        size_t sig_len;
+};
+/* Loads the signer key (owner hierarchy), gets one VerifySignature ticket and
+ * starts the policy session the reads/writes below replay per chunk. */
+int tpm2_policy_start(struct tpm2 *t, const struct tpm2_policy *p);
+/* Marks the next tpm2_nv_read_policy/tpm2_nv_write_policy as the session's
+ * last: its final chunk lets the TPM flush the session (one command less). */
+void tpm2_policy_last(struct tpm2 *t);
+/* Reads a whole policyread index through the session. */
+int tpm2_nv_read_policy(struct tpm2 *t, uint32_t index, struct secret *ret);
+/* Writes a policywrite index through the session (data must fill it). */
+int tpm2_nv_write_policy(struct tpm2 *t, uint32_t index, const void *data, size_t len);
+
+/* Proves `password` is the owner's: an owner-authorized NV_Read of the layout
+ * index (ownerread). -EPERM when the TPM rejects the password. */
+int tpm2_owner_verify(struct tpm2 *t, const void *password, size_t len);
+
+/* A read attempt made the way anyone in this boot could: the signed policy p
+ * as far as the TPM accepts it (p NULL: no policy at all), then a one-byte
+ * NV_Read of `index` whatever the policy steps answered. Only the TPM's own
+ * answer counts: readable is set when it released the byte (wiped at once);
+ * why holds the refusals; defined is false for a missing index. Returns < 0 only
+ * when the TPM could not be asked. */
+struct tpm2_probe {
+        bool defined;
+        bool readable;
+        char why[512];
+};
+int tpm2_nv_probe(struct tpm2 *t, const struct tpm2_policy *p, uint32_t index,
+                  struct tpm2_probe *ret);
+
+/* "<hex> " of an NV attribute set as names: "ownerwrite|ownerread|...". */
+char *tpm2_nv_attributes_string(uint32_t attributes);
