@@ -9,6 +9,7 @@
 #include "harness.h"
 #include "formats/pe.h"
 #include "formats/uki.h"
+#include "base/endian.h"
 #include "base/util.h"
 
 #define FIXTURES "tests/data/efi/"

@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include "base/crypto.h"
+#include "base/endian.h"
 
 #define SPC_INDIRECT_DATA_OBJID "1.3.6.1.4.1.311.2.1.4"
 #define SPC_PE_IMAGE_DATA_OBJID "1.3.6.1.4.1.311.2.1.15"

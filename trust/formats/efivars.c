@@ -8,7 +8,8 @@
 
 #include <stdio.h>
 
-#include "formats/pe.h" /* le16/le32/put_le* and range_ok */
+#include "base/endian.h"
+#include "formats/pe.h" /* range_ok */
 #include "base/util.h"
 
 #define FV_SIGNATURE_OFFSET 0x28

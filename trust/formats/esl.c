@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "base/crypto.h"
+#include "base/endian.h"
 #include "base/util.h"
 
 /* EFI stores a GUID as u32 LE, u16 LE, u16 LE, then 8 bytes in order. */
@@ -81,23 +82,6 @@ void guid_format(const efi_guid *g, char out[static 37])
                  b[13], b[14], b[15]);
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-        for (int i = 0; i < 4; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-        for (int i = 0; i < 8; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 int esl_append_cert(uint8_t **buf, size_t *len, const efi_guid *owner, X509 *cert)
 {
         unsigned char *der = NULL;
@@ -147,9 +131,9 @@ int esl_walk(const uint8_t *buf, size_t len, esl_entry_fn fn, void *userdata)
                         return errf(-EBADMSG, "signature list %zu: truncated header (%zu bytes)",
                                     list_no, rest);
                 memcpy(type.b, l, 16);
-                list_size = get_le32(l + 16);
-                header_size = get_le32(l + 20);
-                sig_size = get_le32(l + 24);
+                list_size = le32(l + 16);
+                header_size = le32(l + 20);
+                sig_size = le32(l + 24);
                 if (list_size > rest)
                         return errf(-EBADMSG, "signature list %zu: size %zu exceeds the %zu bytes left",
                                     list_no, list_size, rest);

@@ -7,21 +7,12 @@
 #include <sys/ioctl.h>
 #include <linux/fs.h>
 
+#include "base/endian.h"
 #include "base/util.h"
 
 #define GPT_HEADER_MIN 92
 #define GPT_ENTRY_MIN 128
 #define GPT_ENTRIES_MAX (1024 * 1024)
-
-static uint32_t le32(const uint8_t *p)
-{
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-        return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 /* CRC-32 as GPT uses it (IEEE 802.3, reflected, init and final xor ~0). */
 static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/endian.h"
 #include "base/util.h"
 
 #define DOS_HEADER_SIZE 64

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "formats/pe.h"
+#include "base/endian.h"
 #include "base/util.h"
 
 /* IMAGE_SCN_CNT_INITIALIZED_DATA | IMAGE_SCN_MEM_READ (PE/COFF §4.1) */
