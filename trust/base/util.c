@@ -433,7 +433,7 @@ char *hex_encode(const uint8_t *buf, size_t len)
         return s;
 }
 
-static int unhex(char c)
+int unhexchar(char c)
 {
         if (c >= '0' && c <= '9')
                 return c - '0';
@@ -449,7 +449,7 @@ int hex_decode(const char *hex, uint8_t *out, size_t out_len)
         if (strlen(hex) != out_len * 2)
                 return -EINVAL;
         for (size_t i = 0; i < out_len; i++) {
-                int hi = unhex(hex[2 * i]), lo = unhex(hex[2 * i + 1]);
+                int hi = unhexchar(hex[2 * i]), lo = unhexchar(hex[2 * i + 1]);
                 if (hi < 0 || lo < 0)
                         return -EINVAL;
                 out[i] = (uint8_t)(hi << 4 | lo);

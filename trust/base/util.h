@@ -100,6 +100,7 @@ int xdg_dir(const char *env, const char *home_fallback, const char *sub, char **
 /* Hex */
 char *hex_encode(const uint8_t *buf, size_t len); /* lower case */
 int hex_decode(const char *hex, uint8_t *out, size_t out_len); /* exact length */
+int unhexchar(char c); /* the value of one hex digit (either case), or -1 */
 
 /* Random UUID v4 as text (36 chars + NUL) */
 int uuid_random(char out[static 37]);
