@@ -10,6 +10,7 @@
 
 #include "base/endian.h"
 #include "formats/pe.h" /* range_ok */
+#include "base/utf8.h"
 #include "base/util.h"
 
 #define FV_SIGNATURE_OFFSET 0x28
@@ -45,22 +46,18 @@ static int name_to_utf8(const uint8_t *p, size_t len, char *out, size_t out_size
                 return -EBADMSG;
         for (size_t i = 0; i < len; i += 2) {
                 uint32_t c = le16(p + i);
+                char u[4];
+                size_t n;
 
                 if (c == 0)
                         return i + 2 == len ? 0 : -EBADMSG; /* NUL must be last */
                 if (c >= 0xd800 && c < 0xe000)
                         c = '?'; /* a surrogate pair is shown, not decoded */
-                if (c < 0x80 && o + 1 < out_size)
-                        out[o++] = (char)c;
-                else if (c < 0x800 && o + 2 < out_size) {
-                        out[o++] = (char)(0xc0 | c >> 6);
-                        out[o++] = (char)(0x80 | (c & 0x3f));
-                } else if (c >= 0x800 && o + 3 < out_size) {
-                        out[o++] = (char)(0xe0 | c >> 12);
-                        out[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
-                        out[o++] = (char)(0x80 | (c & 0x3f));
-                } else
+                n = utf8_encode(c, u);
+                if (o + n >= out_size)
                         return -ENAMETOOLONG;
+                memcpy(out + o, u, n);
+                o += n;
                 out[o] = 0;
         }
         return -EBADMSG; /* no NUL */
