@@ -12,6 +12,7 @@
 #include "formats/authenticode.h"
 #include "cli/commands.h"
 #include "base/crypto.h"
+#include "base/json.h"
 #include "formats/efivars.h"
 #include "formats/esl.h"
 #include "formats/pcr7.h"
@@ -487,22 +488,6 @@ static void efivars_help(FILE *f)
                    "entries of PK, KEK, db and dbx (certificate subjects, hashes).\n");
 }
 
-static void json_string(FILE *f, const char *s)
-{
-        fputc('"', f);
-        for (; *s; s++) {
-                unsigned char c = (unsigned char)*s;
-
-                if (c == '"' || c == '\\')
-                        fprintf(f, "\\%c", c);
-                else if (c < 0x20)
-                        fprintf(f, "\\u%04x", c);
-                else
-                        fputc(c, f);
-        }
-        fputc('"', f);
-}
-
 struct list_ctx {
         bool json;
         unsigned n;
@@ -536,10 +521,9 @@ static int list_entry(const efi_guid *type, const efi_guid *owner, const uint8_t
         }
         if (c->json) {
                 printf("%s{\"type\":\"%s\",\"owner\":\"%s\"", c->n++ ? "," : "", kind, owner_s);
-                if (!strcmp(kind, "x509")) {
-                        printf(",\"subject\":");
-                        json_string(stdout, subject);
-                } else if (hex)
+                if (!strcmp(kind, "x509"))
+                        json_write_member(stdout, true, "subject", subject, 0);
+                else if (hex)
                         printf(",\"hash\":\"%s\"", hex);
                 else
                         printf(",\"signature_type\":\"%s\",\"size\":%zu", type_s, len);
@@ -612,8 +596,8 @@ static int efivars_list(int argc, char **argv)
                         continue;
                 guid_format(&v->vendor, guid);
                 if (json) {
-                        printf("%s{\"name\":", shown ? "," : "");
-                        json_string(stdout, v->name);
+                        printf("%s{", shown ? "," : "");
+                        json_write_member(stdout, false, "name", v->name, 0);
                         printf(",\"guid\":\"%s\",\"attributes\":%u,\"size\":%zu", guid,
                                v->attributes, v->data_len);
                         if (is_sigdb(v)) {

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "base/crypto.h"
+#include "base/json.h"
 #include "formats/pcr7.h"
 #include "formats/pcr7data.h"
 #include "formats/policy.h"
@@ -275,25 +276,6 @@ static void pcr7data_help(void)
                "entry.\n");
 }
 
-static void json_str(const char *k, const char *v, bool comma)
-{
-        printf("%s\"%s\":", comma ? "," : "", k);
-        if (!v) {
-                printf("null");
-                return;
-        }
-        putchar('"');
-        for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-                if (*p == '"' || *p == '\\')
-                        printf("\\%c", *p);
-                else if (*p < 0x20)
-                        printf("\\u%04x", *p);
-                else
-                        putchar(*p);
-        }
-        putchar('"');
-}
-
 int cmd_pcr7data(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -349,11 +331,11 @@ int cmd_pcr7data(int argc, char **argv)
                 return fail(r, "pcr7data lookup");
         if (json) {
                 putchar('{');
-                json_str("dir", m.dir, false);
-                json_str("key", m.key, true);
-                json_str("key_type", m.key_type, true);
-                json_str("pubkey", m.pubkey, true);
-                json_str("signed_policy", m.signed_policy, true);
+                json_write_member(stdout, false, "dir", m.dir, 0);
+                json_write_member(stdout, true, "key", m.key, 0);
+                json_write_member(stdout, true, "key_type", m.key_type, 0);
+                json_write_member(stdout, true, "pubkey", m.pubkey, 0);
+                json_write_member(stdout, true, "signed_policy", m.signed_policy, 0);
                 printf(",\"policy_n\":%d}\n", m.policy_n);
         } else {
                 printf("dir: %s\nkey: %s\nkey_type: %s\npubkey: %s\nsigned_policy: %s\n", m.dir,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "formats/pcr7data.h"
+#include "base/json.h"
 #include "base/utf8.h"
 #include "base/util.h"
 
@@ -199,24 +200,6 @@ int pcr7data_info_parse(const uint8_t *buf, size_t len, struct pcr7data_info *re
         return 0;
 }
 
-static void json_put_string(FILE *f, const char *s)
-{
-        fputc('"', f);
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-                if (*p == '"' || *p == '\\')
-                        fprintf(f, "\\%c", *p);
-                else if (*p == '\n')
-                        fputs("\\n", f);
-                else if (*p == '\t')
-                        fputs("\\t", f);
-                else if (*p < 0x20)
-                        fprintf(f, "\\u%04x", *p);
-                else
-                        fputc(*p, f);
-        }
-        fputc('"', f);
-}
-
 char *pcr7data_info_format(const struct pcr7data_info *i)
 {
         char *buf = NULL;
@@ -225,15 +208,12 @@ char *pcr7data_info_format(const struct pcr7data_info *i)
 
         if (!f)
                 abort();
-        /* Same member order and compact form as the deployed files. */
-        fputs("{\"key\":", f);
-        json_put_string(f, i->key);
-        fputs(",\"key_type\":", f);
-        json_put_string(f, i->key_type);
-        fputs(",\"est_date\":", f);
-        json_put_string(f, i->est_date ? i->est_date : "");
-        fputs(",\"comment\":", f);
-        json_put_string(f, i->comment ? i->comment : "");
+        /* Same member order, compact form and escapes as the deployed files. */
+        fputc('{', f);
+        json_write_member(f, false, "key", i->key, JSON_SHORT_NL_TAB);
+        json_write_member(f, true, "key_type", i->key_type, JSON_SHORT_NL_TAB);
+        json_write_member(f, true, "est_date", i->est_date ? i->est_date : "", JSON_SHORT_NL_TAB);
+        json_write_member(f, true, "comment", i->comment ? i->comment : "", JSON_SHORT_NL_TAB);
         fputs("}\n", f);
         if (fclose(f) != 0)
                 abort();
