@@ -37,11 +37,8 @@ static int json_hex4(struct json_in *in, uint32_t *ret)
         if (in->end - in->p < 4)
                 return -EBADMSG;
         for (int i = 0; i < 4; i++) {
-                uint8_t c = *in->p++;
-                int d = c >= '0' && c <= '9'   ? c - '0'
-                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                               : -1;
+                int d = unhexchar((char)*in->p++);
+
                 if (d < 0)
                         return -EBADMSG;
                 v = v << 4 | (uint32_t)d;
