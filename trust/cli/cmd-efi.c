@@ -115,14 +115,6 @@ static int map_blob(const char *path, struct blob *b)
         return 0;
 }
 
-static bool is_help(int argc, char **argv)
-{
-        for (int i = 1; i < argc; i++)
-                if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-                        return true;
-        return false;
-}
-
 /* --keyset NAME --class C: the keyset's uki-<class>/{privkey,cert}.pem */
 static int keyset_uki_files(const char *keyset, const char *class, char **key, char **cert)
 {
@@ -170,7 +162,7 @@ int cmd_sign(int argc, char **argv)
         struct iovec iov[4];
         int c, r;
 
-        if (is_help(argc, argv)) {
+        if (has_help_arg(argc, argv)) {
                 sign_help(stdout);
                 return 0;
         }
@@ -178,7 +170,7 @@ int cmd_sign(int argc, char **argv)
                 return usage_error("sign", "expected 'efi'");
         argc--;
         argv++;
-        optind = 1;
+        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'k':
@@ -269,7 +261,7 @@ int cmd_verify(int argc, char **argv)
         char subject[256];
         int c, r;
 
-        if (is_help(argc, argv)) {
+        if (has_help_arg(argc, argv)) {
                 verify_help(stdout);
                 return 0;
         }
@@ -277,7 +269,7 @@ int cmd_verify(int argc, char **argv)
                 return usage_error("verify", "expected 'efi'");
         argc--;
         argv++;
-        optind = 1;
+        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
                 if (c != 'c')
                         return usage_error("verify", "bad option");
@@ -358,7 +350,7 @@ static int uki_build_cmd(int argc, char **argv)
         int c, r;
 
         initrds = xmalloc0(sizeof(char *) * (size_t)argc);
-        optind = 1;
+        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
                 switch (c) {
                 case 's':
@@ -464,7 +456,7 @@ static int uki_build_cmd(int argc, char **argv)
 
 int cmd_uki(int argc, char **argv)
 {
-        if (is_help(argc, argv)) {
+        if (has_help_arg(argc, argv)) {
                 uki_help(stdout);
                 return 0;
         }
@@ -556,7 +548,7 @@ static int efivars_list(int argc, char **argv)
         size_t len, shown = 0;
         int c, r;
 
-        optind = 1;
+        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
                 if (c != 'j')
                         return usage_error("efivars", "bad option");
@@ -640,7 +632,7 @@ static int efivars_enroll(int argc, char **argv)
         size_t len;
         int c, r;
 
-        optind = 1;
+        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'K':
@@ -707,7 +699,7 @@ static int efivars_enroll(int argc, char **argv)
 
 int cmd_efivars(int argc, char **argv)
 {
-        if (is_help(argc, argv)) {
+        if (has_help_arg(argc, argv)) {
                 efivars_help(stdout);
                 return 0;
         }

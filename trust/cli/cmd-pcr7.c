@@ -86,6 +86,7 @@ int cmd_computepcr7(int argc, char **argv)
         enum uki_class cls = UKI_PRODUCTION;
         int c, r;
 
+        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'h': computepcr7_help(); return 0;
@@ -212,6 +213,7 @@ int cmd_tpm_policy_gen(int argc, char **argv)
         bool existed;
         int c, r;
 
+        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'h': policy_gen_help(); return 0;
@@ -291,7 +293,7 @@ int cmd_pcr7data(int argc, char **argv)
         bool json = false;
         int c, r;
 
-        if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        if (argc >= 2 && is_help_arg(argv[1])) {
                 pcr7data_help();
                 return 0;
         }
@@ -299,6 +301,7 @@ int cmd_pcr7data(int argc, char **argv)
                 return usage_error("pcr7data", "expected 'lookup'");
         argc--;
         argv++;
+        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'h': pcr7data_help(); return 0;
@@ -400,6 +403,7 @@ int cmd_keyset_pcr7data(int argc, char **argv)
         uint8_t d[32];
         int c, r;
 
+        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'h': keyset_pcr7data_help(); return 0;
