@@ -84,13 +84,29 @@ char *path_join(const char *a, const char *b)
         return xasprintf("%s/%s", a, b);
 }
 
+/* A buffer of twice the capacity (at most limit), the old one wiped: what
+ * is read may be a private key. */
+static uint8_t *grow_wiped(uint8_t *buf, size_t len, size_t *cap, size_t limit)
+{
+        size_t n = *cap > limit / 2 ? limit : *cap * 2;
+        uint8_t *p = xmalloc0(n);
+
+        memcpy(p, buf, len);
+        explicit_bzero(buf, len);
+        free(buf);
+        *cap = n;
+        return p;
+}
+
 int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
 {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ uint8_t *buf = NULL;
         struct stat st;
-        size_t len = 0;
+        size_t len = 0, cap;
 
+        if (max > SIZE_MAX - 2)
+                max = SIZE_MAX - 2;
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return errf(-errno, "%s: %s", path, strerror(errno));
@@ -101,10 +117,17 @@ int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
         if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
                 return errf(-EFBIG, "%s: larger than %zu bytes", path, max);
 
-        buf = xmalloc0(max + 1);
+        /* What fstat reports, not max (a 2 GiB bound must not cost 2 GiB),
+         * plus a byte to see the end by and one for the NUL. */
+        cap = S_ISREG(st.st_mode) ? (size_t)st.st_size : 4096;
+        cap = (cap < max ? cap : max) + 2;
+        buf = xmalloc0(cap);
         for (;;) {
-                ssize_t n = read(fd, buf + len, max + 1 - len);
+                ssize_t n;
 
+                if (len + 1 == cap) /* longer than it said, or not a regular file */
+                        buf = grow_wiped(buf, len, &cap, max + 2);
+                n = read(fd, buf + len, cap - 1 - len);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;

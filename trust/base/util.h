@@ -57,8 +57,9 @@ char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
 char *path_join(const char *a, const char *b);
 
-/* Files. read_file refuses files larger than max (-EFBIG). The buffer is
- * NUL-terminated (not counted in *ret_len). */
+/* Files. read_file refuses files larger than max (-EFBIG); it allocates
+ * what the file holds, not max, so max may be large (a 2 GiB image). The
+ * buffer is NUL-terminated (not counted in *ret_len). */
 int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
 /* Writes all of buf to fd (retrying short writes and EINTR); -errno. */
 int write_all(int fd, const void *buf, size_t len);
