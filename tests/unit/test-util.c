@@ -60,6 +60,17 @@ static void test_files(void)
         ASSERT_MEMEQ(buf, "defg", 4);
         free(TAKE_PTR(buf));
         ASSERT_EQ(read_file(p, 3, &buf, &n), -EFBIG);
+        {
+                uint8_t four[4] = { 0 }, three[3], five[5];
+                _cleanup_free_ char *none = path_join(d, "none");
+
+                ASSERT_OK(read_file_exact(p, four, 4, "digest"));
+                ASSERT_MEMEQ(four, "defg", 4);
+                ASSERT_EQ(read_file_exact(p, three, 3, "digest"), -EBADMSG);
+                ASSERT_TRUE(strstr(err_msg(-EBADMSG), ": not a 3-byte digest") != NULL);
+                ASSERT_EQ(read_file_exact(p, five, 5, "digest"), -EBADMSG);
+                ASSERT_EQ(read_file_exact(none, four, 4, "digest"), -ENOENT);
+        }
         ASSERT_OK(rm_rf(d));
         ASSERT_TRUE(!path_exists(d));
 }

@@ -2,7 +2,6 @@
 #include "base/strv.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,15 +22,10 @@ void strv_add(struct strv *s, char *owned)
 void strv_addf(struct strv *s, const char *fmt, ...)
 {
         va_list ap;
-        char *p;
-        int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&p, fmt, ap);
+        strv_add(s, xvasprintf(fmt, ap));
         va_end(ap);
-        if (r < 0)
-                abort();
-        strv_add(s, p);
 }
 
 void strv_addl(struct strv *s, ...)

@@ -61,17 +61,23 @@ char *xstrdup(const char *s)
         return p;
 }
 
+char *xvasprintf(const char *fmt, va_list ap)
+{
+        char *p;
+
+        if (vasprintf(&p, fmt, ap) < 0)
+                abort();
+        return p;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
         va_list ap;
         char *p;
-        int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&p, fmt, ap);
+        p = xvasprintf(fmt, ap);
         va_end(ap);
-        if (r < 0)
-                abort();
         return p;
 }
 
@@ -146,6 +152,21 @@ int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
         return 0;
 }
 
+int read_file_exact(const char *path, void *out, size_t len, const char *what)
+{
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t n;
+        int r;
+
+        r = read_file(path, len, &buf, &n);
+        if (r == -EFBIG || (r >= 0 && n != len))
+                return errf(-EBADMSG, "%s: not a %zu-byte %s", path, len, what);
+        if (r < 0)
+                return r;
+        memcpy(out, buf, len);
+        return 0;
+}
+
 int write_all(int fd, const void *buf, size_t len)
 {
         const uint8_t *p = buf;
@@ -183,24 +204,11 @@ int write_file_excl(const char *path, const void *buf, size_t len, mode_t mode)
 
 int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)
 {
-        _cleanup_free_ char *tmp = NULL;
-        uint8_t rnd[6];
-        int r;
+        static const uint8_t none;
+        /* A NULL base would mean zeros to write_file_atomic_iov. */
+        struct iovec iov = { (void *)(buf ? buf : &none), len };
 
-        r = random_bytes(rnd, sizeof(rnd));
-        if (r < 0)
-                return r;
-        tmp = xasprintf("%s.tmp-%d-%02x%02x%02x%02x%02x%02x", path, (int)getpid(), rnd[0], rnd[1],
-                        rnd[2], rnd[3], rnd[4], rnd[5]);
-        r = write_file_excl(tmp, buf, len, mode);
-        if (r < 0)
-                return r;
-        if (rename(tmp, path) < 0) {
-                r = -errno;
-                (void)unlink(tmp);
-                return errf(r, "%s: %s", path, strerror(-r));
-        }
-        return 0;
+        return write_file_atomic_iov(path, &iov, 1, mode);
 }
 
 int write_file_atomic_iov(const char *path, const struct iovec *iov, size_t n, mode_t mode)

@@ -29,17 +29,7 @@ static int version_arg(const char *cmd, const char *v)
 /* A PCR7 value from a file of exactly 32 raw bytes. */
 static int read_pcr_file(const char *path, uint8_t out[32])
 {
-        _cleanup_free_ uint8_t *buf = NULL;
-        size_t len;
-        int r;
-
-        r = read_file(path, 32, &buf, &len);
-        if (r == -EFBIG || (r >= 0 && len != 32))
-                return errf(-EBADMSG, "%s: not a 32-byte PCR7 value", path);
-        if (r < 0)
-                return r;
-        memcpy(out, buf, 32);
-        return 0;
+        return read_file_exact(path, out, 32, "PCR7 value");
 }
 
 /* ---- computepcr7 -------------------------------------------------------- */
