@@ -28,6 +28,14 @@
                 _p_;                                                                               \
         })
 
+/* DEFINE_CLEANUP(X509_freep, X509 *, X509_free) defines X509_freep(X509 **)
+ * for _cleanup_(X509_freep): the destructor, called on the variable. */
+#define DEFINE_CLEANUP(name, type, func)                                                           \
+        static inline void name(type *p)                                                           \
+        {                                                                                          \
+                func(*p);                                                                          \
+        }
+
 static inline void freep(void *p)
 {
         free(*(void **)p);

@@ -69,6 +69,21 @@ static int map_blob(const char *path, struct blob *b)
         return 0;
 }
 
+/* `trust VERB WORD ...` (sign efi, verify efi, uki build): VERB's help for
+ * --help or -h anywhere, else WORD must follow. -1 to go on, else the exit
+ * code. */
+static int verb_word(const char *verb, const char *word, void (*help)(FILE *f), int argc,
+                     char **argv)
+{
+        if (has_help_arg(argc, argv)) {
+                help(stdout);
+                return 0;
+        }
+        if (argc < 2 || strcmp(argv[1], word) != 0)
+                return usage_error(verb, "expected '%s'", word);
+        return -1;
+}
+
 /* --keyset NAME --class C: the keyset's uki-<class>/{privkey,cert}.pem */
 static int keyset_uki_files(const char *keyset, const char *class, char **key, char **cert)
 {
@@ -116,12 +131,9 @@ int cmd_sign(int argc, char **argv)
         struct iovec iov[4];
         int c, r;
 
-        if (has_help_arg(argc, argv)) {
-                sign_help(stdout);
-                return 0;
-        }
-        if (argc < 2 || strcmp(argv[1], "efi") != 0)
-                return usage_error("sign", "expected 'efi'");
+        r = verb_word("sign", "efi", sign_help, argc, argv);
+        if (r >= 0)
+                return r;
         argc--;
         argv++;
         getopt_reset(false);
@@ -215,12 +227,9 @@ int cmd_verify(int argc, char **argv)
         char subject[256];
         int c, r;
 
-        if (has_help_arg(argc, argv)) {
-                verify_help(stdout);
-                return 0;
-        }
-        if (argc < 2 || strcmp(argv[1], "efi") != 0)
-                return usage_error("verify", "expected 'efi'");
+        r = verb_word("verify", "efi", verify_help, argc, argv);
+        if (r >= 0)
+                return r;
         argc--;
         argv++;
         getopt_reset(false);
@@ -423,13 +432,9 @@ static int uki_build_cmd(int argc, char **argv)
 
 int cmd_uki(int argc, char **argv)
 {
-        if (has_help_arg(argc, argv)) {
-                uki_help(stdout);
-                return 0;
-        }
-        if (argc < 2 || strcmp(argv[1], "build") != 0)
-                return usage_error("uki", "expected 'build'");
-        return uki_build_cmd(argc - 1, argv + 1);
+        int r = verb_word("uki", "build", uki_help, argc, argv);
+
+        return r >= 0 ? r : uki_build_cmd(argc - 1, argv + 1);
 }
 
 static void efivars_help(FILE *f)

@@ -13,22 +13,10 @@
 
 #include "base/utf8.h"
 
-static void BN_freep(BIGNUM **p)
-{
-        BN_free(*p);
-}
-static void ASN1_OCTET_STRING_freep(ASN1_OCTET_STRING **p)
-{
-        ASN1_OCTET_STRING_free(*p);
-}
-static void AUTHORITY_KEYID_freep(AUTHORITY_KEYID **p)
-{
-        AUTHORITY_KEYID_free(*p);
-}
-static void X509_EXTENSION_freep(X509_EXTENSION **p)
-{
-        X509_EXTENSION_free(*p);
-}
+DEFINE_CLEANUP(BN_freep, BIGNUM *, BN_free)
+DEFINE_CLEANUP(ASN1_OCTET_STRING_freep, ASN1_OCTET_STRING *, ASN1_OCTET_STRING_free)
+DEFINE_CLEANUP(AUTHORITY_KEYID_freep, AUTHORITY_KEYID *, AUTHORITY_KEYID_free)
+DEFINE_CLEANUP(X509_EXTENSION_freep, X509_EXTENSION *, X509_EXTENSION_free)
 
 int x509_check_attr(const char *what, const char *value)
 {
