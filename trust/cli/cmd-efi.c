@@ -70,17 +70,20 @@ static int map_blob(const char *path, struct blob *b)
 }
 
 /* `trust VERB WORD ...` (sign efi, verify efi, uki build): VERB's help for
- * --help or -h anywhere, else WORD must follow. -1 to go on, else the exit
- * code. */
-static int verb_word(const char *verb, const char *word, void (*help)(FILE *f), int argc,
-                     char **argv)
+ * --help or -h anywhere, else WORD must follow. -1 to go on, with argv
+ * starting at WORD and getopt reset; else the exit code. */
+static int verb_word(const char *verb, const char *word, void (*help)(FILE *f), int *argc,
+                     char ***argv)
 {
-        if (has_help_arg(argc, argv)) {
+        if (has_help_arg(*argc, *argv)) {
                 help(stdout);
                 return 0;
         }
-        if (argc < 2 || strcmp(argv[1], word) != 0)
+        if (*argc < 2 || strcmp((*argv)[1], word) != 0)
                 return usage_error(verb, "expected '%s'", word);
+        (*argc)--;
+        (*argv)++;
+        getopt_reset(false);
         return -1;
 }
 
@@ -131,12 +134,9 @@ int cmd_sign(int argc, char **argv)
         struct iovec iov[4];
         int c, r;
 
-        r = verb_word("sign", "efi", sign_help, argc, argv);
+        r = verb_word("sign", "efi", sign_help, &argc, &argv);
         if (r >= 0)
                 return r;
-        argc--;
-        argv++;
-        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'k':
@@ -227,12 +227,9 @@ int cmd_verify(int argc, char **argv)
         char subject[256];
         int c, r;
 
-        r = verb_word("verify", "efi", verify_help, argc, argv);
+        r = verb_word("verify", "efi", verify_help, &argc, &argv);
         if (r >= 0)
                 return r;
-        argc--;
-        argv++;
-        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
                 if (c != 'c')
                         return usage_error("verify", "bad option");
@@ -432,9 +429,9 @@ static int uki_build_cmd(int argc, char **argv)
 
 int cmd_uki(int argc, char **argv)
 {
-        int r = verb_word("uki", "build", uki_help, argc, argv);
+        int r = verb_word("uki", "build", uki_help, &argc, &argv);
 
-        return r >= 0 ? r : uki_build_cmd(argc - 1, argv + 1);
+        return r >= 0 ? r : uki_build_cmd(argc, argv);
 }
 
 static void efivars_help(FILE *f)
