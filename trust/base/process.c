@@ -262,8 +262,8 @@ static int run_io(pid_t pid, int *in_fd, int *out_fd, const char *input, struct 
 
 /* SIGPIPE blocked while writing to a child that may not read: the write
  * fails with EPIPE instead, and the signal it raised is taken back. */
-static int run_io_nosigpipe(pid_t pid, int *in_fd, int *out_fd, const char *input,
-                            struct output *o, double deadline)
+static int run_io_nosigpipe(pid_t pid, int *in_fd, int *out_fd, const char *input, struct output *o,
+                            double deadline)
 {
         sigset_t pipe_set, old, pending;
         bool was_pending;

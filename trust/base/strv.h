@@ -14,10 +14,10 @@ struct strv {
         size_t n, cap;
 };
 
-void strv_add(struct strv *s, char *owned);                       /* takes the string */
+void strv_add(struct strv *s, char *owned);                          /* takes the string */
 void strv_addf(struct strv *s, const char *fmt, ...) _printf_(2, 3); /* a formatted copy */
-void strv_addl(struct strv *s, ...) __attribute__((sentinel));    /* copies, up to a NULL */
-void strv_sort(struct strv *s);                                   /* strcmp order */
+void strv_addl(struct strv *s, ...) __attribute__((sentinel));       /* copies, up to a NULL */
+void strv_sort(struct strv *s);                                      /* strcmp order */
 /* Hands the vector over (never NULL: an empty one when nothing was added),
  * with its length in *ret_n (may be NULL); s is empty afterwards. */
 char **strv_steal(struct strv *s, size_t *ret_n);

@@ -340,8 +340,10 @@ static int uki_parse(int argc, char **argv, struct uki_args *a)
                 return usage_error("uki", "unexpected argument '%s'", argv[optind]);
         if (!a->kernel || !a->output || !a->cmdline || a->n_initrds == 0)
                 return usage_error("uki", "build needs --kernel, --initrd, --cmdline and --output");
-        if (!a->osrel)
-                a->osrel = path_exists("/etc/os-release") ? "/etc/os-release" : "/usr/lib/os-release";
+        if (!a->osrel && path_exists("/etc/os-release"))
+                a->osrel = "/etc/os-release";
+        else if (!a->osrel)
+                a->osrel = "/usr/lib/os-release";
         return -1;
 }
 

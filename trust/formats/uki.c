@@ -224,7 +224,7 @@ int uki_assemble(const struct uki_inputs *in, struct uki_image *ret)
         if (in->cmdline.len > 0)
                 parts[n++] = (struct uki_part){ ".cmdline", in->cmdline.data, in->cmdline.len };
         if (release)
-                parts[n++] = (struct uki_part){ ".uname", (const uint8_t *)release, strlen(release) };
+                parts[n++] = (struct uki_part){ ".uname", (uint8_t *)release, strlen(release) };
         parts[n++] = (struct uki_part){ ".linux", in->kernel.data, in->kernel.len };
         parts[n++] = (struct uki_part){ ".initrd", initrd, initrd_len };
         r = uki_build(in->stub.data, in->stub.len, parts, n, ret);
