@@ -7,6 +7,7 @@
 
 #include "formats/authenticode.h"
 #include "formats/uki.h"
+#include "base/endian.h"
 #include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

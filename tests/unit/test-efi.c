@@ -1,5 +1,5 @@
 /* test-efi.c: the PE parser, Authenticode hash/sign/verify, UKI layout and
- * varstore writer on the committed fixtures, without QEMU. */
+ * assembly, and the varstore writer on the committed fixtures, without QEMU. */
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
@@ -9,6 +9,7 @@
 #include "harness.h"
 #include "formats/pe.h"
 #include "formats/uki.h"
+#include "base/endian.h"
 #include "base/util.h"
 
 #define FIXTURES "tests/data/efi/"
@@ -220,6 +221,64 @@ static void test_uki_layout(void)
         ASSERT_EQ(pe.n_sections, 4);
 }
 
+/* uki_assemble: several initrds become one .initrd, each but the last padded
+ * to 4 bytes; one is used in place; errors name the input at fault. */
+static void test_uki_assemble(void)
+{
+        _cleanup_free_ uint8_t *stub = NULL, *out = NULL;
+        static const uint8_t kernel[3000] = { 7 };
+        static const struct uki_input initrds[] = {
+                { "i1", (const uint8_t *)"abcde", 5 },
+                { "i2", (const uint8_t *)"fghijkl", 7 },
+                { "i3", (const uint8_t *)"mn", 2 },
+        };
+        static const char want[] = "abcde\0\0\0fghijkl\0mn";
+        struct uki_inputs in = { .kernel = { "vmlinuz", kernel, sizeof(kernel) },
+                                 .initrds = initrds, .n_initrds = 3,
+                                 .cmdline = { "cmdline", (const uint8_t *)"quiet", 5 } };
+        struct uki_image img;
+        const struct pe_section *s;
+        struct pe_image pe;
+        size_t len, olen;
+
+        stub = load(FIXTURES "mini.efi", &len);
+        ASSERT_TRUE(stub);
+        in.stub = (struct uki_input){ "mini.efi", stub, len };
+        ASSERT_OK(uki_assemble(&in, &img));
+        ASSERT_EQ(img.n_parts, 3); /* .cmdline .linux .initrd: no release, no os-release */
+        out = uki_image_flatten(&img);
+        olen = uki_image_size(&img);
+        uki_image_done(&img);
+        ASSERT_OK(pe_parse(out, olen, &pe));
+        s = pe_find_section(&pe, ".initrd");
+        ASSERT_TRUE(s);
+        ASSERT_EQ(s->virtual_size, sizeof(want) - 1);
+        ASSERT_MEMEQ(out + s->pointer_to_raw_data, want, sizeof(want) - 1);
+        s = pe_find_section(&pe, ".cmdline");
+        ASSERT_TRUE(s);
+        ASSERT_MEMEQ(out + s->pointer_to_raw_data, "quiet", 5);
+        ASSERT_TRUE(pe_find_section(&pe, ".linux") && !pe_find_section(&pe, ".uname"));
+
+        in.n_initrds = 1; /* one initrd: its own bytes, not a copy */
+        ASSERT_OK(uki_assemble(&in, &img));
+        ASSERT_TRUE(img.parts[2].data == initrds[0].data && img.parts[2].len == 5);
+        ASSERT_TRUE(img.initrds == NULL);
+        uki_image_done(&img);
+
+        in.osrel = (struct uki_input){ "os-release", (const uint8_t *)"ID=debian\n", 10 };
+        ASSERT_EQ(uki_assemble(&in, &img), -ENOSPC);
+        ASSERT_STREQ(err_msg(-ENOSPC), "mini.efi: stub has no room for 4 more section headers");
+        in.osrel.len = 0;
+        in.kernel.len = 0;
+        ASSERT_EQ(uki_assemble(&in, &img), -EINVAL);
+        ASSERT_STREQ(err_msg(-EINVAL), "vmlinuz: empty file");
+        in.kernel.len = sizeof(kernel);
+        in.initrds = (const struct uki_input[]){ { "e1", kernel, 0 }, { "e2", kernel, 0 } };
+        in.n_initrds = 2;
+        ASSERT_EQ(uki_assemble(&in, &img), -EINVAL);
+        ASSERT_STREQ(err_msg(-EINVAL), "the initrds are empty");
+}
+
 static void test_kernel_release(void)
 {
         uint8_t k[0x1400] = { 0 };
@@ -284,6 +343,7 @@ int main(void)
         RUN(test_hash_skips_checksum_and_certdir);
         RUN(test_sign_verify);
         RUN(test_uki_layout);
+        RUN(test_uki_assemble);
         RUN(test_kernel_release);
         RUN(test_varstore);
         return test_exit();

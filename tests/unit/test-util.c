@@ -1,7 +1,9 @@
-/* test-util.c: name validation, hex, atomic files and directories. */
+/* test-util.c: name validation, hex, reading files of any kind, atomic files
+ * and directories. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "harness.h"
 #include "base/util.h"
@@ -58,8 +60,66 @@ static void test_files(void)
         ASSERT_MEMEQ(buf, "defg", 4);
         free(TAKE_PTR(buf));
         ASSERT_EQ(read_file(p, 3, &buf, &n), -EFBIG);
+        {
+                uint8_t four[4] = { 0 }, three[3], five[5];
+                _cleanup_free_ char *none = path_join(d, "none");
+
+                ASSERT_OK(read_file_exact(p, four, 4, "digest"));
+                ASSERT_MEMEQ(four, "defg", 4);
+                ASSERT_EQ(read_file_exact(p, three, 3, "digest"), -EBADMSG);
+                ASSERT_TRUE(strstr(err_msg(-EBADMSG), ": not a 3-byte digest") != NULL);
+                ASSERT_EQ(read_file_exact(p, five, 5, "digest"), -EBADMSG);
+                ASSERT_EQ(read_file_exact(none, four, 4, "digest"), -ENOENT);
+        }
         ASSERT_OK(rm_rf(d));
         ASSERT_TRUE(!path_exists(d));
+}
+
+/* Files whose size fstat does not tell (procfs, pipes) grow the buffer; the
+ * bound holds either way. */
+static void test_read_unsized(void)
+{
+        _cleanup_free_ uint8_t *buf = NULL, *big = xmalloc0(200000);
+        _cleanup_free_ char *d = tmpdir(), *p = path_join(d, "big");
+        size_t n = 0;
+        int fds[2];
+        pid_t pid;
+
+        ASSERT_OK(read_file("/proc/self/maps", 1 << 24, &buf, &n));
+        ASSERT_TRUE(n > 100);
+        ASSERT_EQ(strlen((char *)buf), n);
+        free(TAKE_PTR(buf));
+        ASSERT_EQ(read_file("/proc/self/maps", 50, &buf, &n), -EFBIG);
+
+        /* 200000 bytes through a pipe: several growths, every byte kept */
+        for (size_t i = 0; i < 200000; i++)
+                big[i] = (uint8_t)(i * 7 + 1);
+        ASSERT_OK(pipe(fds));
+        pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                close(fds[0]);
+                _exit(write_all(fds[1], big, 200000) < 0);
+        }
+        close(fds[1]);
+        {
+                _cleanup_free_ char *path = xasprintf("/proc/self/fd/%d", fds[0]);
+                ASSERT_OK(read_file(path, 1 << 20, &buf, &n));
+        }
+        close(fds[0]);
+        (void)waitpid(pid, NULL, 0);
+        ASSERT_EQ(n, 200000);
+        ASSERT_MEMEQ(buf, big, 200000);
+        ASSERT_EQ(buf[n], 0);
+        free(TAKE_PTR(buf));
+
+        /* a regular file exactly at the bound, and one byte over it */
+        ASSERT_OK(write_file_excl(p, big, 4096, 0600));
+        ASSERT_OK(read_file(p, 4096, &buf, &n));
+        ASSERT_EQ(n, 4096);
+        ASSERT_MEMEQ(buf, big, 4096);
+        ASSERT_EQ(read_file(p, 4095, &buf, &n), -EFBIG);
+        ASSERT_OK(rm_rf(d));
 }
 
 static void test_tmp_dirs(void)
@@ -95,6 +155,7 @@ int main(void)
         RUN(test_name_validate);
         RUN(test_hex);
         RUN(test_files);
+        RUN(test_read_unsized);
         RUN(test_tmp_dirs);
         RUN(test_uuid);
         return test_exit();

@@ -45,54 +45,68 @@ static int load_bio(const char *path, BIO **ret)
         return 0;
 }
 
-int pem_load_cert(const char *path, X509 **ret)
+/* The one object of a PEM file, read by `read` (one of the three below). */
+static int pem_load(const char *path, void *(*read)(BIO *b), const char *what, void **ret)
 {
         _cleanup_(BIO_freep) BIO *b = NULL;
-        X509 *x;
+        void *obj;
         int r = load_bio(path, &b);
 
         if (r < 0)
                 return r;
-        x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-        if (!x)
-                return openssl_errf(-EBADMSG, "%s: not a PEM certificate", path);
+        obj = read(b);
+        if (!obj)
+                return openssl_errf(-EBADMSG, "%s: not a PEM %s", path, what);
         ERR_clear_error();
-        *ret = x;
+        *ret = obj;
         return 0;
+}
+
+static void *read_cert(BIO *b)
+{
+        return PEM_read_bio_X509(b, NULL, NULL, NULL);
+}
+
+/* A NULL callback with an empty passphrase: an encrypted key is refused
+ * rather than prompting on a terminal. */
+static void *read_privkey(BIO *b)
+{
+        return PEM_read_bio_PrivateKey(b, NULL, NULL, (void *)"");
+}
+
+static void *read_pubkey(BIO *b)
+{
+        return PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
+}
+
+int pem_load_cert(const char *path, X509 **ret)
+{
+        void *x = NULL;
+        int r = pem_load(path, read_cert, "certificate", &x);
+
+        if (r >= 0)
+                *ret = x;
+        return r;
 }
 
 int pem_load_privkey(const char *path, EVP_PKEY **ret)
 {
-        _cleanup_(BIO_freep) BIO *b = NULL;
-        EVP_PKEY *k;
-        int r = load_bio(path, &b);
+        void *k = NULL;
+        int r = pem_load(path, read_privkey, "private key", &k);
 
-        if (r < 0)
-                return r;
-        /* A NULL callback with an empty passphrase: an encrypted key is refused
-         * rather than prompting on a terminal. */
-        k = PEM_read_bio_PrivateKey(b, NULL, NULL, (void *)"");
-        if (!k)
-                return openssl_errf(-EBADMSG, "%s: not a PEM private key", path);
-        ERR_clear_error();
-        *ret = k;
-        return 0;
+        if (r >= 0)
+                *ret = k;
+        return r;
 }
 
 int pem_load_pubkey(const char *path, EVP_PKEY **ret)
 {
-        _cleanup_(BIO_freep) BIO *b = NULL;
-        EVP_PKEY *k;
-        int r = load_bio(path, &b);
+        void *k = NULL;
+        int r = pem_load(path, read_pubkey, "public key", &k);
 
-        if (r < 0)
-                return r;
-        k = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
-        if (!k)
-                return openssl_errf(-EBADMSG, "%s: not a PEM public key", path);
-        ERR_clear_error();
-        *ret = k;
-        return 0;
+        if (r >= 0)
+                *ret = k;
+        return r;
 }
 
 int der_cert(X509 *cert, uint8_t **ret, size_t *ret_len)

@@ -7,26 +7,11 @@
 
 #include "base/util.h"
 
-static inline void X509_freep(X509 **p)
-{
-        X509_free(*p);
-}
-static inline void EVP_PKEY_freep(EVP_PKEY **p)
-{
-        EVP_PKEY_free(*p);
-}
-static inline void EVP_MD_CTX_freep(EVP_MD_CTX **p)
-{
-        EVP_MD_CTX_free(*p);
-}
-static inline void EVP_PKEY_CTX_freep(EVP_PKEY_CTX **p)
-{
-        EVP_PKEY_CTX_free(*p);
-}
-static inline void BIO_freep(BIO **p)
-{
-        BIO_free_all(*p);
-}
+DEFINE_CLEANUP(X509_freep, X509 *, X509_free)
+DEFINE_CLEANUP(EVP_PKEY_freep, EVP_PKEY *, EVP_PKEY_free)
+DEFINE_CLEANUP(EVP_MD_CTX_freep, EVP_MD_CTX *, EVP_MD_CTX_free)
+DEFINE_CLEANUP(EVP_PKEY_CTX_freep, EVP_PKEY_CTX *, EVP_PKEY_CTX_free)
+DEFINE_CLEANUP(BIO_freep, BIO *, BIO_free_all)
 
 /* Drains OpenSSL's error queue into errf() as "<what>: <openssl reason>". */
 int openssl_errf(int r, const char *fmt, ...) _printf_(2, 3);

@@ -3,71 +3,46 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include "base/util.h"
 
-void strv_free(char **v)
+int dir_names(const char *dir, bool (*keep)(int dir_fd, const char *name, void *userdata),
+              void *userdata, char ***ret, size_t *ret_n)
 {
-        if (!v)
-                return;
-        for (char **p = v; *p; p++)
-                free(*p);
-        free(v);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int names_of_type(const char *dir, mode_t type, char ***ret, size_t *ret_n)
-{
-        DIR *d = opendir(dir);
-        char **v = xmalloc0(sizeof(char *));
-        size_t n = 0;
+        _cleanup_(strv_done) struct strv names = {};
         struct dirent *de;
+        DIR *d = opendir(dir);
 
         if (!d) {
-                if (errno != ENOENT) {
-                        int r = -errno;
-                        free(v);
-                        return errf(r, "%s: %s", dir, strerror(-r));
-                }
-                *ret = v;
-                *ret_n = 0;
-                return 0;
+                if (errno != ENOENT)
+                        return errf(-errno, "%s: %s", dir, strerror(errno));
+        } else {
+                while ((de = readdir(d)))
+                        if (de->d_name[0] != '.' && keep(dirfd(d), de->d_name, userdata))
+                                strv_add(&names, xstrdup(de->d_name));
+                closedir(d);
         }
-        while ((de = readdir(d))) {
-                struct stat st;
-
-                if (de->d_name[0] == '.')
-                        continue;
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-                    (st.st_mode & S_IFMT) != type)
-                        continue;
-                v = realloc(v, (n + 2) * sizeof(char *));
-                if (!v)
-                        abort();
-                v[n++] = xstrdup(de->d_name);
-                v[n] = NULL;
-        }
-        closedir(d);
-        qsort(v, n, sizeof(char *), cmp_str);
-        *ret = v;
-        *ret_n = n;
+        strv_sort(&names);
+        *ret = strv_steal(&names, ret_n);
         return 0;
+}
+
+static bool is_type(int dir_fd, const char *name, void *type)
+{
+        struct stat st;
+
+        return fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+               (st.st_mode & S_IFMT) == (mode_t)(uintptr_t)type;
 }
 
 int subdir_names(const char *dir, char ***ret, size_t *ret_n)
 {
-        return names_of_type(dir, S_IFDIR, ret, ret_n);
+        return dir_names(dir, is_type, (void *)(uintptr_t)S_IFDIR, ret, ret_n);
 }
 
 int file_names(const char *dir, char ***ret, size_t *ret_n)
 {
-        return names_of_type(dir, S_IFREG, ret, ret_n);
+        return dir_names(dir, is_type, (void *)(uintptr_t)S_IFREG, ret, ret_n);
 }
-

@@ -1,14 +1,16 @@
-/* dirlist.h: directory listings and string vectors. */
+/* dirlist.h: sorted directory listings as string vectors (base/strv.h). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
-/* Sorted names of the sub-directories of dir, skipping dot entries (temp
- * siblings); a missing dir gives an empty list. Free with strv_free. */
+#include "base/strv.h"
+
+/* Sorted names in dir that keep(dir_fd, name, userdata) accepts, skipping dot
+ * entries (temp siblings); a missing dir gives an empty list. Free the vector
+ * with strv_free. */
+int dir_names(const char *dir, bool (*keep)(int dir_fd, const char *name, void *userdata),
+              void *userdata, char ***ret, size_t *ret_n);
+/* The sub-directories, and the regular files (links are neither). */
 int subdir_names(const char *dir, char ***ret, size_t *ret_n);
-int file_names(const char *dir, char ***ret, size_t *ret_n); /* regular files */
-void strv_free(char **v);
-static inline void strv_freep(char ***p)
-{
-        strv_free(*p);
-}
+int file_names(const char *dir, char ***ret, size_t *ret_n);

@@ -61,17 +61,23 @@ char *xstrdup(const char *s)
         return p;
 }
 
+char *xvasprintf(const char *fmt, va_list ap)
+{
+        char *p;
+
+        if (vasprintf(&p, fmt, ap) < 0)
+                abort();
+        return p;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
         va_list ap;
         char *p;
-        int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&p, fmt, ap);
+        p = xvasprintf(fmt, ap);
         va_end(ap);
-        if (r < 0)
-                abort();
         return p;
 }
 
@@ -84,13 +90,29 @@ char *path_join(const char *a, const char *b)
         return xasprintf("%s/%s", a, b);
 }
 
+/* A buffer of twice the capacity (at most limit), the old one wiped: what
+ * is read may be a private key. */
+static uint8_t *grow_wiped(uint8_t *buf, size_t len, size_t *cap, size_t limit)
+{
+        size_t n = *cap > limit / 2 ? limit : *cap * 2;
+        uint8_t *p = xmalloc0(n);
+
+        memcpy(p, buf, len);
+        explicit_bzero(buf, len);
+        free(buf);
+        *cap = n;
+        return p;
+}
+
 int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
 {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ uint8_t *buf = NULL;
         struct stat st;
-        size_t len = 0;
+        size_t len = 0, cap;
 
+        if (max > SIZE_MAX - 2)
+                max = SIZE_MAX - 2;
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return errf(-errno, "%s: %s", path, strerror(errno));
@@ -101,10 +123,17 @@ int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
         if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
                 return errf(-EFBIG, "%s: larger than %zu bytes", path, max);
 
-        buf = xmalloc0(max + 1);
+        /* What fstat reports, not max (a 2 GiB bound must not cost 2 GiB),
+         * plus a byte to see the end by and one for the NUL. */
+        cap = S_ISREG(st.st_mode) ? (size_t)st.st_size : 4096;
+        cap = (cap < max ? cap : max) + 2;
+        buf = xmalloc0(cap);
         for (;;) {
-                ssize_t n = read(fd, buf + len, max + 1 - len);
+                ssize_t n;
 
+                if (len + 1 == cap) /* longer than it said, or not a regular file */
+                        buf = grow_wiped(buf, len, &cap, max + 2);
+                n = read(fd, buf + len, cap - 1 - len);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -120,6 +149,21 @@ int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
         *ret = TAKE_PTR(buf);
         if (ret_len)
                 *ret_len = len;
+        return 0;
+}
+
+int read_file_exact(const char *path, void *out, size_t len, const char *what)
+{
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t n;
+        int r;
+
+        r = read_file(path, len, &buf, &n);
+        if (r == -EFBIG || (r >= 0 && n != len))
+                return errf(-EBADMSG, "%s: not a %zu-byte %s", path, len, what);
+        if (r < 0)
+                return r;
+        memcpy(out, buf, len);
         return 0;
 }
 
@@ -160,24 +204,11 @@ int write_file_excl(const char *path, const void *buf, size_t len, mode_t mode)
 
 int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)
 {
-        _cleanup_free_ char *tmp = NULL;
-        uint8_t rnd[6];
-        int r;
+        static const uint8_t none;
+        /* A NULL base would mean zeros to write_file_atomic_iov. */
+        struct iovec iov = { (void *)(buf ? buf : &none), len };
 
-        r = random_bytes(rnd, sizeof(rnd));
-        if (r < 0)
-                return r;
-        tmp = xasprintf("%s.tmp-%d-%02x%02x%02x%02x%02x%02x", path, (int)getpid(), rnd[0], rnd[1],
-                        rnd[2], rnd[3], rnd[4], rnd[5]);
-        r = write_file_excl(tmp, buf, len, mode);
-        if (r < 0)
-                return r;
-        if (rename(tmp, path) < 0) {
-                r = -errno;
-                (void)unlink(tmp);
-                return errf(r, "%s: %s", path, strerror(-r));
-        }
-        return 0;
+        return write_file_atomic_iov(path, &iov, 1, mode);
 }
 
 int write_file_atomic_iov(const char *path, const struct iovec *iov, size_t n, mode_t mode)
@@ -433,7 +464,7 @@ char *hex_encode(const uint8_t *buf, size_t len)
         return s;
 }
 
-static int unhex(char c)
+int unhexchar(char c)
 {
         if (c >= '0' && c <= '9')
                 return c - '0';
@@ -449,7 +480,7 @@ int hex_decode(const char *hex, uint8_t *out, size_t out_len)
         if (strlen(hex) != out_len * 2)
                 return -EINVAL;
         for (size_t i = 0; i < out_len; i++) {
-                int hi = unhex(hex[2 * i]), lo = unhex(hex[2 * i + 1]);
+                int hi = unhexchar(hex[2 * i]), lo = unhexchar(hex[2 * i + 1]);
                 if (hi < 0 || lo < 0)
                         return -EINVAL;
                 out[i] = (uint8_t)(hi << 4 | lo);

@@ -28,6 +28,14 @@
                 _p_;                                                                               \
         })
 
+/* DEFINE_CLEANUP(X509_freep, X509 *, X509_free) defines X509_freep(X509 **)
+ * for _cleanup_(X509_freep): the destructor, called on the variable. */
+#define DEFINE_CLEANUP(name, type, func)                                                           \
+        static inline void name(type *p)                                                           \
+        {                                                                                          \
+                func(*p);                                                                          \
+        }
+
 static inline void freep(void *p)
 {
         free(*(void **)p);
@@ -55,11 +63,16 @@ void secret_free(struct secret *s);
 void *xmalloc0(size_t n); /* aborts on OOM: callers never handle it */
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) _printf_(1, 0);
 char *path_join(const char *a, const char *b);
 
-/* Files. read_file refuses files larger than max (-EFBIG). The buffer is
- * NUL-terminated (not counted in *ret_len). */
+/* Files. read_file refuses files larger than max (-EFBIG); it allocates
+ * what the file holds, not max, so max may be large (a 2 GiB image). The
+ * buffer is NUL-terminated (not counted in *ret_len). */
 int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
+/* A file of exactly len bytes (a digest, a PCR value) into out; any other
+ * size is -EBADMSG "<path>: not a <len>-byte <what>". */
+int read_file_exact(const char *path, void *out, size_t len, const char *what);
 /* Writes all of buf to fd (retrying short writes and EINTR); -errno. */
 int write_all(int fd, const void *buf, size_t len);
 /* Creates path with O_EXCL and the given mode, writes, fsyncs. */
@@ -100,6 +113,7 @@ int xdg_dir(const char *env, const char *home_fallback, const char *sub, char **
 /* Hex */
 char *hex_encode(const uint8_t *buf, size_t len); /* lower case */
 int hex_decode(const char *hex, uint8_t *out, size_t out_len); /* exact length */
+int unhexchar(char c); /* the value of one hex digit (either case), or -1 */
 
 /* Random UUID v4 as text (36 chars + NUL) */
 int uuid_random(char out[static 37]);

@@ -12,6 +12,7 @@
 #include "formats/authenticode.h"
 #include "cli/commands.h"
 #include "base/crypto.h"
+#include "base/json.h"
 #include "formats/efivars.h"
 #include "formats/esl.h"
 #include "formats/pcr7.h"
@@ -25,52 +26,6 @@
 #define DEFAULT_STUB "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
 #define DEFAULT_VARS_TEMPLATE "/usr/share/OVMF/OVMF_VARS_4M.fd"
 #define VARS_MAX ((size_t)64 << 20) /* OVMF vars files are 128 KiB to 4 MiB */
-
-/* Reads a whole (possibly large) file, allocating what fstat reports rather
- * than the maximum up front. */
-static int read_blob(const char *path, uint8_t **ret, size_t *ret_len)
-{
-        _cleanup_close_ int fd = -1;
-        _cleanup_free_ uint8_t *buf = NULL;
-        size_t len = 0, cap;
-        struct stat st;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return errf(-errno, "%s: %s", path, strerror(errno));
-        if (fstat(fd, &st) < 0)
-                return errf(-errno, "%s: %s", path, strerror(errno));
-        if (S_ISDIR(st.st_mode))
-                return errf(-EISDIR, "%s: is a directory", path);
-        if ((uint64_t)st.st_size > IMAGE_MAX)
-                return errf(-EFBIG, "%s: larger than %zu bytes", path, IMAGE_MAX);
-        cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536;
-        buf = xmalloc0(cap);
-        for (;;) {
-                ssize_t n;
-
-                if (len == cap) {
-                        if (cap > IMAGE_MAX)
-                                return errf(-EFBIG, "%s: larger than %zu bytes", path, IMAGE_MAX);
-                        cap *= 2;
-                        buf = realloc(buf, cap);
-                        if (!buf)
-                                abort();
-                }
-                n = read(fd, buf + len, cap - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return errf(-errno, "%s: %s", path, strerror(errno));
-                }
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
-}
 
 /* A whole input file, mapped read-only when it is a regular file (no copy:
  * a 50 MB image is hashed and written out straight from the page cache). */
@@ -102,7 +57,7 @@ static int map_blob(const char *path, struct blob *b)
         if (fstat(fd, &st) < 0)
                 return errf(-errno, "%s: %s", path, strerror(errno));
         if (!S_ISREG(st.st_mode) || st.st_size == 0)
-                return read_blob(path, &b->data, &b->len);
+                return read_file(path, IMAGE_MAX, &b->data, &b->len);
         if ((uint64_t)st.st_size > IMAGE_MAX)
                 return errf(-EFBIG, "%s: larger than %zu bytes", path, IMAGE_MAX);
         p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -114,12 +69,22 @@ static int map_blob(const char *path, struct blob *b)
         return 0;
 }
 
-static bool is_help(int argc, char **argv)
+/* `trust VERB WORD ...` (sign efi, verify efi, uki build): VERB's help for
+ * --help or -h anywhere, else WORD must follow. -1 to go on, with argv
+ * starting at WORD and getopt reset; else the exit code. */
+static int verb_word(const char *verb, const char *word, void (*help)(FILE *f), int *argc,
+                     char ***argv)
 {
-        for (int i = 1; i < argc; i++)
-                if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-                        return true;
-        return false;
+        if (has_help_arg(*argc, *argv)) {
+                help(stdout);
+                return 0;
+        }
+        if (*argc < 2 || strcmp((*argv)[1], word) != 0)
+                return usage_error(verb, "expected '%s'", word);
+        (*argc)--;
+        (*argv)++;
+        getopt_reset(false);
+        return -1;
 }
 
 /* --keyset NAME --class C: the keyset's uki-<class>/{privkey,cert}.pem */
@@ -169,15 +134,9 @@ int cmd_sign(int argc, char **argv)
         struct iovec iov[4];
         int c, r;
 
-        if (is_help(argc, argv)) {
-                sign_help(stdout);
-                return 0;
-        }
-        if (argc < 2 || strcmp(argv[1], "efi") != 0)
-                return usage_error("sign", "expected 'efi'");
-        argc--;
-        argv++;
-        optind = 1;
+        r = verb_word("sign", "efi", sign_help, &argc, &argv);
+        if (r >= 0)
+                return r;
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'k':
@@ -268,15 +227,9 @@ int cmd_verify(int argc, char **argv)
         char subject[256];
         int c, r;
 
-        if (is_help(argc, argv)) {
-                verify_help(stdout);
-                return 0;
-        }
-        if (argc < 2 || strcmp(argv[1], "efi") != 0)
-                return usage_error("verify", "expected 'efi'");
-        argc--;
-        argv++;
-        optind = 1;
+        r = verb_word("verify", "efi", verify_help, &argc, &argv);
+        if (r >= 0)
+                return r;
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
                 if (c != 'c')
                         return usage_error("verify", "bad option");
@@ -335,7 +288,19 @@ static int read_cmdline(const char *arg, uint8_t **ret, size_t *ret_len)
         return 0;
 }
 
-static int uki_build_cmd(int argc, char **argv)
+struct uki_args {
+        const char *stub, *kernel, *cmdline, *osrel, *output;
+        const char **initrds;
+        size_t n_initrds;
+};
+
+static void uki_args_done(struct uki_args *a)
+{
+        free(a->initrds);
+}
+
+/* Parses `uki build`'s options; -1 to go on, else the exit code. */
+static int uki_parse(int argc, char **argv, struct uki_args *a)
 {
         static const struct option opts[] = {
                 { "stub", required_argument, NULL, 's' },    { "kernel", required_argument, NULL, 'k' },
@@ -343,40 +308,29 @@ static int uki_build_cmd(int argc, char **argv)
                 { "os-release", required_argument, NULL, 'r' }, { "output", required_argument, NULL, 'o' },
                 {}
         };
-        const char *stub_path = DEFAULT_STUB, *kernel_path = NULL, *cmdline = NULL,
-                   *osrel_path = NULL, *output = NULL;
-        _cleanup_(blob_done) struct blob stub = {}, kernel = {}, first_initrd = {};
-        _cleanup_free_ uint8_t *initrd = NULL, *osrel = NULL, *cmd = NULL;
-        _cleanup_(uki_image_done) struct uki_image out = {};
-        _cleanup_free_ const char **initrds = NULL;
-        _cleanup_free_ char *release = NULL;
-        size_t initrd_len = 0, osrel_len = 0, cmd_len = 0;
-        struct iovec iov[1 + 2 * UKI_MAX_PARTS];
-        struct uki_part parts[5];
-        size_t n_initrds = 0, n = 0, n_iov = 0;
-        int c, r;
+        int c;
 
-        initrds = xmalloc0(sizeof(char *) * (size_t)argc);
-        optind = 1;
+        a->initrds = xmalloc0(sizeof(char *) * (size_t)argc);
+        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
                 switch (c) {
                 case 's':
-                        stub_path = optarg;
+                        a->stub = optarg;
                         break;
                 case 'k':
-                        kernel_path = optarg;
+                        a->kernel = optarg;
                         break;
                 case 'i':
-                        initrds[n_initrds++] = optarg;
+                        a->initrds[a->n_initrds++] = optarg;
                         break;
                 case 'c':
-                        cmdline = optarg;
+                        a->cmdline = optarg;
                         break;
                 case 'r':
-                        osrel_path = optarg;
+                        a->osrel = optarg;
                         break;
                 case 'o':
-                        output = optarg;
+                        a->output = optarg;
                         break;
                 default:
                         return usage_error("uki", "bad option");
@@ -384,78 +338,92 @@ static int uki_build_cmd(int argc, char **argv)
         }
         if (optind != argc)
                 return usage_error("uki", "unexpected argument '%s'", argv[optind]);
-        if (!kernel_path || !output || !cmdline || n_initrds == 0)
+        if (!a->kernel || !a->output || !a->cmdline || a->n_initrds == 0)
                 return usage_error("uki", "build needs --kernel, --initrd, --cmdline and --output");
+        if (!a->osrel && path_exists("/etc/os-release"))
+                a->osrel = "/etc/os-release";
+        else if (!a->osrel)
+                a->osrel = "/usr/lib/os-release";
+        return -1;
+}
 
-        r = map_blob(stub_path, &stub);
-        if (r < 0)
-                return fail(r, "uki build");
-        r = map_blob(kernel_path, &kernel);
-        if (r < 0)
-                return fail(r, "uki build");
-        if (kernel.len == 0)
-                return fail(errf(-EINVAL, "%s: empty file", kernel_path), "uki build");
-        r = map_blob(initrds[0], &first_initrd);
-        if (r < 0)
-                return fail(r, "uki build");
-        initrd_len = first_initrd.len;
-        /* One initrd is used as it is; several are concatenated, each but the
-         * last zero-padded to 4 bytes: the kernel expects every cpio archive
-         * to start 4-byte aligned and skips zeros between archives. */
-        for (size_t i = 1; i < n_initrds; i++) {
-                _cleanup_(blob_done) struct blob one = {};
-                size_t pad;
+/* The files of a UKI: stub, kernel and initrds mapped, os-release and the
+ * command line read. */
+struct uki_files {
+        struct blob *blobs; /* stub, kernel, then the initrds */
+        size_t n_blobs;
+        uint8_t *osrel, *cmdline;
+        size_t osrel_len, cmdline_len;
+        struct uki_input *inputs; /* names and bytes of the blobs */
+};
 
-                if (i == 1) {
-                        initrd_len = first_initrd.len + (4 - first_initrd.len % 4) % 4;
-                        initrd = xmalloc0(initrd_len + 1);
-                        memcpy(initrd, first_initrd.data, first_initrd.len);
-                }
-                r = map_blob(initrds[i], &one);
+static void uki_files_done(struct uki_files *f)
+{
+        for (size_t i = 0; i < f->n_blobs; i++)
+                blob_done(&f->blobs[i]);
+        free(f->blobs);
+        free(f->osrel);
+        free(f->cmdline);
+        free(f->inputs);
+}
+
+static int uki_load(const struct uki_args *a, struct uki_files *f, struct uki_inputs *in)
+{
+        size_t n = 2 + a->n_initrds;
+        int r;
+
+        f->blobs = xmalloc0(n * sizeof(*f->blobs));
+        f->inputs = xmalloc0(n * sizeof(*f->inputs));
+        for (; f->n_blobs < n; f->n_blobs++) {
+                size_t i = f->n_blobs;
+                const char *path = i == 0 ? a->stub : i == 1 ? a->kernel : a->initrds[i - 2];
+
+                r = map_blob(path, &f->blobs[i]);
                 if (r < 0)
-                        return fail(r, "uki build");
-                pad = (i + 1 < n_initrds) ? (4 - one.len % 4) % 4 : 0;
-                if (initrd_len + one.len + pad > IMAGE_MAX)
-                        return fail(errf(-EFBIG, "initrds exceed %zu bytes", IMAGE_MAX),
-                                    "uki build");
-                initrd = realloc(initrd, initrd_len + one.len + pad + 1);
-                if (!initrd)
-                        abort();
-                memcpy(initrd + initrd_len, one.data, one.len);
-                memset(initrd + initrd_len + one.len, 0, pad);
-                initrd_len += one.len + pad;
+                        return r;
+                f->inputs[i] = (struct uki_input){ path, f->blobs[i].data, f->blobs[i].len };
         }
-        if (initrd_len == 0)
-                return fail(errf(-EINVAL, "the initrds are empty"), "uki build");
+        r = read_file(a->osrel, 64 * 1024, &f->osrel, &f->osrel_len);
+        if (r < 0)
+                return r;
+        r = read_cmdline(a->cmdline, &f->cmdline, &f->cmdline_len);
+        if (r < 0)
+                return r;
+        *in = (struct uki_inputs){
+                .stub = f->inputs[0],
+                .kernel = f->inputs[1],
+                .initrds = f->inputs + 2,
+                .n_initrds = a->n_initrds,
+                .osrel = { a->osrel, f->osrel, f->osrel_len },
+                .cmdline = { a->cmdline, f->cmdline, f->cmdline_len },
+        };
+        return 0;
+}
 
-        if (!osrel_path)
-                osrel_path = path_exists("/etc/os-release") ? "/etc/os-release" : "/usr/lib/os-release";
-        r = read_file(osrel_path, 64 * 1024, &osrel, &osrel_len);
+static int uki_build_cmd(int argc, char **argv)
+{
+        _cleanup_(uki_args_done) struct uki_args a = { .stub = DEFAULT_STUB };
+        _cleanup_(uki_files_done) struct uki_files f = {};
+        _cleanup_(uki_image_done) struct uki_image out = {};
+        struct iovec iov[1 + 2 * UKI_MAX_PARTS];
+        struct uki_inputs in;
+        size_t n_iov = 0;
+        int r;
+
+        r = uki_parse(argc, argv, &a);
+        if (r >= 0)
+                return r;
+        r = uki_load(&a, &f, &in);
+        if (r >= 0)
+                r = uki_assemble(&in, &out);
         if (r < 0)
                 return fail(r, "uki build");
-        r = read_cmdline(cmdline, &cmd, &cmd_len);
-        if (r < 0)
-                return fail(r, "uki build");
-        (void)uki_kernel_release(kernel.data, kernel.len, &release);
-
-        if (osrel_len > 0)
-                parts[n++] = (struct uki_part){ ".osrel", osrel, osrel_len };
-        if (cmd_len > 0)
-                parts[n++] = (struct uki_part){ ".cmdline", cmd, cmd_len };
-        if (release)
-                parts[n++] = (struct uki_part){ ".uname", (const uint8_t *)release, strlen(release) };
-        parts[n++] = (struct uki_part){ ".linux", kernel.data, kernel.len };
-        parts[n++] = (struct uki_part){ ".initrd", initrd ? initrd : first_initrd.data, initrd_len };
-
-        r = uki_build(stub.data, stub.len, parts, n, &out);
-        if (r < 0)
-                return fail(r, "%s", stub_path);
         iov[n_iov++] = (struct iovec){ out.head, out.head_len };
         for (size_t i = 0; i < out.n_parts; i++) {
                 iov[n_iov++] = (struct iovec){ (void *)out.parts[i].data, out.parts[i].len };
                 iov[n_iov++] = (struct iovec){ NULL, out.parts[i].pad };
         }
-        r = write_file_atomic_iov(output, iov, n_iov, 0644);
+        r = write_file_atomic_iov(a.output, iov, n_iov, 0644);
         if (r < 0)
                 return fail(r, "uki build");
         return 0;
@@ -463,13 +431,9 @@ static int uki_build_cmd(int argc, char **argv)
 
 int cmd_uki(int argc, char **argv)
 {
-        if (is_help(argc, argv)) {
-                uki_help(stdout);
-                return 0;
-        }
-        if (argc < 2 || strcmp(argv[1], "build") != 0)
-                return usage_error("uki", "expected 'build'");
-        return uki_build_cmd(argc - 1, argv + 1);
+        int r = verb_word("uki", "build", uki_help, &argc, &argv);
+
+        return r >= 0 ? r : uki_build_cmd(argc, argv);
 }
 
 static void efivars_help(FILE *f)
@@ -485,22 +449,6 @@ static void efivars_help(FILE *f)
                    "with Secure Boot enabled.\n"
                    "list prints each variable: name, vendor GUID, attributes, size, and the\n"
                    "entries of PK, KEK, db and dbx (certificate subjects, hashes).\n");
-}
-
-static void json_string(FILE *f, const char *s)
-{
-        fputc('"', f);
-        for (; *s; s++) {
-                unsigned char c = (unsigned char)*s;
-
-                if (c == '"' || c == '\\')
-                        fprintf(f, "\\%c", c);
-                else if (c < 0x20)
-                        fprintf(f, "\\u%04x", c);
-                else
-                        fputc(c, f);
-        }
-        fputc('"', f);
 }
 
 struct list_ctx {
@@ -536,10 +484,9 @@ static int list_entry(const efi_guid *type, const efi_guid *owner, const uint8_t
         }
         if (c->json) {
                 printf("%s{\"type\":\"%s\",\"owner\":\"%s\"", c->n++ ? "," : "", kind, owner_s);
-                if (!strcmp(kind, "x509")) {
-                        printf(",\"subject\":");
-                        json_string(stdout, subject);
-                } else if (hex)
+                if (!strcmp(kind, "x509"))
+                        json_write_member(stdout, true, "subject", subject, 0);
+                else if (hex)
                         printf(",\"hash\":\"%s\"", hex);
                 else
                         printf(",\"signature_type\":\"%s\",\"size\":%zu", type_s, len);
@@ -572,7 +519,7 @@ static int efivars_list(int argc, char **argv)
         size_t len, shown = 0;
         int c, r;
 
-        optind = 1;
+        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
                 if (c != 'j')
                         return usage_error("efivars", "bad option");
@@ -581,8 +528,8 @@ static int efivars_list(int argc, char **argv)
         if (optind != argc - 1)
                 return usage_error("efivars", "list expects one vars file");
         path = argv[optind];
-        r = read_blob(path, &buf, &len);
-        if (r >= 0 && len > VARS_MAX)
+        r = read_file(path, VARS_MAX, &buf, &len);
+        if (r == -EFBIG)
                 r = errf(-EFBIG, "%s: larger than any OVMF vars file", path);
         if (r < 0)
                 return fail(r, "efivars list");
@@ -612,8 +559,8 @@ static int efivars_list(int argc, char **argv)
                         continue;
                 guid_format(&v->vendor, guid);
                 if (json) {
-                        printf("%s{\"name\":", shown ? "," : "");
-                        json_string(stdout, v->name);
+                        printf("%s{", shown ? "," : "");
+                        json_write_member(stdout, false, "name", v->name, 0);
                         printf(",\"guid\":\"%s\",\"attributes\":%u,\"size\":%zu", guid,
                                v->attributes, v->data_len);
                         if (is_sigdb(v)) {
@@ -656,7 +603,7 @@ static int efivars_enroll(int argc, char **argv)
         size_t len;
         int c, r;
 
-        optind = 1;
+        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'K':
@@ -686,8 +633,8 @@ static int efivars_enroll(int argc, char **argv)
         r = keyset_efi_vars_load(dir, dbx, &v);
         if (r < 0)
                 return fail(r, "keyset '%s'", keyset);
-        r = read_blob(template, &buf, &len);
-        if (r >= 0 && len > VARS_MAX)
+        r = read_file(template, VARS_MAX, &buf, &len);
+        if (r == -EFBIG)
                 r = errf(-EFBIG, "%s: larger than any OVMF vars file", template);
         if (r < 0)
                 return fail(r, "efivars enroll");
@@ -723,7 +670,7 @@ static int efivars_enroll(int argc, char **argv)
 
 int cmd_efivars(int argc, char **argv)
 {
-        if (is_help(argc, argv)) {
+        if (has_help_arg(argc, argv)) {
                 efivars_help(stdout);
                 return 0;
         }

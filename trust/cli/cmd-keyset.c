@@ -17,11 +17,6 @@
 
 #define MAX_ORGS 16
 
-static bool is_help(const char *s)
-{
-        return !strcmp(s, "--help") || !strcmp(s, "-h") || !strcmp(s, "help");
-}
-
 /* Name checks before any work: a bad name is a usage error (exit 2). */
 static int check_name(const char *what, const char *name)
 {
@@ -34,7 +29,7 @@ static int check_name(const char *what, const char *name)
         return 0;
 }
 
-/* getopt's own messages are off (opterr = 0) so a bad option gives one line. */
+/* getopt's own messages are off (getopt_reset(true)) so a bad option gives one line. */
 static int bad_option(const char *cmd, char **argv)
 {
         return usage_error(cmd, "bad option '%s' or missing argument", argv[optind - 1]);
@@ -118,8 +113,7 @@ static int keyset_add_args(const char *cmd, bool name_option, int argc, char **a
         size_t n_orgs = 0;
         int c;
 
-        optind = 0;
-        opterr = 0;
+        getopt_reset(true);
         while ((c = getopt_long(argc, argv, optstring, table, NULL)) >= 0) {
                 switch (c) {
                 case 'k':
@@ -167,7 +161,7 @@ static int keyset_list_cmd(int argc, char **argv)
         size_t n;
         int r;
 
-        if (argc == 2 && is_help(argv[1])) {
+        if (argc == 2 && is_help_word(argv[1])) {
                 printf("Usage: trust keyset list\n\nList the keysets in "
                        "$XDG_DATA_HOME/machine/trust/keys/, one a line.\n");
                 return 0;
@@ -283,8 +277,7 @@ static int keyset_show_cmd(int argc, char **argv)
         struct stat st;
         int c, r;
 
-        optind = 0;
-        opterr = 0;
+        getopt_reset(true);
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'p':
@@ -379,7 +372,7 @@ int cmd_keyset(int argc, char **argv)
                 usage_error("keyset", "expected a subcommand: add, list, show, pcr7data");
                 return EXIT_USAGE;
         }
-        if (is_help(argv[1])) {
+        if (is_help_word(argv[1])) {
                 printf("Usage: trust keyset add [--org ORG]... NAME\n"
                        "       trust keyset list\n"
                        "       trust keyset show NAME [KEY [ITEM]] [--path|--value]\n"
@@ -410,7 +403,7 @@ int cmd_project(int argc, char **argv)
 
         if (argc < 2)
                 return usage_error("project", "expected a subcommand: add, list");
-        if (is_help(argv[1]) || (argc == 3 && is_help(argv[2]))) {
+        if (is_help_word(argv[1]) || (argc == 3 && is_help_word(argv[2]))) {
                 printf("Usage: trust project add KEYSET PROJECT\n"
                        "       trust project list KEYSET\n\n"
                        "A project is a product inside a keyset: a uuid, a keypair and a cert\n"
@@ -455,7 +448,7 @@ int cmd_sudi(int argc, char **argv)
 
         if (argc < 2)
                 return usage_error("sudi", "expected a subcommand: add, list");
-        if (is_help(argv[1]) || (argc >= 3 && is_help(argv[2]))) {
+        if (is_help_word(argv[1]) || (argc >= 3 && is_help_word(argv[2]))) {
                 printf("Usage: trust sudi add KEYSET PROJECT [SERIAL]\n"
                        "       trust sudi list KEYSET PROJECT\n\n"
                        "Issue a per-machine SUDI keypair and cert (issued by the keyset's sudi-ca)\n"
@@ -508,8 +501,7 @@ int cmd_new_uuid(int argc, char **argv)
         char uuid[37];
         int c, r;
 
-        optind = 0;
-        opterr = 0;
+        getopt_reset(true);
         while ((c = getopt_long(argc, argv, "+h", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'k':

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "base/crypto.h"
+#include "base/json.h"
 #include "formats/pcr7.h"
 #include "formats/pcr7data.h"
 #include "formats/policy.h"
@@ -28,17 +29,7 @@ static int version_arg(const char *cmd, const char *v)
 /* A PCR7 value from a file of exactly 32 raw bytes. */
 static int read_pcr_file(const char *path, uint8_t out[32])
 {
-        _cleanup_free_ uint8_t *buf = NULL;
-        size_t len;
-        int r;
-
-        r = read_file(path, 32, &buf, &len);
-        if (r == -EFBIG || (r >= 0 && len != 32))
-                return errf(-EBADMSG, "%s: not a 32-byte PCR7 value", path);
-        if (r < 0)
-                return r;
-        memcpy(out, buf, 32);
-        return 0;
+        return read_file_exact(path, out, 32, "PCR7 value");
 }
 
 /* ---- computepcr7 -------------------------------------------------------- */
@@ -85,6 +76,7 @@ int cmd_computepcr7(int argc, char **argv)
         enum uki_class cls = UKI_PRODUCTION;
         int c, r;
 
+        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'h': computepcr7_help(); return 0;
@@ -211,6 +203,7 @@ int cmd_tpm_policy_gen(int argc, char **argv)
         bool existed;
         int c, r;
 
+        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'h': policy_gen_help(); return 0;
@@ -275,25 +268,6 @@ static void pcr7data_help(void)
                "entry.\n");
 }
 
-static void json_str(const char *k, const char *v, bool comma)
-{
-        printf("%s\"%s\":", comma ? "," : "", k);
-        if (!v) {
-                printf("null");
-                return;
-        }
-        putchar('"');
-        for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-                if (*p == '"' || *p == '\\')
-                        printf("\\%c", *p);
-                else if (*p < 0x20)
-                        printf("\\u%04x", *p);
-                else
-                        putchar(*p);
-        }
-        putchar('"');
-}
-
 int cmd_pcr7data(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -309,7 +283,7 @@ int cmd_pcr7data(int argc, char **argv)
         bool json = false;
         int c, r;
 
-        if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        if (argc >= 2 && is_help_arg(argv[1])) {
                 pcr7data_help();
                 return 0;
         }
@@ -317,6 +291,7 @@ int cmd_pcr7data(int argc, char **argv)
                 return usage_error("pcr7data", "expected 'lookup'");
         argc--;
         argv++;
+        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'h': pcr7data_help(); return 0;
@@ -349,11 +324,11 @@ int cmd_pcr7data(int argc, char **argv)
                 return fail(r, "pcr7data lookup");
         if (json) {
                 putchar('{');
-                json_str("dir", m.dir, false);
-                json_str("key", m.key, true);
-                json_str("key_type", m.key_type, true);
-                json_str("pubkey", m.pubkey, true);
-                json_str("signed_policy", m.signed_policy, true);
+                json_write_member(stdout, false, "dir", m.dir, 0);
+                json_write_member(stdout, true, "key", m.key, 0);
+                json_write_member(stdout, true, "key_type", m.key_type, 0);
+                json_write_member(stdout, true, "pubkey", m.pubkey, 0);
+                json_write_member(stdout, true, "signed_policy", m.signed_policy, 0);
                 printf(",\"policy_n\":%d}\n", m.policy_n);
         } else {
                 printf("dir: %s\nkey: %s\nkey_type: %s\npubkey: %s\nsigned_policy: %s\n", m.dir,
@@ -418,6 +393,7 @@ int cmd_keyset_pcr7data(int argc, char **argv)
         uint8_t d[32];
         int c, r;
 
+        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'h': keyset_pcr7data_help(); return 0;

@@ -3,6 +3,8 @@
  * exit code: 0 ok, 1 operation failed, 2 usage error. */
 #pragma once
 
+#include <stdbool.h>
+
 #define EXIT_USAGE 2
 
 /* cmd-keyset.c (keysets, projects, SUDI, manifest uuids) */
@@ -34,7 +36,21 @@ int cmd_tpm(int argc, char **argv);
 /* cmd-vm.c */
 int cmd_vm(int argc, char **argv);
 
-/* Shared by commands: "--help" detection and a usage error line. */
+/* Help: "--help" or "-h" asks for help wherever a command looks for it
+ * (is_help_arg); has_help_arg() looks at every argument after argv[0]. Where
+ * a subcommand goes, trust itself, keyset, project and sudi also take the
+ * word "help" (is_help_word), as they always have. */
+bool is_help_arg(const char *arg);
+bool is_help_word(const char *arg);
+bool has_help_arg(int argc, char **argv);
+
+/* Starts a fresh getopt_long() scan (optind 0: glibc re-initialises, so an
+ * earlier scan in the same process, or a "+" optstring, carries nothing
+ * over). quiet: getopt prints nothing and the command names the bad option
+ * itself; otherwise getopt's own message comes first. */
+void getopt_reset(bool quiet);
+
+/* A usage error line "trust CMD: ... (see 'trust CMD --help')"; returns 2. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Reporting: one line "trust: <what>: <cause>" on stderr. fail() prints

@@ -48,7 +48,7 @@ int main(int argc, char **argv)
                 show_usage(stderr);
                 return EXIT_USAGE;
         }
-        if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        if (is_help_word(argv[1])) {
                 show_usage(stdout);
                 return 0;
         }

@@ -11,24 +11,16 @@
 #include <openssl/x509v3.h>
 
 #include "base/crypto.h"
+#include "base/endian.h"
 
 #define SPC_INDIRECT_DATA_OBJID "1.3.6.1.4.1.311.2.1.4"
 #define SPC_PE_IMAGE_DATA_OBJID "1.3.6.1.4.1.311.2.1.15"
 #define WIN_CERT_HEADER_SIZE 8
 #define MAX_DER 0x100000 /* a signature table larger than 1 MiB is not ours */
 
-static inline void PKCS7_freep(PKCS7 **p)
-{
-        PKCS7_free(*p);
-}
-static inline void X509_STORE_freep(X509_STORE **p)
-{
-        X509_STORE_free(*p);
-}
-static inline void ASN1_OBJECT_freep(ASN1_OBJECT **p)
-{
-        ASN1_OBJECT_free(*p);
-}
+DEFINE_CLEANUP(PKCS7_freep, PKCS7 *, PKCS7_free)
+DEFINE_CLEANUP(X509_STORE_freep, X509_STORE *, X509_STORE_free)
+DEFINE_CLEANUP(ASN1_OBJECT_freep, ASN1_OBJECT *, ASN1_OBJECT_free)
 
 static size_t align8(size_t n)
 {

@@ -8,7 +8,9 @@
 
 #include <stdio.h>
 
-#include "formats/pe.h" /* le16/le32/put_le* and range_ok */
+#include "base/endian.h"
+#include "formats/pe.h" /* range_ok */
+#include "base/utf8.h"
 #include "base/util.h"
 
 #define FV_SIGNATURE_OFFSET 0x28
@@ -24,12 +26,11 @@
 #define VAR_DELETED 0xfd
 #define VAR_MAX_RECORDS 8192
 
-/* gEfiAuthenticatedVariableGuid aaf32c78-947b-439a-a180-2e144ec37792 */
-static const uint8_t auth_store_guid[16] = { 0x78, 0x2c, 0xf3, 0xaa, 0x7b, 0x94, 0x9a, 0x43,
-                                             0xa1, 0x80, 0x2e, 0x14, 0x4e, 0xc3, 0x77, 0x92 };
-/* gEfiVariableGuid ddcf3616-3275-4164-98b6-fe85707ffe7d (no authentication) */
-static const uint8_t plain_store_guid[16] = { 0x16, 0x36, 0xcf, 0xdd, 0x75, 0x32, 0x64, 0x41,
-                                              0x98, 0xb6, 0xfe, 0x85, 0x70, 0x7f, 0xfe, 0x7d };
+/* gEfiAuthenticatedVariableGuid, and gEfiVariableGuid (no authentication) */
+static const efi_guid auth_store_guid =
+        GUID_INIT(0xaaf32c78, 0x947b, 0x439a, 0xa1, 0x80, 0x2e, 0x14, 0x4e, 0xc3, 0x77, 0x92);
+static const efi_guid plain_store_guid =
+        GUID_INIT(0xddcf3616, 0x3275, 0x4164, 0x98, 0xb6, 0xfe, 0x85, 0x70, 0x7f, 0xfe, 0x7d);
 
 static size_t align4(size_t n)
 {
@@ -45,22 +46,18 @@ static int name_to_utf8(const uint8_t *p, size_t len, char *out, size_t out_size
                 return -EBADMSG;
         for (size_t i = 0; i < len; i += 2) {
                 uint32_t c = le16(p + i);
+                char u[4];
+                size_t n;
 
                 if (c == 0)
                         return i + 2 == len ? 0 : -EBADMSG; /* NUL must be last */
                 if (c >= 0xd800 && c < 0xe000)
                         c = '?'; /* a surrogate pair is shown, not decoded */
-                if (c < 0x80 && o + 1 < out_size)
-                        out[o++] = (char)c;
-                else if (c < 0x800 && o + 2 < out_size) {
-                        out[o++] = (char)(0xc0 | c >> 6);
-                        out[o++] = (char)(0x80 | (c & 0x3f));
-                } else if (c >= 0x800 && o + 3 < out_size) {
-                        out[o++] = (char)(0xe0 | c >> 12);
-                        out[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
-                        out[o++] = (char)(0x80 | (c & 0x3f));
-                } else
+                n = utf8_encode(c, u);
+                if (o + n >= out_size)
                         return -ENAMETOOLONG;
+                memcpy(out + o, u, n);
+                o += n;
                 out[o] = 0;
         }
         return -EBADMSG; /* no NUL */
@@ -90,9 +87,9 @@ int varstore_parse(uint8_t *buf, size_t size, struct varstore *vs)
                             (unsigned long long)fv_length, size);
         if (hdr < FV_HEADER_LENGTH_OFFSET + 2 || !range_ok(hdr, VS_HEADER_SIZE, fv_length))
                 return errf(-EBADMSG, "truncated variable store header");
-        if (!memcmp(buf + hdr, plain_store_guid, 16))
+        if (!memcmp(buf + hdr, plain_store_guid.b, 16))
                 return errf(-EOPNOTSUPP, "variable store without authenticated variables (not a Secure Boot vars file)");
-        if (memcmp(buf + hdr, auth_store_guid, 16) != 0)
+        if (memcmp(buf + hdr, auth_store_guid.b, 16) != 0)
                 return errf(-EBADMSG, "unknown variable store GUID at 0x%zx", hdr);
         store_size = le32(buf + hdr + 16);
         if (buf[hdr + 20] != VS_FORMATTED || buf[hdr + 21] != VS_HEALTHY)

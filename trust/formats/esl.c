@@ -1,20 +1,13 @@
-/* esl.c: EFI GUIDs, EFI_SIGNATURE_LIST building and walking (UEFI 2.10
+/* esl.c: the well-known EFI GUIDs, EFI_SIGNATURE_LIST building and walking (UEFI 2.10
  * §32.4.1) and the UEFI_VARIABLE_DATA blob that firmware hashes into PCR7
  * (TCG PC Client PFP §10.4.4 / §10.2.6). The walker takes untrusted bytes
  * (a user's dbx file, a varstore) and checks every bound. */
 #include "formats/esl.h"
 
-#include <stdio.h>
 
 #include "base/crypto.h"
+#include "base/endian.h"
 #include "base/util.h"
-
-/* EFI stores a GUID as u32 LE, u16 LE, u16 LE, then 8 bytes in order. */
-#define GUID_INIT(a, b, c, d0, d1, d2, d3, d4, d5, d6, d7)                                        \
-        { {                                                                                        \
-                (a) & 0xff, ((a) >> 8) & 0xff, ((a) >> 16) & 0xff, ((a) >> 24) & 0xff, (b) & 0xff, \
-                ((b) >> 8) & 0xff, (c) & 0xff, ((c) >> 8) & 0xff, d0, d1, d2, d3, d4, d5, d6, d7,  \
-        } }
 
 const efi_guid EFI_GLOBAL_VARIABLE_GUID =
         GUID_INIT(0x8be4df61, 0x93ca, 0x11d2, 0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c);
@@ -29,74 +22,6 @@ const efi_guid EFI_CERT_SHA256_GUID =
 #define ESD_OWNER_SIZE 16
 /* A list larger than any varstore is certainly not one we should build. */
 #define ESL_MAX_DATA (1024 * 1024)
-
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
-int guid_parse(const char *text, efi_guid *ret)
-{
-        /* Text order of the 16 bytes, mapped to EFI's storage order. */
-        static const uint8_t order[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
-        uint8_t bytes[16];
-        size_t i = 0, n = 0;
-
-        if (!text)
-                return -EINVAL;
-        for (; text[i] && n < 16; i++) {
-                int hi, lo;
-
-                if (i == 8 || i == 13 || i == 18 || i == 23) {
-                        if (text[i] != '-')
-                                return -EINVAL;
-                        continue;
-                }
-                hi = hexval(text[i]);
-                lo = text[i + 1] ? hexval(text[i + 1]) : -1;
-                if (hi < 0 || lo < 0)
-                        return -EINVAL;
-                bytes[n++] = (uint8_t)(hi << 4 | lo);
-                i++;
-        }
-        if (n != 16 || i != 36 || text[i] != 0)
-                return -EINVAL;
-        for (i = 0; i < 16; i++)
-                ret->b[order[i]] = bytes[i];
-        return 0;
-}
-
-void guid_format(const efi_guid *g, char out[static 37])
-{
-        const uint8_t *b = g->b;
-
-        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                 b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9], b[10], b[11], b[12],
-                 b[13], b[14], b[15]);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-        for (int i = 0; i < 4; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-        for (int i = 0; i < 8; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 int esl_append_cert(uint8_t **buf, size_t *len, const efi_guid *owner, X509 *cert)
 {
@@ -147,9 +72,9 @@ int esl_walk(const uint8_t *buf, size_t len, esl_entry_fn fn, void *userdata)
                         return errf(-EBADMSG, "signature list %zu: truncated header (%zu bytes)",
                                     list_no, rest);
                 memcpy(type.b, l, 16);
-                list_size = get_le32(l + 16);
-                header_size = get_le32(l + 20);
-                sig_size = get_le32(l + 24);
+                list_size = le32(l + 16);
+                header_size = le32(l + 20);
+                sig_size = le32(l + 24);
                 if (list_size > rest)
                         return errf(-EBADMSG, "signature list %zu: size %zu exceeds the %zu bytes left",
                                     list_no, list_size, rest);

@@ -1,4 +1,4 @@
-/* esl.h: EFI GUIDs, EFI_SIGNATURE_LISTs and UEFI_VARIABLE_DATA (UEFI 2.10
+/* esl.h: the well-known EFI GUIDs, EFI_SIGNATURE_LISTs and UEFI_VARIABLE_DATA (UEFI 2.10
  * §32.4.1 signature database, TCG PC Client PFP §10.2.6 variable events).
  * Owner: PCR7 module; used by efivars enroll and PCR7 prediction alike so the
  * bytes enrolled are the bytes predicted. */
@@ -8,17 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct {
-        uint8_t b[16]; /* as EFI stores it: first three fields little-endian */
-} efi_guid;
+#include "base/guid.h"
 
 extern const efi_guid EFI_GLOBAL_VARIABLE_GUID;  /* 8be4df61-93ca-11d2-aa0d-00e098032b8c */
 extern const efi_guid EFI_IMAGE_SECURITY_DB_GUID; /* d719b2cb-3d3a-4596-a3bc-dad00e67656f */
 extern const efi_guid EFI_CERT_X509_GUID;        /* a5c059a1-94e4-4aa7-87b5-ab155c2bf072 */
 extern const efi_guid EFI_CERT_SHA256_GUID;      /* c1c41626-504c-4092-aca9-41f936934328 */
-
-int guid_parse(const char *text, efi_guid *ret); /* -EINVAL unless canonical 8-4-4-4-12 */
-void guid_format(const efi_guid *g, char out[static 37]);
 
 /* One signature list holding one X509 cert owned by `owner`; appended to *buf. */
 int esl_append_cert(uint8_t **buf, size_t *len, const efi_guid *owner, X509 *cert);

@@ -3,25 +3,15 @@
 #include "formats/gpt.h"
 
 #include <fcntl.h>
-#include <stdio.h>
 #include <sys/ioctl.h>
 #include <linux/fs.h>
 
+#include "base/endian.h"
 #include "base/util.h"
 
 #define GPT_HEADER_MIN 92
 #define GPT_ENTRY_MIN 128
 #define GPT_ENTRIES_MAX (1024 * 1024)
-
-static uint32_t le32(const uint8_t *p)
-{
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-        return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 /* CRC-32 as GPT uses it (IEEE 802.3, reflected, init and final xor ~0). */
 static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
@@ -32,27 +22,6 @@ static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
                         crc = crc >> 1 ^ (0xEDB88320u & -(crc & 1));
         }
         return crc;
-}
-
-int gpt_guid_parse(const char *s, uint8_t out[16])
-{
-        /* textual order of the bytes: 3 2 1 0 - 5 4 - 7 6 - 8 9 - 10..15 */
-        static const int pos[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
-        int n = 0;
-
-        for (size_t i = 0; s[i]; i++) {
-                unsigned v;
-
-                if (s[i] == '-' && (i == 8 || i == 13 || i == 18 || i == 23))
-                        continue;
-                if (n >= 16 || !s[i + 1] || sscanf(s + i, "%2x", &v) != 1 ||
-                    !strchr("0123456789abcdefABCDEF", s[i]) ||
-                    !strchr("0123456789abcdefABCDEF", s[i + 1]))
-                        return -EINVAL;
-                out[pos[n++]] = (uint8_t)v;
-                i++;
-        }
-        return n == 16 ? 0 : -EINVAL;
 }
 
 int gpt_header_parse(const uint8_t *hdr, size_t hdr_len, uint64_t *ret_entries_lba,

@@ -6,10 +6,21 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-/* "01A3E19F-9FEA-ED47-92C2-E75639FF5601" -> the 16 bytes as GPT stores them
- * (first three fields little-endian). */
-int gpt_guid_parse(const char *s, uint8_t out[16]);
+#include "base/guid.h"
+
+/* "01A3E19F-9FEA-ED47-92C2-E75639FF5601" -> the 16 bytes as GPT stores them:
+ * guid_parse() (base/guid.h), for callers that hold a type as bytes. */
+static inline int gpt_guid_parse(const char *s, uint8_t out[16])
+{
+        efi_guid g;
+        int r = guid_parse(s, &g);
+
+        if (r >= 0)
+                memcpy(out, g.b, sizeof(g.b));
+        return r;
+}
 
 /* Checks the header at LBA 1 (hdr, one logical sector) and returns where
  * the entry array lies and how long it is (bounded: at most 1 MiB). */

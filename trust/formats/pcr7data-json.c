@@ -4,6 +4,8 @@
 #include <stdio.h>
 
 #include "formats/pcr7data.h"
+#include "base/json.h"
+#include "base/utf8.h"
 #include "base/util.h"
 
 void pcr7data_info_free(struct pcr7data_info *i)
@@ -35,71 +37,14 @@ static int json_hex4(struct json_in *in, uint32_t *ret)
         if (in->end - in->p < 4)
                 return -EBADMSG;
         for (int i = 0; i < 4; i++) {
-                uint8_t c = *in->p++;
-                int d = c >= '0' && c <= '9'   ? c - '0'
-                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                               : -1;
+                int d = unhexchar((char)*in->p++);
+
                 if (d < 0)
                         return -EBADMSG;
                 v = v << 4 | (uint32_t)d;
         }
         *ret = v;
         return 0;
-}
-
-/* Length of a valid UTF-8 sequence starting at p (RFC 3629: no overlongs, no
- * surrogates, at most U+10FFFF), or 0. */
-static size_t utf8_seq(const uint8_t *p, const uint8_t *end)
-{
-        size_t n, left = (size_t)(end - p);
-        uint32_t cp;
-
-        if (p[0] < 0x80)
-                return 1;
-        if (p[0] >= 0xc2 && p[0] <= 0xdf)
-                n = 2, cp = p[0] & 0x1f;
-        else if (p[0] >= 0xe0 && p[0] <= 0xef)
-                n = 3, cp = p[0] & 0x0f;
-        else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-                n = 4, cp = p[0] & 0x07;
-        else
-                return 0;
-        if (left < n)
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((p[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = cp << 6 | (p[i] & 0x3f);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return n;
-}
-
-static size_t utf8_put(char *o, uint32_t cp)
-{
-        if (cp < 0x80) {
-                o[0] = (char)cp;
-                return 1;
-        }
-        if (cp < 0x800) {
-                o[0] = (char)(0xc0 | cp >> 6);
-                o[1] = (char)(0x80 | (cp & 0x3f));
-                return 2;
-        }
-        if (cp < 0x10000) {
-                o[0] = (char)(0xe0 | cp >> 12);
-                o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-                o[2] = (char)(0x80 | (cp & 0x3f));
-                return 3;
-        }
-        o[0] = (char)(0xf0 | cp >> 18);
-        o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-        o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        o[3] = (char)(0x80 | (cp & 0x3f));
-        return 4;
 }
 
 /* A JSON string (RFC 8259 §7) into a fresh NUL-terminated UTF-8 buffer. The
@@ -155,12 +100,13 @@ static int json_string(struct json_in *in, char **ret)
                                         return -EBADMSG;
                                 cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
                         }
-                        /* 6 (or 12) input bytes give at most 4 output bytes. */
-                        o += utf8_put(out + o, cp);
+                        /* 6 (or 12) input bytes give at most 4 output bytes;
+                         * cp is neither 0 nor a lone surrogate here. */
+                        o += utf8_encode(cp, out + o);
                         continue;
                 }
                 {
-                        size_t n = utf8_seq(in->p, in->end);
+                        size_t n = utf8_decode(in->p, (size_t)(in->end - in->p), NULL);
                         if (n == 0)
                                 return -EBADMSG;
                         memcpy(out + o, in->p, n);
@@ -251,24 +197,6 @@ int pcr7data_info_parse(const uint8_t *buf, size_t len, struct pcr7data_info *re
         return 0;
 }
 
-static void json_put_string(FILE *f, const char *s)
-{
-        fputc('"', f);
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-                if (*p == '"' || *p == '\\')
-                        fprintf(f, "\\%c", *p);
-                else if (*p == '\n')
-                        fputs("\\n", f);
-                else if (*p == '\t')
-                        fputs("\\t", f);
-                else if (*p < 0x20)
-                        fprintf(f, "\\u%04x", *p);
-                else
-                        fputc(*p, f);
-        }
-        fputc('"', f);
-}
-
 char *pcr7data_info_format(const struct pcr7data_info *i)
 {
         char *buf = NULL;
@@ -277,15 +205,12 @@ char *pcr7data_info_format(const struct pcr7data_info *i)
 
         if (!f)
                 abort();
-        /* Same member order and compact form as the deployed files. */
-        fputs("{\"key\":", f);
-        json_put_string(f, i->key);
-        fputs(",\"key_type\":", f);
-        json_put_string(f, i->key_type);
-        fputs(",\"est_date\":", f);
-        json_put_string(f, i->est_date ? i->est_date : "");
-        fputs(",\"comment\":", f);
-        json_put_string(f, i->comment ? i->comment : "");
+        /* Same member order, compact form and escapes as the deployed files. */
+        fputc('{', f);
+        json_write_member(f, false, "key", i->key, JSON_SHORT_NL_TAB);
+        json_write_member(f, true, "key_type", i->key_type, JSON_SHORT_NL_TAB);
+        json_write_member(f, true, "est_date", i->est_date ? i->est_date : "", JSON_SHORT_NL_TAB);
+        json_write_member(f, true, "comment", i->comment ? i->comment : "", JSON_SHORT_NL_TAB);
         fputs("}\n", f);
         if (fclose(f) != 0)
                 abort();

@@ -122,21 +122,6 @@ int pcr7data_class_normalise(const char *t, const char **ret)
         return -EBADMSG;
 }
 
-static int read_pcr_bin(const char *path, uint8_t out[32])
-{
-        _cleanup_free_ uint8_t *buf = NULL;
-        size_t len;
-        int r;
-
-        r = read_file(path, 32, &buf, &len);
-        if (r == -EFBIG || (r >= 0 && len != 32))
-                return errf(-EBADMSG, "%s: not a 32-byte PCR value", path);
-        if (r < 0)
-                return r;
-        memcpy(out, buf, 32);
-        return 0;
-}
-
 int pcr7data_lookup_version(const char *root, const uint8_t pcr7[32], const char *version,
                             struct pcr7data_match *ret)
 {
@@ -183,7 +168,7 @@ int pcr7data_lookup_version(const char *root, const uint8_t pcr7[32], const char
                 _cleanup_free_ char *p = path_join(dir, "pcr_limited.bin");
                 uint8_t v[32];
 
-                r = read_pcr_bin(p, v);
+                r = read_file_exact(p, v, 32, "PCR value");
                 if (r < 0)
                         goto fail;
                 if (memcmp(v, pcr7, 32) != 0) {

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/endian.h"
 #include "base/util.h"
 
 #define DOS_HEADER_SIZE 64
@@ -14,15 +15,10 @@
 #define PE_MAGIC_PE32 0x10b
 #define PE_MAGIC_PE32PLUS 0x20b
 
-int pe_parse(const uint8_t *data, size_t size, struct pe_image *pe)
+/* MS-DOS stub and COFF file header (§2, §3.3). */
+static int parse_coff(const uint8_t *data, size_t size, struct pe_image *pe)
 {
-        uint32_t e_lfanew, n_dirs_field;
-        size_t dirs_rel, sections_end;
-        uint16_t magic;
-
-        memset(pe, 0, sizeof(*pe));
-        pe->data = data;
-        pe->size = size;
+        uint32_t e_lfanew;
 
         if (size < DOS_HEADER_SIZE)
                 return errf(-EBADMSG, "truncated MS-DOS header (%zu bytes)", size);
@@ -48,6 +44,15 @@ int pe_parse(const uint8_t *data, size_t size, struct pe_image *pe)
                             PE_MAX_SECTIONS);
         if (pe->opt_size < 2 || !range_ok(pe->opt_offset, pe->opt_size, size))
                 return errf(-EBADMSG, "truncated optional header");
+        return 0;
+}
+
+/* The optional header (§3.4): alignments, sizes, the data directories. */
+static int parse_optional(const uint8_t *data, struct pe_image *pe)
+{
+        uint32_t n_dirs_field;
+        size_t dirs_rel;
+        uint16_t magic;
 
         magic = le16(data + pe->opt_offset);
         if (magic == PE_MAGIC_PE32PLUS) {
@@ -83,6 +88,13 @@ int pe_parse(const uint8_t *data, size_t size, struct pe_image *pe)
         pe->n_dirs = n_dirs_field;
         if (pe->n_dirs > PE_DIR_SECURITY)
                 pe->certdir_offset = pe->dirs_offset + PE_DIR_SECURITY * 8;
+        return 0;
+}
+
+/* The section table (§4) and where the raw data of the sections ends. */
+static int parse_sections(const uint8_t *data, size_t size, struct pe_image *pe)
+{
+        size_t sections_end;
 
         pe->sections_offset = pe->opt_offset + pe->opt_size;
         if (!range_ok(pe->sections_offset, (size_t)pe->n_sections * PE_SECTION_HEADER_SIZE, size))
@@ -119,28 +131,50 @@ int pe_parse(const uint8_t *data, size_t size, struct pe_image *pe)
                 if ((size_t)s->pointer_to_raw_data + s->size_of_raw_data > pe->raw_end)
                         pe->raw_end = (size_t)s->pointer_to_raw_data + s->size_of_raw_data;
         }
-
-        if (pe->certdir_offset) {
-                uint32_t off = le32(data + pe->certdir_offset);
-                uint32_t len = le32(data + pe->certdir_offset + 4);
-
-                /* The security directory holds a file offset, not an RVA (§4.7). */
-                if (len > 0) {
-                        if (!range_ok(off, len, size))
-                                return errf(-EBADMSG, "certificate table lies past the end of the file");
-                        if (off < pe->raw_end)
-                                return errf(-EBADMSG, "certificate table at 0x%x overlaps the headers or sections (which end at 0x%zx)",
-                                            off, pe->raw_end);
-                        if (off % 8)
-                                return errf(-EBADMSG, "certificate table at 0x%x is not 8-byte aligned",
-                                            off);
-                        if ((size_t)off + len != size)
-                                return errf(-EBADMSG, "certificate table does not end at the end of the file");
-                        pe->cert_offset = off;
-                        pe->cert_size = len;
-                }
-        }
         return 0;
+}
+
+/* The attribute certificate table (§5.7), if the image has one. */
+static int parse_certdir(const uint8_t *data, size_t size, struct pe_image *pe)
+{
+        uint32_t off, len;
+
+        if (!pe->certdir_offset)
+                return 0;
+        /* The security directory holds a file offset, not an RVA (§4.7). */
+        off = le32(data + pe->certdir_offset);
+        len = le32(data + pe->certdir_offset + 4);
+        if (len == 0)
+                return 0;
+        if (!range_ok(off, len, size))
+                return errf(-EBADMSG, "certificate table lies past the end of the file");
+        if (off < pe->raw_end)
+                return errf(-EBADMSG, "certificate table at 0x%x overlaps the headers or sections (which end at 0x%zx)",
+                            off, pe->raw_end);
+        if (off % 8)
+                return errf(-EBADMSG, "certificate table at 0x%x is not 8-byte aligned", off);
+        if ((size_t)off + len != size)
+                return errf(-EBADMSG, "certificate table does not end at the end of the file");
+        pe->cert_offset = off;
+        pe->cert_size = len;
+        return 0;
+}
+
+int pe_parse(const uint8_t *data, size_t size, struct pe_image *pe)
+{
+        int r;
+
+        memset(pe, 0, sizeof(*pe));
+        pe->data = data;
+        pe->size = size;
+        r = parse_coff(data, size, pe);
+        if (r >= 0)
+                r = parse_optional(data, pe);
+        if (r >= 0)
+                r = parse_sections(data, size, pe);
+        if (r >= 0)
+                r = parse_certdir(data, size, pe);
+        return r;
 }
 
 const struct pe_section *pe_find_section(const struct pe_image *pe, const char *name)

@@ -11,55 +11,12 @@
 #include <pthread.h>
 #include <stdio.h>
 
-static void BN_freep(BIGNUM **p)
-{
-        BN_free(*p);
-}
-static void ASN1_OCTET_STRING_freep(ASN1_OCTET_STRING **p)
-{
-        ASN1_OCTET_STRING_free(*p);
-}
-static void AUTHORITY_KEYID_freep(AUTHORITY_KEYID **p)
-{
-        AUTHORITY_KEYID_free(*p);
-}
-static void X509_EXTENSION_freep(X509_EXTENSION **p)
-{
-        X509_EXTENSION_free(*p);
-}
+#include "base/utf8.h"
 
-/* Decodes one UTF-8 sequence; returns its length or -1 if malformed
- * (overlong forms, surrogates and values above U+10FFFF are refused). */
-static int utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
-{
-        uint32_t c;
-        int len;
-
-        if (s[0] < 0x80) {
-                *cp = s[0];
-                return 1;
-        }
-        if ((s[0] & 0xe0) == 0xc0)
-                len = 2, c = s[0] & 0x1f;
-        else if ((s[0] & 0xf0) == 0xe0)
-                len = 3, c = s[0] & 0x0f;
-        else if ((s[0] & 0xf8) == 0xf0)
-                len = 4, c = s[0] & 0x07;
-        else
-                return -1;
-        if ((size_t)len > n)
-                return -1;
-        for (int i = 1; i < len; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return -1;
-                c = c << 6 | (s[i] & 0x3f);
-        }
-        if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-            c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-                return -1;
-        *cp = c;
-        return len;
-}
+DEFINE_CLEANUP(BN_freep, BIGNUM *, BN_free)
+DEFINE_CLEANUP(ASN1_OCTET_STRING_freep, ASN1_OCTET_STRING *, ASN1_OCTET_STRING_free)
+DEFINE_CLEANUP(AUTHORITY_KEYID_freep, AUTHORITY_KEYID *, AUTHORITY_KEYID_free)
+DEFINE_CLEANUP(X509_EXTENSION_freep, X509_EXTENSION *, X509_EXTENSION_free)
 
 int x509_check_attr(const char *what, const char *value)
 {
@@ -70,13 +27,13 @@ int x509_check_attr(const char *what, const char *value)
                 return errf(-EINVAL, "%s is empty", what);
         for (size_t i = 0; i < n;) {
                 uint32_t cp;
-                int l = utf8_char(s + i, n - i, &cp);
+                size_t l = utf8_decode(s + i, n - i, &cp);
 
-                if (l < 0)
+                if (l == 0)
                         return errf(-EINVAL, "%s is not valid UTF-8 (byte %zu)", what, i);
                 if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
                         return errf(-EINVAL, "%s contains a control character", what);
-                i += (size_t)l;
+                i += l;
                 chars++;
         }
         /* ub-common-name, ub-organization-name, ub-organizational-unit-name */
