@@ -81,7 +81,7 @@ static int parse(const char *cmd, int argc, char **argv, const int *allowed, siz
                         o->keyring_given = true;
                         break;
                 case OPT_POLICY_VERSION:
-                        if (strlen(optarg) != 4 || strspn(optarg, "0123456789") != 4)
+                        if (!policy_version_valid(optarg))
                                 return usage_error(cmd, "--policy-version needs 4 decimal digits, "
                                                         "not '%s'",
                                                    optarg);

@@ -184,7 +184,7 @@ static int signed_policy_prepare(const uint8_t pcr7[32], const char *version,
         memcpy(sp->p.pcr7, pcr7, 32);
         sp->p.nv_version = luks;
         memcpy(sp->p.version, version, POLICY_VERSION_LEN);
-        r = luks ? policy_luks_digest(pcr7, sp->p.version, sp->p.approved)
+        r = luks ? policy_luks_digest(pcr7, version, sp->p.approved)
                  : policy_passwd_digest(pcr7, sp->p.approved);
         if (r < 0)
                 return r;

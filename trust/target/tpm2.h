@@ -9,18 +9,7 @@
 #include <stdint.h>
 
 #include "base/util.h"
-
-/* NV indices, layout version 3 */
-#define NV_ADMIN_PASSWORD 0x01500001u
-#define NV_LAYOUT_VERSION 0x01500002u
-#define NV_POLICY_VERSION 0x01500020u
-#define NV_CERT 0x01500021u
-#define NV_KEY 0x01500022u
-#define NV_SBF_PASSPHRASE 0x01500030u
-#define NV_OS_PASSPHRASE 0x01500040u
-
-#define LAYOUT_VERSION "00000003"
-#define POLICY_VERSION "0001"
+#include "formats/nvlayout.h" /* NV indices, layout and policy versions */
 
 /* TPMA_NV bits (TCG TPM 2.0 Part 2, 13.4) */
 #define NVA_OWNERWRITE 0x00000002u
