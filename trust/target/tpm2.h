@@ -41,6 +41,21 @@ static inline void tpm2_closep(struct tpm2 **t)
 }
 unsigned tpm2_command_count(const struct tpm2 *t);
 
+/* What the TPM answered to the last command that failed, by its response code
+ * (TCG Part 2, 6.6.3), so a caller can explain a refusal without reading the
+ * message. tpm2_refusal_take() returns it and forgets it (trust is
+ * single-threaded): take once before a call to start clean. */
+enum tpm2_refusal {
+        TPM2_REFUSAL_NONE,        /* no TPM failure since the last take */
+        TPM2_REFUSAL_UNREACHABLE, /* no answer (TCTI): this context is unusable */
+        TPM2_REFUSAL_POLICY,      /* TPM_RC_POLICY: a PolicyNV comparison failed */
+        TPM2_REFUSAL_POLICY_FAIL, /* TPM_RC_POLICY_FAIL: the session is not the policy */
+        TPM2_REFUSAL_SIGNATURE,   /* TPM_RC_SIGNATURE: e.g. VerifySignature */
+        TPM2_REFUSAL_VALUE,       /* TPM_RC_VALUE: e.g. PolicyPCR's digest is not PCR7's */
+        TPM2_REFUSAL_OTHER,
+};
+enum tpm2_refusal tpm2_refusal_take(void);
+
 int tpm2_pcr7_read(struct tpm2 *t, uint8_t out[32]);
 /* tpm2_open then tpm2_pcr7_read: where every on-target workflow starts. */
 int tpm2_open_pcr7(struct tpm2 **ret, uint8_t pcr7[32]);
