@@ -7,6 +7,7 @@
 #include "target/keyring.h"
 #include "target/runtime.h"
 #include "target/tpm2.h"
+#include "target/workflow.h"
 
 static void test_passphrase(void)
 {
