@@ -449,19 +449,30 @@ static void test_reports(void)
         ASSERT_TRUE(n < 200);
 }
 
-/* A private mount namespace for setup's tmpfs (root, else a user namespace). */
+static bool proc_write(const char *path, const char *text)
+{
+        int fd = open(path, O_WRONLY | O_CLOEXEC), r;
+
+        if (fd < 0)
+                return false;
+        r = write_all(fd, text, strlen(text));
+        close(fd);
+        return r >= 0;
+}
+
+/* A private mount namespace for setup's tmpfs (root, else a user namespace
+ * where the caller is root). */
 static bool private_mounts(void)
 {
-        uid_t uid = getuid();
-        char map[64];
+        _cleanup_free_ char *uid_map = xasprintf("0 %u 1", (unsigned)getuid());
+        _cleanup_free_ char *gid_map = xasprintf("0 %u 1", (unsigned)getgid());
 
-        if (unshare(CLONE_NEWNS) < 0) {
-                if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
-                        return false;
-                snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
-                if (write_file_atomic("/proc/self/uid_map", map, strlen(map), 0644) < 0)
-                        return false;
-        }
+        if (unshare(CLONE_NEWNS) < 0 &&
+            (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0 ||
+             !proc_write("/proc/self/uid_map", uid_map) ||
+             !proc_write("/proc/self/setgroups", "deny") ||
+             !proc_write("/proc/self/gid_map", gid_map)))
+                return false;
         return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
 }
 
