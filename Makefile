@@ -24,7 +24,7 @@ SRCS := $(sort $(foreach l,$(LAYERS),$(wildcard trust/$(l)/*.c)))
 LIB_SRCS := $(filter-out trust/cli/main.c,$(SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
-HDRS := $(wildcard trust/*/*.h) tests/unit/harness.h
+HDRS := $(wildcard trust/*/*.h) $(wildcard tests/unit/*.h)
 
 # Debian 12 packages: build, test and run time (see README).
 DEPS := build-essential pkg-config libssl-dev libtss2-dev libcryptsetup-dev libkeyutils-dev \

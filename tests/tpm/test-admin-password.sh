@@ -8,8 +8,8 @@
 #   admin-password is refused;
 # - limited boot: everything refused;
 # - an admin index that holds something else than the owner password is not
-#   handed out; an existing --output file or an unreachable TPM is refused
-#   before anything changes.
+#   handed out; an existing --output file is refused, and PCR7 is locked all
+#   the same (test-fail-closed.sh); an unreachable TPM is refused.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/tpm-lib.sh"
 
@@ -70,14 +70,14 @@ tpm_boot prod tpm
 cmp -s "$T/p.pw" "$T/admin" || fail "--output - gave something else"
 expect_error 2 "exclude each other" trust tpm admin-password --keyring user --output "$T/x"
 
-# refused before the TPM is touched: an existing output file
+# an existing output file: refused, nothing written, PCR7 locked all the same
 tpm_boot prod tpm
 before=$(pcr7_hex)
 echo keep >"$T/exists"
 expect_error 1 "$T/exists: already exists" trust tpm admin-password --pcr7data "$PD" \
 	--output "$T/exists"
 [ "$(cat "$T/exists")" = keep ] || fail "existing file changed"
-[ "$(pcr7_hex)" = "$before" ] || fail "PCR7 extended although nothing was read"
+[ "$(pcr7_hex)" = "$(pcr7_locked "$before")" ] || fail "PCR7 not locked after a refused read"
 
 # an admin index holding another password: read, locked, but not handed out
 printf 'x%.0s' $(seq 32) | tpm2_nvwrite -C o -P "$(cat "$T/admin")" -i- 0x01500001 ||
@@ -103,6 +103,7 @@ done
 expect_error 1 "is the 'production' value of keyset 'prod': only a tpm-signed OS reads the admin password" \
 	trust tpm admin-password --pcr7data "$PD" --output "$T/prod-pw"
 [ ! -e "$T/prod-pw" ] || fail "production boot wrote an admin password"
+tpm_boot prod production # the refusal locked PCR7
 cat >"$T/inside.sh" <<EOS
 "$TRUST" setup --pcr7data "$PD" --manifest-ca "$CA" --secure-dir "$T/sec" --keyring session \
 	2>"$T/s.err" || exit 1

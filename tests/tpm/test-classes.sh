@@ -41,6 +41,7 @@ nothing_released "limited boot" "is the 'limited' value of keyset 'prod'"
 tpm_boot other production
 run_setup "$KEYS/other/pcr7data"
 nothing_released "foreign keyset" "NV_Read of 0x01500021: .*(0x99d|policy)"
+tpm_boot other production # the refused setup locked PCR7
 ! oracle_read 0x01500040 other luks >/dev/null 2>&1 || fail "other keyset's luks policy opens 0x01500040"
 
 # prod's pcr7data under the other keyset's firmware: PCR7 is unknown there
@@ -52,5 +53,6 @@ tpm_boot prod production
 printf 0002 | tpm2_nvwrite -C o -P "$(cat "$T/admin")" -i- 0x01500020 || fail "bumping the policy version"
 run_setup "$PD"
 nothing_released "policy version bumped" "policy version is not 0001 \(revoked\): PolicyNV"
+tpm_boot prod production # the refused setup locked PCR7
 ! oracle_read 0x01500040 prod luks >/dev/null 2>&1 || fail "bumped version: old signed policy still opens"
 exit 0

@@ -16,8 +16,10 @@ LOOP=$(losetup -f -P --show "$T/disk.img") || skip "no loop device available"
 on_exit "losetup -d $LOOP"
 
 tpm_boot prod production
+before=$(pcr7_hex)
 expect_rc 0 trust provision --disk "$LOOP" --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
 [ ! -s "$T/err" ] || fail "provision --disk printed: $(cat "$T/err")"
+[ "$(pcr7_hex)" = "$(pcr7_locked "$before")" ] || fail "provision --disk did not lock PCR7"
 
 sfdisk --dump "$LOOP" >"$T/table"
 grep -q '^label: gpt' "$T/table" || fail "no GPT: $(cat "$T/table")"
@@ -32,6 +34,7 @@ diff -r "$PD" "$T/pcr7data" || fail "pbf: pcr7data differs"
 
 # sbf: LUKS2, opened by the passphrase in NV 0x01500030 and by nothing else
 cryptsetup isLuks --type luks2 "${LOOP}p2" || fail "sbf is not LUKS2"
+tpm_boot prod production
 oracle_read 0x01500030 prod luks >"$T/sbf-pass" || fail "oracle read of 0x01500030"
 grep -Eq '^[A-Za-z0-9]{40}$' "$T/sbf-pass" || fail "sbf passphrase: $(cat "$T/sbf-pass")"
 cryptsetup open --test-passphrase --key-file "$T/sbf-pass" "${LOOP}p2" ||
@@ -45,7 +48,9 @@ tpm_boot prod production
 expect_error 1 "disk $LOOP: holds a partition table \(--wipe to overwrite it\)" \
 	trust provision --disk "$LOOP" --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
 expect_error 2 "--wipe needs --disk" trust provision --wipe --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
+tpm_boot prod production # the refusal locked PCR7
 expect_rc 0 trust provision --disk "$LOOP" --wipe --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
+tpm_boot prod production
 oracle_read 0x01500030 prod luks >"$T/sbf-pass2" || fail "oracle read of 0x01500030 after --wipe"
 ! cmp -s "$T/sbf-pass" "$T/sbf-pass2" || fail "re-provisioning kept the sbf passphrase"
 cryptsetup open --test-passphrase --key-file "$T/sbf-pass2" "${LOOP}p2" ||

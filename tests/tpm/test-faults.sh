@@ -1,8 +1,9 @@
 #!/bin/bash
 # The TPM disappears before each TPM command of provision and of setup in
-# turn (every point, not a sample): each run ends with one clear error line,
-# leaves nothing behind (tmpfs files, keyring entries), and a run after the
-# TPM is back succeeds.
+# turn (every point, not a sample): each run ends with one clear error line
+# and exit 3 (PCR7 could not be locked: power off, since the TPM was opened
+# and the lock needs it), leaves nothing behind (tmpfs files, keyring
+# entries), and a run after the TPM is back succeeds.
 #
 # Mechanism: TRUST_TPM2_PAUSE_AT=N makes trust stop itself (SIGSTOP) just
 # before sending its Nth TPM command; the test then kills swtpm for real and
@@ -35,6 +36,8 @@ paused_run() {
 one_clear_error() {
 	[ "$(wc -l <"$T/f.err")" = 1 ] || { cat "$T/f.err"; fail "$1: expected one error line"; }
 	grep -q "TPM not reachable" "$T/f.err" || { cat "$T/f.err"; fail "$1: unclear error"; }
+	grep -q "PCR7 could not be locked.*power off" "$T/f.err" ||
+		{ cat "$T/f.err"; fail "$1: does not say power off"; }
 }
 
 # --- provision: count its TPM commands on a good run first
@@ -47,10 +50,11 @@ note "provision sends $total TPM commands"
 for n in $(seq 1 "$total"); do
 	tpm_boot prod production
 	paused_run "$n" "$TRUST" provision --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
-	[ "$(cat "$T/f.rc")" = 1 ] || { cat "$T/f.err"; fail "provision, TPM gone at $n: exit $(cat "$T/f.rc")"; }
+	[ "$(cat "$T/f.rc")" = 3 ] || { cat "$T/f.err"; fail "provision, TPM gone at $n: exit $(cat "$T/f.rc")"; }
 	one_clear_error "provision, TPM gone at $n"
 	tpm_boot prod production
 	expect_rc 0 trust provision --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
+	tpm_boot prod production # provision locked PCR7
 	oracle_read 0x01500022 prod luks >"$T/k" || fail "provision re-run after fault $n: key unreadable"
 	cmp -s "$T/k" "$T/id/key.pem" || fail "provision re-run after fault $n: key differs"
 done
@@ -85,13 +89,7 @@ keyctl search @s user machine:luks >"$T/f.key" 2>/dev/null || true
 EOS
 	in_ns bash "$T/inside.sh" 2>/dev/null || fail "setup, TPM gone at $n: harness failed"
 	rc=$(cat "$T/f.rc")
-	if [ "$n" = "$total" ]; then
-		# the last command is the PCR7 extend: distinct exit code, power off
-		[ "$rc" = 3 ] || { cat "$T/f.err"; fail "setup, TPM gone at the extend: exit $rc, not 3"; }
-		grep -q "power off" "$T/f.err" || { cat "$T/f.err"; fail "extend failure does not say power off"; }
-	else
-		[ "$rc" = 1 ] || { cat "$T/f.err"; fail "setup, TPM gone at $n: exit $rc"; }
-	fi
+	[ "$rc" = 3 ] || { cat "$T/f.err"; fail "setup, TPM gone at $n: exit $rc, not 3"; }
 	one_clear_error "setup, TPM gone at $n"
 	[ ! -s "$T/f.files" ] || fail "setup, TPM gone at $n: left $(cat "$T/f.files")"
 	[ ! -s "$T/f.mnt" ] || fail "setup, TPM gone at $n: left a mount"

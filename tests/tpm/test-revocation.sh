@@ -47,6 +47,7 @@ grep -q '"policy_version":"0002"' "$T/out" || fail "status: $(cat "$T/out")"
 tpm_boot prod production
 run_setup "$PD"
 nothing_released "0001 data, TPM at 0002" "policy version is not 0001 \(revoked\): PolicyNV"
+tpm_boot prod production # the refused setup locked PCR7
 expect_rc 0 trust tpm check-locked --pcr7data "$PD"
 grep -q "os-passphrase  refused  .*PolicyNV" "$T/out" || fail "check-locked: $(cat "$T/out")"
 
@@ -56,6 +57,7 @@ run_setup "$T/pd3"
 nothing_released "0003 data, TPM at 0002" "signed neither for policy version 0001 nor for the TPM's 0002"
 
 # re-signed pcr7data opens everything again; check-locked sees it readable
+tpm_boot prod production
 expect_rc 3 trust tpm check-locked --pcr7data "$T/pd2"
 grep -q "os-passphrase  READABLE" "$T/out" || fail "check-locked with 0002 data: $(cat "$T/out")"
 run_setup "$T/pd2"
@@ -69,10 +71,12 @@ rm -rf "$SWTPM_STATE"
 tpm_boot prod production
 expect_error 1 "pcr7data for PCR7 [0-9a-f]* is not signed for policy version 0002: .*does not verify" \
 	trust provision --pcr7data "$PD" --policy-version 0002 "$T/id/cert.pem" "$T/id/key.pem"
+tpm_boot prod production # every refusal locks PCR7
 expect_error 1 "policy version 0003" \
 	trust provision --pcr7data "$T/pd2" --policy-version 0003 "$T/id/cert.pem" "$T/id/key.pem"
 expect_rc 0 trust tpm status --json
 grep -q '"policy_version":null' "$T/out" || fail "a refused provision wrote the TPM: $(cat "$T/out")"
+tpm_boot prod production
 expect_rc 0 trust provision --pcr7data "$T/pd2" --policy-version 0002 "$T/id/cert.pem" "$T/id/key.pem"
 expect_rc 0 trust tpm status --json
 grep -q '"policy_version":"0002"' "$T/out" || fail "status after provision: $(cat "$T/out")"

@@ -50,10 +50,21 @@ prod_keyset() {
 	CA=$KEYS/prod/manifest-ca/cert.pem
 }
 
-# provision_prod: a production boot of prod, then `trust provision` of $T/id.
+# provision_prod: a production boot of prod, `trust provision` of $T/id
+# (which must leave PCR7 locked), then a new production boot.
 provision_prod() {
+	local before
 	tpm_boot prod production
+	before=$(pcr7_hex)
 	expect_rc 0 trust provision --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
+	[ "$(pcr7_hex)" = "$(pcr7_locked "$before")" ] || fail "provision did not lock PCR7"
+	tpm_boot prod production
+}
+
+# pcr7_locked HEX: PCR7 after the lock, SHA256(HEX || SHA256("atomix\n")).
+pcr7_locked() {
+	printf '%s%s' "$1" b7135cbb321a66fa848b07288bd008b89bd5b7496c4569c5e1a4efd5f7c8e0a7 |
+		xxd -r -p | openssl dgst -sha256 -r | cut -d' ' -f1
 }
 
 # identity: a machine certificate and key to provision
@@ -89,9 +100,11 @@ oracle_read() {
 
 # run_setup PCR7DATA: setup in its own namespace and session keyring, with
 # $CA; leaves $T/s.rc, $T/s.err, $T/s.files (what the tmpfs held), $T/s.crt
-# (the released certificate, if any) and $T/s.key (the keyring key, if any).
+# (the released certificate, if any), $T/s.key (the keyring key, if any) and
+# $SETUP_PCR7 (PCR7 before).
 run_setup() {
 	rm -f "$T/s.crt"
+	SETUP_PCR7=$(pcr7_hex)
 	cat >"$T/inside.sh" <<EOS
 rc=0
 "$TRUST" setup --pcr7data "$1" --manifest-ca "$CA" --secure-dir "$T/sec" --keyring session \
@@ -105,12 +118,14 @@ EOS
 }
 
 # nothing_released WHY PATTERN: the last run_setup failed cleanly with PATTERN
+# and left PCR7 locked
 nothing_released() {
 	[ "$(cat "$T/s.rc")" = 1 ] || fail "$1: setup exited $(cat "$T/s.rc")"
 	[ "$(wc -l <"$T/s.err")" = 1 ] || fail "$1: $(cat "$T/s.err")"
 	grep -Eq "$2" "$T/s.err" || fail "$1: $(cat "$T/s.err")"
 	[ ! -s "$T/s.files" ] || fail "$1: files released: $(cat "$T/s.files")"
 	[ ! -s "$T/s.key" ] || fail "$1: key released"
+	[ "$(pcr7_hex)" = "$(pcr7_locked "$SETUP_PCR7")" ] || fail "$1: PCR7 not locked"
 }
 
 # released WHY: the last run_setup released the provisioned certificate

@@ -1,12 +1,14 @@
 /* test-runtime.c: the TPM runtime's pure parts: passphrases, the PCR7 lock
- * digest, NV attribute names, keyring target parsing. (The TPM work itself is
- * tested against swtpm in tests/tpm.) */
+ * digest, NV attribute names, policy versions, keyring target parsing. (The
+ * workflows are tested in test-workflows.c, the TPM work against swtpm in
+ * tests/tpm.) */
 #include <openssl/sha.h>
 
 #include "harness.h"
 #include "target/keyring.h"
 #include "target/runtime.h"
 #include "target/tpm2.h"
+#include "target/workflow.h"
 
 static void test_passphrase(void)
 {
@@ -55,6 +57,23 @@ static void test_attributes(void)
         free(s);
 }
 
+/* One check for the four places that take a policy version. */
+static void test_policy_version_valid(void)
+{
+        ASSERT_TRUE(policy_version_valid(POLICY_VERSION));
+        ASSERT_TRUE(policy_version_valid("0002"));
+        ASSERT_TRUE(policy_version_valid("9999"));
+        ASSERT_TRUE(!policy_version_valid(NULL));
+        ASSERT_TRUE(!policy_version_valid(""));
+        ASSERT_TRUE(!policy_version_valid("001"));
+        ASSERT_TRUE(!policy_version_valid("00001"));
+        ASSERT_TRUE(!policy_version_valid("00a1"));
+        ASSERT_TRUE(!policy_version_valid("-001"));
+        ASSERT_TRUE(!policy_version_valid(" 001"));
+        ASSERT_EQ(strlen(POLICY_VERSION), POLICY_VERSION_LEN);
+        ASSERT_EQ(strlen(LAYOUT_VERSION), 8);
+}
+
 static void test_keyring_target(void)
 {
         enum keyring_target k;
@@ -71,6 +90,7 @@ int main(void)
         RUN(test_passphrase);
         RUN(test_lock_digest);
         RUN(test_attributes);
+        RUN(test_policy_version_valid);
         RUN(test_keyring_target);
         return test_exit();
 }

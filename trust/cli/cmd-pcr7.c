@@ -20,7 +20,7 @@ static const enum uki_class print_order[] = { UKI_PRODUCTION, UKI_LIMITED, UKI_T
 
 static int version_arg(const char *cmd, const char *v)
 {
-        if (strlen(v) != POLICY_VERSION_LEN || strspn(v, "0123456789") != POLICY_VERSION_LEN)
+        if (!policy_version_valid(v))
                 return usage_error(cmd, "--policy-version must be %d decimal digits, not '%s'",
                                    POLICY_VERSION_LEN, v);
         return 0;
@@ -197,8 +197,9 @@ int cmd_tpm_policy_gen(int argc, char **argv)
                 { "authorize", required_argument, NULL, 'a' },
                 {},
         };
-        const char *prod = NULL, *tpm = NULL, *version = "0001", *luks_out = "luks_policy.out",
-                   *passwd_out = "passwd_policy.out", *authorize = NULL;
+        const char *prod = NULL, *tpm = NULL, *version = POLICY_VERSION,
+                   *luks_out = "luks_policy.out", *passwd_out = "passwd_policy.out",
+                   *authorize = NULL;
         uint8_t pprod[32], ptpm[32], luks[32], passwd[32];
         bool existed;
         int c, r;
@@ -278,7 +279,7 @@ int cmd_pcr7data(int argc, char **argv)
                 {},
         };
         struct pcr7data_match m = { 0 };
-        const char *pcr_arg = NULL, *version = "0001";
+        const char *pcr_arg = NULL, *version = POLICY_VERSION;
         uint8_t pcr7[32];
         bool json = false;
         int c, r;
@@ -387,7 +388,7 @@ int cmd_keyset_pcr7data(int argc, char **argv)
                 {},
         };
         const char *ftpm = NULL, *fprod = NULL, *flim = NULL, *fpasswd = NULL, *fluks = NULL,
-                   *version = "0001", *comment = "added by trust keyset pcr7data";
+                   *version = POLICY_VERSION, *comment = "added by trust keyset pcr7data";
         _cleanup_free_ char *dir = NULL;
         struct pcr7data_set set;
         uint8_t d[32];

@@ -1,6 +1,6 @@
-/* cmd-tpm.c: the on-target TPM commands (provision, preinit, setup,
- * extend-pcr7, tpm status): option parsing and output only; the work is in
- * runtime.c / provision.c. */
+/* cmd-tpm.c: the on-target commands (provision, preinit, setup,
+ * extend-pcr7, tpm status/admin-password/check-locked): option parsing, exit
+ * codes and output only; the workflows are in target/runtime.h. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,7 +81,7 @@ static int parse(const char *cmd, int argc, char **argv, const int *allowed, siz
                         o->keyring_given = true;
                         break;
                 case OPT_POLICY_VERSION:
-                        if (strlen(optarg) != 4 || strspn(optarg, "0123456789") != 4)
+                        if (!policy_version_valid(optarg))
                                 return usage_error(cmd, "--policy-version needs 4 decimal digits, "
                                                         "not '%s'",
                                                    optarg);
@@ -106,6 +106,17 @@ static int parse(const char *cmd, int argc, char **argv, const int *allowed, siz
         return -1;
 }
 
+/* The exit status of a locking workflow: 0 done and locked, 1 failed (PCR7
+ * locked, or the TPM never opened), EXIT_PCR7_UNLOCKED when the lock itself
+ * failed and the caller must power off. */
+static int exit_locked(int r, bool lock_failed, const char *cmd)
+{
+        if (r >= 0)
+                return 0;
+        fail(r, "%s", cmd);
+        return lock_failed ? EXIT_PCR7_UNLOCKED : 1;
+}
+
 static void opts_init(struct runtime_opts *o)
 {
         *o = (struct runtime_opts){
@@ -126,7 +137,9 @@ int cmd_provision(int argc, char **argv)
                 "under the tpm-admin policy) and stores CERT, KEY and two new LUKS passphrases\n"
                 "in NV indices guarded by the signed luks policy (NV layout version 3). Run it\n"
                 "from a production-signed provisioning image: the policy keys come from the\n"
-                "pcr7data entry of the current PCR7.\n\n"
+                "pcr7data entry of the current PCR7. Once the TPM is open, PCR7 is extended\n"
+                "at the end whatever happens (and read back), so nothing later in this boot\n"
+                "reads what was written.\n\n"
                 "  --disk DEV|any      also write a GPT on DEV (or the first blank fixed disk of\n"
                 "                      1 GiB or more) with 'pbf' (ext4, a copy of pcr7data) and\n"
                 "                      'sbf' (LUKS2 keyed by NV index 0x01500030)\n"
@@ -134,9 +147,13 @@ int cmd_provision(int argc, char **argv)
                 "  --policy-version NNNN  the EA policy version for NV index 0x01500020\n"
                 "                      (default 0001): the version the keyset's pcr7data is\n"
                 "                      signed for (keyset pcr7data --policy-version); setup\n"
-                "                      and preinit use whatever version the TPM holds\n" COMMON_HELP;
+                "                      and preinit use whatever version the TPM holds\n\n"
+                "Exit status: 0 provisioned and PCR7 locked, 1 failed (PCR7 locked, unless\n"
+                "the TPM could not be opened), 2 usage,\n"
+                "3 the PCR7 lock failed (extend or read-back): the caller MUST power off.\n\n"
+                COMMON_HELP;
         struct runtime_opts o;
-        bool json = false;
+        bool json = false, lock_failed = false;
         int r;
 
         opts_init(&o);
@@ -147,10 +164,8 @@ int cmd_provision(int argc, char **argv)
                 return usage_error("provision", "--wipe needs --disk");
         if (argc - optind != 2)
                 return usage_error("provision", "expected CERT and KEY");
-        r = runtime_provision(&o, argv[optind], argv[optind + 1]);
-        if (r < 0)
-                return fail(r, "provision");
-        return 0;
+        r = runtime_provision(&o, argv[optind], argv[optind + 1], &lock_failed);
+        return exit_locked(r, lock_failed, "provision");
 }
 
 int cmd_preinit(int argc, char **argv)
@@ -160,13 +175,17 @@ int cmd_preinit(int argc, char **argv)
                 "Usage: trust preinit [--pcr7data DIR] [--keyring user|session]\n\n"
                 "First step of an OS install (production-signed installer): writes a new\n"
                 "40-character OS passphrase to NV index 0x01500040 through the signed luks\n"
-                "policy, adds it to the keyring as the 'user' key machine:luks (root's user\n"
-                "keyring unless --keyring session), then extends PCR7. It never reads the old\n"
-                "passphrase nor the provisioned key.\n\n"
-                "Exit status: 0 done, 1 failed (nothing changed), 2 usage,\n"
-                "3 the final PCR7 extend failed: the caller must power off.\n\n" COMMON_HELP;
+                "policy, extends PCR7, then adds the passphrase to the keyring as the 'user'\n"
+                "key machine:luks (root's user keyring unless --keyring session). It never\n"
+                "reads the old passphrase nor the provisioned key. Once the TPM is open,\n"
+                "PCR7 is extended whatever happens (and read back).\n\n"
+                "Exit status: 0 done and locked, 1 failed (nothing in the keyring; PCR7 locked,\n"
+                "unless the TPM could not be opened; the old passphrase is replaced only when\n"
+                "the keyring refused the new one, which the message says), 2 usage,\n"
+                "3 the PCR7 lock failed (extend or read-back): the caller MUST power off.\n\n"
+                COMMON_HELP;
         struct runtime_opts o;
-        bool json = false, unlocked = false;
+        bool json = false, lock_failed = false;
         int r;
 
         opts_init(&o);
@@ -175,12 +194,8 @@ int cmd_preinit(int argc, char **argv)
                 return r;
         if (argc != optind)
                 return usage_error("preinit", "unexpected argument '%s'", argv[optind]);
-        r = runtime_preinit(&o, &unlocked);
-        if (r < 0) {
-                fail(r, "preinit");
-                return unlocked ? EXIT_PCR7_UNLOCKED : 1;
-        }
-        return 0;
+        r = runtime_preinit(&o, &lock_failed);
+        return exit_locked(r, lock_failed, "preinit");
 }
 
 int cmd_setup(int argc, char **argv)
@@ -195,15 +210,18 @@ int cmd_setup(int argc, char **argv)
                 "nothing later in this boot can read them again, then puts server.crt,\n"
                 "server.key and a copy of the manifest CA in a private tmpfs (files 0600, dir\n"
                 "0700, not propagated to other mount namespaces) and the passphrase in the\n"
-                "keyring as the 'user' key machine:luks.\n\n"
+                "keyring as the 'user' key machine:luks. Once the TPM is open, PCR7 is\n"
+                "extended whatever happens (and read back), before anything is released.\n\n"
                 "  --manifest-ca FILE  the manifest CA to copy (default /manifestCA.pem)\n"
                 "  --secure-dir DIR    where the tmpfs goes (default /priv/factory/secure)\n"
                 "  --keyring user|session  root's user keyring (default) or the session's\n\n"
-                "Exit status: 0 released and locked, 1 failed (nothing released), 2 usage,\n"
-                "3 the PCR7 extend failed: nothing was released but the secrets stay readable\n"
-                "in this boot, so the caller MUST power off.\n\n" COMMON_HELP;
+                "Exit status: 0 released and locked, 1 failed (nothing released; PCR7 locked,\n"
+                "unless the TPM could not be opened and nothing was read), 2 usage,\n"
+                "3 the PCR7 lock failed (extend or read-back): nothing was released but the\n"
+                "secrets may stay readable in this boot, so the caller MUST power off.\n\n"
+                COMMON_HELP;
         struct runtime_opts o;
-        bool json = false, unlocked = false;
+        bool json = false, lock_failed = false;
         int r;
 
         opts_init(&o);
@@ -212,12 +230,8 @@ int cmd_setup(int argc, char **argv)
                 return r;
         if (argc != optind)
                 return usage_error("setup", "unexpected argument '%s'", argv[optind]);
-        r = runtime_setup(&o, &unlocked);
-        if (r < 0) {
-                fail(r, "setup");
-                return unlocked ? EXIT_PCR7_UNLOCKED : 1;
-        }
-        return 0;
+        r = runtime_setup(&o, &lock_failed);
+        return exit_locked(r, lock_failed, "setup");
 }
 
 int cmd_extend_pcr7(int argc, char **argv)
@@ -238,10 +252,60 @@ int cmd_extend_pcr7(int argc, char **argv)
                 return r;
         if (argc != optind)
                 return usage_error("extend-pcr7", "unexpected argument '%s'", argv[optind]);
-        r = runtime_extend_pcr7();
+        r = runtime_extend_pcr7(&o, NULL);
         if (r < 0)
                 return fail(r, "extend-pcr7");
         return 0;
+}
+
+static void print_status(const struct runtime_status *st)
+{
+        _cleanup_free_ char *pcr = hex_encode(st->pcr7, 32);
+        const struct truststore_report *rep = &st->store;
+
+        printf("pcr7: %s\nlayout version: %s\npolicy version: %s\n", pcr,
+               rep->layout_version ? rep->layout_version : "(none)",
+               rep->policy_version ? rep->policy_version : "(none)");
+        for (size_t i = 0; i < rep->n_entries; i++) {
+                const struct truststore_entry *e = &rep->entries[i];
+
+                if (!e->defined)
+                        printf("0x%08x %-15s not defined\n", e->id, e->role);
+                else
+                        printf("0x%08x %-15s %5u bytes  %s%s\n", e->id, e->role, e->size,
+                               e->attributes, e->policy ? "  (policy)" : "");
+        }
+}
+
+/* A JSON string value or null (the versions are digits, the rest fixed names). */
+static void print_json_version(const char *name, const char *v)
+{
+        if (v)
+                printf(",\"%s\":\"%s\"", name, v);
+        else
+                printf(",\"%s\":null", name);
+}
+
+static void print_status_json(const struct runtime_status *st)
+{
+        _cleanup_free_ char *pcr = hex_encode(st->pcr7, 32);
+        const struct truststore_report *rep = &st->store;
+
+        printf("{\"pcr7\":\"%s\"", pcr);
+        print_json_version("layout_version", rep->layout_version);
+        print_json_version("policy_version", rep->policy_version);
+        printf(",\"indices\":[");
+        for (size_t i = 0; i < rep->n_entries; i++) {
+                const struct truststore_entry *e = &rep->entries[i];
+
+                printf("%s{\"index\":\"0x%08x\",\"role\":\"%s\",\"defined\":%s", i ? "," : "",
+                       e->id, e->role, e->defined ? "true" : "false");
+                if (e->defined)
+                        printf(",\"size\":%u,\"attributes\":\"%s\",\"policy\":%s", e->size,
+                               e->attributes, e->policy ? "true" : "false");
+                printf("}");
+        }
+        printf("]}\n");
 }
 
 static int tpm_status(int argc, char **argv)
@@ -251,6 +315,7 @@ static int tpm_status(int argc, char **argv)
                 "Usage: trust tpm status [--json]\n\n"
                 "Shows PCR7, the NV layout and policy versions, and which of trust's NV indices\n"
                 "exist with their sizes and attributes. Reads no secret.\n" TPM_HELP;
+        struct runtime_status st;
         struct runtime_opts o;
         bool json = false;
         int r;
@@ -261,9 +326,14 @@ static int tpm_status(int argc, char **argv)
                 return r;
         if (argc != optind)
                 return usage_error("tpm status", "unexpected argument '%s'", argv[optind]);
-        r = runtime_status(json);
+        r = runtime_status(&o, &st);
         if (r < 0)
                 return fail(r, "tpm status");
+        if (json)
+                print_status_json(&st);
+        else
+                print_status(&st);
+        runtime_status_done(&st);
         return 0;
 }
 
@@ -277,14 +347,17 @@ static int tpm_admin_password(int argc, char **argv)
                 "index 0x01500001 through the signed passwd policy, extends PCR7 so nothing\n"
                 "later in this boot can read it again, checks that the TPM takes it as the\n"
                 "owner password, and puts it in the keyring as the 'user' key\n"
-                "machine:tpm-admin (root's user keyring unless --keyring session).\n\n"
+                "machine:tpm-admin (root's user keyring unless --keyring session). Once the\n"
+                "TPM is open, PCR7 is extended whatever happens (and read back).\n\n"
                 "  --output FILE|-     write it to FILE instead (created 0600, never over an\n"
                 "                      existing file), '-' to standard output when that is\n"
                 "                      not a terminal\n\n"
-                "Exit status: 0 read and locked, 1 failed (nothing handed out), 2 usage,\n"
-                "3 the PCR7 extend failed: the caller MUST power off.\n\n" COMMON_HELP;
+                "Exit status: 0 handed out and locked, 1 failed (nothing handed out;\n"
+                "PCR7 locked, unless the TPM could not be opened), 2 usage,\n"
+                "3 the PCR7 lock failed (extend or read-back): the caller MUST power off.\n\n"
+                COMMON_HELP;
         struct runtime_opts o;
-        bool json = false, unlocked = false;
+        bool json = false, lock_failed = false;
         int r;
 
         opts_init(&o);
@@ -301,12 +374,8 @@ static int tpm_admin_password(int argc, char **argv)
         if (o.output && !strcmp(o.output, "-") && isatty(STDOUT_FILENO))
                 return usage_error("tpm admin-password",
                                    "standard output is a terminal: the password is not shown");
-        r = runtime_admin_password(&o, o.output, &unlocked);
-        if (r < 0) {
-                fail(r, "tpm admin-password");
-                return unlocked ? EXIT_PCR7_UNLOCKED : 1;
-        }
-        return 0;
+        r = runtime_admin_password(&o, &lock_failed);
+        return exit_locked(r, lock_failed, "tpm admin-password");
 }
 
 static int tpm_check_locked(int argc, char **argv)
@@ -324,7 +393,8 @@ static int tpm_check_locked(int argc, char **argv)
                 "Exit status: 0 the TPM refused every read (locked), 1 the check failed,\n"
                 "2 usage, 3 some index is READABLE in this boot.\n\n" COMMON_HELP;
         struct runtime_opts o;
-        bool json = false, readable = false;
+        struct runtime_check res;
+        bool json = false;
         int r;
 
         opts_init(&o);
@@ -333,10 +403,22 @@ static int tpm_check_locked(int argc, char **argv)
                 return r;
         if (argc != optind)
                 return usage_error("tpm check-locked", "unexpected argument '%s'", argv[optind]);
-        r = runtime_check_locked(&o, &readable);
+        r = runtime_check_locked(&o, &res);
         if (r < 0)
                 return fail(r, "tpm check-locked");
-        return readable ? EXIT_PCR7_UNLOCKED : 0;
+        for (size_t i = 0; i < RUNTIME_GUARDED; i++) {
+                const struct runtime_check_slot *c = &res.slots[i];
+
+                printf("0x%08x %-14s %-8s %s\n", c->id, c->role,
+                       c->readable ? "READABLE" : c->defined ? "refused" : "absent", c->why);
+        }
+        if (res.n_readable) {
+                printf("READABLE: %u of trust's indices can be read in this boot\n",
+                       res.n_readable);
+                return EXIT_PCR7_UNLOCKED;
+        }
+        printf("locked: the TPM refused every read\n");
+        return 0;
 }
 
 int cmd_tpm(int argc, char **argv)

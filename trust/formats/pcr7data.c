@@ -137,7 +137,7 @@ int pcr7data_lookup_version(const char *root, const uint8_t pcr7[32], const char
         size_t sig_len;
         int n = 0, r;
 
-        if (!version || strlen(version) != POLICY_VERSION_LEN)
+        if (!policy_version_valid(version))
                 return errf(-EINVAL, "policy version must be %d decimal digits",
                             POLICY_VERSION_LEN);
         r = highest_policy_dir(root, &n);
@@ -222,7 +222,7 @@ fail:
 
 int pcr7data_lookup(const char *root, const uint8_t pcr7[32], struct pcr7data_match *ret)
 {
-        return pcr7data_lookup_version(root, pcr7, "0001", ret);
+        return pcr7data_lookup_version(root, pcr7, POLICY_VERSION, ret);
 }
 
 /* "<h0h1>/<h2...h63>" (two directory levels) back to the PCR7 value. */

@@ -20,14 +20,6 @@
 #define TPM_CC_POLICY_PCR 0x0000017F
 #define TPM_EO_EQ 0x0000
 
-/* The EA policy-version index (tpm.md) and its attributes once written:
- * OWNERWRITE (bit 1) | OWNERREAD (17) | AUTHREAD (18) | WRITTEN (29). The TPM
- * names an index by its current public area, so PolicyNV against a written
- * index needs the WRITTEN bit in the name; leaving it out gives a digest no
- * TPM will ever reproduce. */
-#define NV_POLICY_VERSION 0x01500020u
-#define NV_POLICY_VERSION_ATTRS 0x20060002u
-
 /* LoadExternal'ed signing key: USERWITHAUTH | DECRYPT | SIGN_ENCRYPT. */
 #define KEY_ATTRS 0x00060040u
 
@@ -115,24 +107,14 @@ static int policy_nv_eq(uint8_t d[32], const char version[POLICY_VERSION_LEN])
         return sha256(b.b, b.n, d);
 }
 
-static int version_check(const char version[POLICY_VERSION_LEN])
-{
-        for (int i = 0; i < POLICY_VERSION_LEN; i++)
-                if (version[i] < '0' || version[i] > '9')
-                        return errf(-EINVAL, "policy version must be %d decimal digits",
-                                    POLICY_VERSION_LEN);
-        return 0;
-}
-
-int policy_luks_digest(const uint8_t pcr7[32], const char version[POLICY_VERSION_LEN],
-                       uint8_t out[32])
+int policy_luks_digest(const uint8_t pcr7[32], const char *version, uint8_t out[32])
 {
         uint8_t d[32] = { 0 };
         int r;
 
-        r = version_check(version);
-        if (r < 0)
-                return r;
+        if (!policy_version_valid(version))
+                return errf(-EINVAL, "policy version must be %d decimal digits",
+                            POLICY_VERSION_LEN);
         r = policy_pcr7(d, pcr7);
         if (r < 0)
                 return r;

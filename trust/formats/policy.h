@@ -5,10 +5,11 @@
 #include <openssl/evp.h>
 #include <stdint.h>
 
-#define POLICY_VERSION_LEN 4
+#include "formats/nvlayout.h"
 
-/* PolicyPCR(sha256:{7}, SHA256(pcr7)) then PolicyNV(0x01500020 == version). */
-int policy_luks_digest(const uint8_t pcr7[32], const char version[POLICY_VERSION_LEN],
+/* PolicyPCR(sha256:{7}, SHA256(pcr7)) then PolicyNV(0x01500020 == version),
+ * version being four digits (policy_version_valid). */
+int policy_luks_digest(const uint8_t pcr7[32], const char *version,
                        uint8_t out[32]);
 /* PolicyPCR(sha256:{7}, SHA256(pcr7)). */
 int policy_passwd_digest(const uint8_t pcr7[32], uint8_t out[32]);

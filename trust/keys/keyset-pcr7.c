@@ -6,6 +6,7 @@
 #include "base/crypto.h"
 #include "base/util.h"
 #include "formats/esl.h"
+#include "formats/nvlayout.h"
 #include "formats/pcr7.h"
 #include "keys/keyset-path.h"
 #include "keys/pcr7data-write.h"
@@ -140,7 +141,7 @@ int keyset_write_pcr7data(const char *tmp_keyset_dir, const char *keyset_name)
         /* The predicted values for firmware with exactly this keyset enrolled
          * and no dbx (what `efivars enroll` writes); measured values from
          * other machines are added later with `keyset pcr7data`. */
-        r = pcr7data_add(tmp_keyset_dir, keyset_name, &set, "0001",
+        r = pcr7data_add(tmp_keyset_dir, keyset_name, &set, POLICY_VERSION,
                          "predicted by trust keyset add", NULL);
         return r < 0 ? r : 0;
 }

@@ -207,7 +207,7 @@ int pcr7data_add(const char *keyset_dir, const char *key, const struct pcr7data_
         r = name_validate("keyset", key);
         if (r < 0)
                 return r;
-        if (!version || strlen(version) != POLICY_VERSION_LEN)
+        if (!policy_version_valid(version))
                 return errf(-EINVAL, "policy version must be %d decimal digits",
                             POLICY_VERSION_LEN);
         if (!memcmp(set->production, set->tpm, 32) || !memcmp(set->production, set->limited, 32) ||

@@ -1,6 +1,7 @@
-/* provision.c: take the TPM, store the machine's secrets in NV layout v3 and
- * optionally lay out the pbf/sbf partitions (spec tpm.md, "provision"). The
- * admin password exists only in memory and in its own NV index. */
+/* provision.c: the provision workflow (spec tpm.md, "provision"): take the
+ * store, put the machine's secrets in it, lock, and optionally lay out the
+ * pbf/sbf partitions. The admin password exists only in memory and in its
+ * own slot. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -14,22 +15,10 @@
 
 #include "base/crypto.h"
 #include "target/luks.h"
-#include "formats/policy.h"
 #include "target/runtime.h"
-#include "target/tpm2.h"
+#include "target/workflow.h"
 
 extern char **environ;
-
-/* Dictionary-attack limits. The version indices are read with an empty
- * password and their attributes (no NO_DA) are fixed by the deployed layout,
- * so every unclean power-off after setup counts as a failed try: a finite
- * limit would lock a machine out of its own boot after enough power losses
- * (the fault-injection test hits it). The passwords are 32 random characters,
- * so no limit is needed against guessing; the older tool made the same
- * choice. A failed lockout-password use waits 2 minutes. */
-#define DA_MAX_TRIES UINT32_MAX
-#define DA_RECOVERY_S 600
-#define DA_LOCKOUT_RECOVERY_S 120
 
 #define MiB (1024ull * 1024ull)
 #define SYS_BLOCK "/sys/block" /* whole disks; their partitions are subdirectories */
@@ -343,6 +332,7 @@ static int load_identity(const char *cert_path, const char *key_path, uint8_t **
         r = read_file(key_path, 4096, &buf, &len);
         if (r < 0) {
                 free(*cert);
+                *cert = NULL;
                 return r;
         }
         r = secret_alloc(key, len);
@@ -353,147 +343,73 @@ static int load_identity(const char *cert_path, const char *key_path, uint8_t **
         return r;
 }
 
-static int define_write(struct tpm2 *t, uint32_t index, uint32_t attrs, const uint8_t *policy,
-                        const void *data, size_t len)
+/* This boot's pcr7data entry, which must be a production one signed for
+ * `version`: its policy keys are the ones the slots get bound to, and setup
+ * will read them back with its signed policy. */
+static int provision_entry(struct workflow *w, const char *root, const char *version,
+                           struct pcr7data_match *m)
 {
+        _cleanup_free_ char *hex = hex_encode(w->measured, 32);
         int r;
 
-        if (len > UINT16_MAX)
-                return errf(-EFBIG, "NV index 0x%08x: %zu bytes is too much", index, len);
-        r = tpm2_nv_define(t, index, attrs, policy, (uint16_t)len);
+        r = pcr7data_lookup_version(root, w->measured, version, m);
+        if (r == -EKEYREJECTED)
+                return errf_prefix(r, "pcr7data for PCR7 %s is not signed for policy version %s",
+                                   hex, version);
         if (r < 0)
                 return r;
-        return tpm2_nv_write_owner(t, index, data, len);
+        if (strcmp(m->key_type, "production") || !m->signed_policy)
+                return errf(-EACCES, "PCR7 %s is the '%s' value of keyset '%s': provision from "
+                                     "a production-signed image",
+                            hex, m->key_type, m->key);
+        return 0;
 }
 
-static int provision_tpm(struct tpm2 *t, const char *policy_version, const uint8_t luks_auth[32],
-                         const uint8_t pass_auth[32], const uint8_t *cert, size_t cert_len,
-                         const struct secret *key,
-                         const struct secret *admin, const struct secret *sbf,
-                         const struct secret *os)
+int runtime_provision(const struct runtime_opts *o, const char *cert_path, const char *key_path,
+                      bool *lock_failed)
 {
-        const uint32_t secret_attrs = NVA_OWNERWRITE | NVA_OWNERREAD | NVA_POLICYREAD;
-        const uint32_t public_attrs = NVA_OWNERWRITE | NVA_OWNERREAD | NVA_AUTHREAD;
-        int r;
-
-        r = tpm2_clear(t);
-        if (r < 0)
-                return r;
-        r = tpm2_da_parameters(t, DA_MAX_TRIES, DA_RECOVERY_S, DA_LOCKOUT_RECOVERY_S);
-        if (r < 0)
-                return r;
-        r = tpm2_change_auth(t, 'o', (const char *)admin->data);
-        if (r < 0)
-                return r;
-        r = define_write(t, NV_LAYOUT_VERSION, public_attrs, NULL, LAYOUT_VERSION,
-                         strlen(LAYOUT_VERSION));
-        if (r >= 0)
-                r = define_write(t, NV_POLICY_VERSION, public_attrs, NULL, policy_version,
-                                 strlen(policy_version));
-        if (r >= 0)
-                r = define_write(t, NV_ADMIN_PASSWORD, secret_attrs, pass_auth, admin->data,
-                                 admin->len);
-        if (r >= 0)
-                r = define_write(t, NV_CERT, secret_attrs, luks_auth, cert, cert_len);
-        if (r >= 0)
-                r = define_write(t, NV_KEY, secret_attrs, luks_auth, key->data, key->len);
-        if (r >= 0)
-                r = define_write(t, NV_SBF_PASSPHRASE, secret_attrs, luks_auth, sbf->data,
-                                 sbf->len);
-        if (r >= 0)
-                r = define_write(t, NV_OS_PASSPHRASE, secret_attrs | NVA_POLICYWRITE, luks_auth,
-                                 os->data, os->len);
-        if (r < 0)
-                return r;
-        /* Lockout last: until here a failed run is undone by the next one's
-         * Clear with the empty lockout password. */
-        r = tpm2_change_auth(t, 'e', (const char *)admin->data);
-        if (r < 0)
-                return r;
-        return tpm2_change_auth(t, 'l', (const char *)admin->data);
-}
-
-int runtime_provision(const struct runtime_opts *o, const char *cert_path, const char *key_path)
-{
-        _cleanup_(tpm2_closep) struct tpm2 *t = NULL;
-        _cleanup_(EVP_PKEY_freep) EVP_PKEY *luks_pub = NULL, *pass_pub = NULL;
-        _cleanup_free_ char *root = NULL, *pubdir = NULL, *p_luks = NULL, *p_pass = NULL,
-                            *dev = NULL, *hex = NULL;
-        _cleanup_free_ uint8_t *cert = NULL, *sig = NULL;
+        _cleanup_free_ char *root = NULL, *dev = NULL;
+        _cleanup_free_ uint8_t *cert = NULL;
         struct pcr7data_match m = {};
         struct secret key = {}, admin = {}, sbf = {}, os = {};
         const char *version = o->policy_version ? o->policy_version : POLICY_VERSION;
-        uint8_t pcr7[32], luks_auth[32], pass_auth[32], approved[32];
-        size_t cert_len = 0, sig_len = 0;
+        struct workflow w;
+        size_t cert_len = 0;
         int r;
 
-        r = load_identity(cert_path, key_path, &cert, &cert_len, &key);
-        if (r < 0)
-                return r;
-        r = pcr7data_root(o, &root);
-        if (r < 0)
-                goto out;
-        if (o->disk) {
+        r = workflow_open(&w, o->store, true);
+        if (r >= 0)
+                r = load_identity(cert_path, key_path, &cert, &cert_len, &key);
+        if (r >= 0)
+                r = pcr7data_root(o, &root);
+        if (r >= 0 && o->disk)
                 r = disk_resolve(o->disk, o->wipe, &dev);
-                if (r < 0)
-                        goto out;
-        }
-
-        r = tpm2_open_pcr7(&t, pcr7);
-        if (r < 0)
-                goto out;
-        hex = hex_encode(pcr7, 32);
-        r = pcr7data_lookup_version(root, pcr7, version, &m);
-        if (r == -EKEYREJECTED)
-                r = errf_prefix(r, "pcr7data for PCR7 %s is not signed for policy version %s",
-                                hex, version);
-        if (r < 0)
-                goto out;
-        if (!m.key_type || strcmp(m.key_type, "production") || !m.key || !m.signed_policy) {
-                r = errf(-EACCES, "PCR7 %s is the '%s' value of keyset '%s': provision from a "
-                                  "production-signed image",
-                         hex, m.key_type ? m.key_type : "?", m.key ? m.key : "?");
-                goto out;
-        }
-        /* .../policy-N/<h0h1>/<rest> -> .../policy-N/pubkeys */
-        pubdir = xasprintf("%s/../../pubkeys", m.dir);
-        p_luks = xasprintf("%s/luks-%s.pem", pubdir, m.key);
-        p_pass = xasprintf("%s/tpmpass-%s.pem", pubdir, m.key);
-        r = pem_load_pubkey(p_luks, &luks_pub);
         if (r >= 0)
-                r = pem_load_pubkey(p_pass, &pass_pub);
+                r = provision_entry(&w, root, version, &m);
         if (r >= 0)
-                r = policy_authorize_digest(luks_pub, luks_auth);
-        if (r >= 0)
-                r = policy_authorize_digest(pass_pub, pass_auth);
-        if (r < 0)
-                goto out;
-        /* Refuse to provision a TPM that setup could not read back. */
-        r = read_file(m.signed_policy, 4096, &sig, &sig_len);
-        if (r >= 0)
-                r = policy_luks_digest(pcr7, version, approved);
-        if (r < 0)
-                goto out;
-        if (policy_verify(luks_pub, approved, sig, sig_len) < 0) {
-                r = errf(-EACCES, "%s: does not verify with %s for PCR7 %s and policy version %s",
-                         m.signed_policy, p_luks, hex, version);
-                goto out;
-        }
-
-        r = passphrase_new(32, &admin);
+                r = passphrase_new(32, &admin);
         if (r >= 0)
                 r = passphrase_new(40, &sbf);
         if (r >= 0)
                 r = passphrase_new(40, &os);
-        if (r < 0)
-                goto out;
-        r = provision_tpm(t, version, luks_auth, pass_auth, cert, cert_len, &key, &admin, &sbf,
-                          &os);
-        if (r < 0)
-                goto out;
-        if (dev)
+        if (r >= 0)
+                r = w.ops->provision(w.store, &(struct truststore_contents){
+                                                      .entry = &m,
+                                                      .version = version,
+                                                      .cert = cert,
+                                                      .cert_len = cert_len,
+                                                      .key = &key,
+                                                      .admin = &admin,
+                                                      .sbf = &sbf,
+                                                      .os = &os,
+                                              });
+        /* What was just written is readable in this boot: lock before the
+         * disk, which needs only the sbf passphrase held here. */
+        if (r >= 0)
+                r = workflow_lock(&w);
+        if (r >= 0 && dev)
                 r = disk_provision(dev, root, &sbf);
-out:
+        r = workflow_end(&w, r, lock_failed);
         pcr7data_match_free(&m);
         secret_free(&key);
         secret_free(&admin);

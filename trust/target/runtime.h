@@ -1,14 +1,24 @@
 /* runtime.h: the on-target workflows of spec tpm.md ("Workflows on the
- * target"): provision, preinit, setup, extend-pcr7 and the status report.
- * Each returns >= 0 or -errno with errf() text; cmd-tpm.c prints and exits. */
+ * target"): provision, preinit, setup, admin-password, extend-pcr7 and the
+ * status and check-locked reports, written over the truststore interface
+ * (truststore.h) with the fail-closed rules of workflow.h. Each returns >= 0
+ * or -errno with errf() text and prints nothing; cmd-tpm.c prints and exits.
+ *
+ * provision, preinit, setup, admin-password and extend-pcr7 open the store
+ * first; from then on every way out leaves PCR7 locked (extended and read
+ * back as expected) or sets *lock_failed (the caller must power off).
+ * Nothing leaves the process (keyring, tmpfs, output file, standard output)
+ * before the lock held, and a failure after it takes back what was
+ * released. */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "target/keyring.h"
 #include "base/util.h"
 #include "formats/pcr7data.h"
+#include "target/keyring.h"
+#include "target/truststore.h"
 
 #define DEFAULT_PCR7DATA "/pcr7data"
 #define DEFAULT_MANIFEST_CA "/manifestCA.pem"
@@ -16,10 +26,6 @@
 #define PBF_MOUNTPOINT "/factory/pbf"
 #define PBF_TYPE_GUID "01A3E19F-9FEA-ED47-92C2-E75639FF5601"
 #define SBF_TYPE_GUID "01A3E19F-9FEA-ED47-92C2-E75639FF5602"
-
-/* The digest setup/preinit/extend-pcr7 extend PCR7 with: SHA-256("atomix\n"),
- * the value deployed initrds already use. */
-extern const uint8_t pcr7_lock_digest[32];
 
 struct runtime_opts {
         const char *pcr7data;    /* NULL: /pcr7data, else the pbf partition */
@@ -29,8 +35,9 @@ struct runtime_opts {
         bool keyring_given;      /* --keyring was on the command line */
         const char *output;      /* tpm admin-password --output */
         const char *disk;        /* provision: NULL, a device or "any" */
-        const char *policy_version; /* provision: NULL is POLICY_VERSION ("0001") */
+        const char *policy_version; /* provision: NULL is POLICY_VERSION */
         bool wipe;
+        const struct truststore_ops *store; /* NULL: the TPM2 (truststore_tpm2) */
 };
 
 /* Returns the pcr7data root to use (allocated), mounting the pbf partition
@@ -43,22 +50,50 @@ char *partition_path(const char *dev, unsigned n);
 /* Passphrases: len characters of [A-Za-z0-9] from getrandom(). */
 int passphrase_new(size_t len, struct secret *ret);
 
-/* setup: on failure before PCR7 is extended nothing is released; when the
- * extend itself fails *pcr7_unlocked is set (the caller must power off). */
-int runtime_setup(const struct runtime_opts *o, bool *pcr7_unlocked);
-int runtime_preinit(const struct runtime_opts *o, bool *pcr7_unlocked);
-int runtime_extend_pcr7(void);
-/* admin-password (in a tpm-admin-signed OS): reads NV 0x01500001 through the
- * signed passwd policy, extends PCR7, checks the password is the TPM owner's,
- * then puts it in the keyring as machine:tpm-admin, or writes it to `output`
- * (a new file, 0600; "-" standard output). *pcr7_unlocked as for setup. */
-int runtime_admin_password(const struct runtime_opts *o, const char *output, bool *pcr7_unlocked);
-/* check-locked: tries to read each policy-guarded index with every signed
- * policy of pcr7data (and with none), prints one line per index and a
- * summary; *readable when the TPM released any of them. */
-int runtime_check_locked(const struct runtime_opts *o, bool *readable);
-int runtime_status(bool json);
-int runtime_provision(const struct runtime_opts *o, const char *cert, const char *key);
+/* setup: reads cert, key and OS passphrase through the signed luks policy,
+ * locks, then puts cert, key and the manifest CA in the private tmpfs and the
+ * passphrase in the keyring. */
+int runtime_setup(const struct runtime_opts *o, bool *lock_failed);
+/* preinit: writes a new OS passphrase through the luks policy, locks, then
+ * puts it in the keyring. */
+int runtime_preinit(const struct runtime_opts *o, bool *lock_failed);
+/* admin-password (in a tpm-admin-signed OS): reads the admin password
+ * through the signed passwd policy, locks, checks it is the store owner's,
+ * then puts it in the keyring as machine:tpm-admin, or writes it to
+ * o->output (a new file, 0600; "-" standard output). */
+int runtime_admin_password(const struct runtime_opts *o, bool *lock_failed);
+/* extend-pcr7: only the lock. */
+int runtime_extend_pcr7(const struct runtime_opts *o, bool *lock_failed);
+/* provision: takes the store, writes CERT, KEY and fresh passwords bound to
+ * the policy keys of this (production) boot's pcr7data entry, locks, then
+ * optionally lays out o->disk. */
+int runtime_provision(const struct runtime_opts *o, const char *cert, const char *key,
+                      bool *lock_failed);
+
+/* tpm status: PCR7 and what the store holds (no secret). */
+struct runtime_status {
+        uint8_t pcr7[32];
+        struct truststore_report store;
+};
+int runtime_status(const struct runtime_opts *o, struct runtime_status *ret);
+void runtime_status_done(struct runtime_status *s);
+
+/* tpm check-locked: each guarded slot tried with every signed policy of
+ * pcr7data for its class (and with none); the store's own answers. */
+#define RUNTIME_GUARDED 5
+struct runtime_check_slot {
+        uint32_t id;
+        const char *role;
+        bool defined;
+        bool readable;
+        char why[512];
+};
+struct runtime_check {
+        struct runtime_check_slot slots[RUNTIME_GUARDED];
+        unsigned n_readable; /* > 0: something is readable in this boot */
+};
+int runtime_check_locked(const struct runtime_opts *o, struct runtime_check *ret);
+
 /* provision --disk any: the first (by name) disk in sys_block (/sys/block) of
  * 1 GiB or more that is fixed (removable 0), not a loop/ram/optical/zram/dm/
  * md/nbd/floppy device, not in use (an O_EXCL open of dev_dir/NAME succeeds)

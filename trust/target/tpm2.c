@@ -65,6 +65,31 @@ static bool last_err_from_tpm(void)
                (last_err & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER;
 }
 
+enum tpm2_refusal tpm2_refusal_take(void)
+{
+        TSS2_RC rc = last_err;
+
+        last_err = TSS2_RC_SUCCESS;
+        if (rc == TSS2_RC_SUCCESS)
+                return TPM2_REFUSAL_NONE;
+        if ((rc & TSS2_RC_LAYER_MASK) == TSS2_TCTI_RC_LAYER)
+                return TPM2_REFUSAL_UNREACHABLE;
+        if ((rc & TSS2_RC_LAYER_MASK) != TSS2_TPM_RC_LAYER)
+                return TPM2_REFUSAL_OTHER;
+        switch (tpm2_rc_base(rc)) {
+        case TPM2_RC_POLICY:
+                return TPM2_REFUSAL_POLICY;
+        case TPM2_RC_POLICY_FAIL:
+                return TPM2_REFUSAL_POLICY_FAIL;
+        case TPM2_RC_SIGNATURE:
+                return TPM2_REFUSAL_SIGNATURE;
+        case TPM2_RC_VALUE:
+                return TPM2_REFUSAL_VALUE;
+        default:
+                return TPM2_REFUSAL_OTHER;
+        }
+}
+
 /* One message naming the step and the decoded code; a TPM that vanished is
  * said in words since its decoded text ("IO failure") names no TPM. */
 int tpm2_tss_err(TSS2_RC rc, const char *step)

@@ -9,18 +9,7 @@
 #include <stdint.h>
 
 #include "base/util.h"
-
-/* NV indices, layout version 3 */
-#define NV_ADMIN_PASSWORD 0x01500001u
-#define NV_LAYOUT_VERSION 0x01500002u
-#define NV_POLICY_VERSION 0x01500020u
-#define NV_CERT 0x01500021u
-#define NV_KEY 0x01500022u
-#define NV_SBF_PASSPHRASE 0x01500030u
-#define NV_OS_PASSPHRASE 0x01500040u
-
-#define LAYOUT_VERSION "00000003"
-#define POLICY_VERSION "0001"
+#include "formats/nvlayout.h" /* NV indices, layout and policy versions */
 
 /* TPMA_NV bits (TCG TPM 2.0 Part 2, 13.4) */
 #define NVA_OWNERWRITE 0x00000002u
@@ -51,6 +40,21 @@ static inline void tpm2_closep(struct tpm2 **t)
                 tpm2_close(*t);
 }
 unsigned tpm2_command_count(const struct tpm2 *t);
+
+/* What the TPM answered to the last command that failed, by its response code
+ * (TCG Part 2, 6.6.3), so a caller can explain a refusal without reading the
+ * message. tpm2_refusal_take() returns it and forgets it (trust is
+ * single-threaded): take once before a call to start clean. */
+enum tpm2_refusal {
+        TPM2_REFUSAL_NONE,        /* no TPM failure since the last take */
+        TPM2_REFUSAL_UNREACHABLE, /* no answer (TCTI): this context is unusable */
+        TPM2_REFUSAL_POLICY,      /* TPM_RC_POLICY: a PolicyNV comparison failed */
+        TPM2_REFUSAL_POLICY_FAIL, /* TPM_RC_POLICY_FAIL: the session is not the policy */
+        TPM2_REFUSAL_SIGNATURE,   /* TPM_RC_SIGNATURE: e.g. VerifySignature */
+        TPM2_REFUSAL_VALUE,       /* TPM_RC_VALUE: e.g. PolicyPCR's digest is not PCR7's */
+        TPM2_REFUSAL_OTHER,
+};
+enum tpm2_refusal tpm2_refusal_take(void);
 
 int tpm2_pcr7_read(struct tpm2 *t, uint8_t out[32]);
 /* tpm2_open then tpm2_pcr7_read: where every on-target workflow starts. */
