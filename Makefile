@@ -35,7 +35,7 @@ DEPS := build-essential pkg-config libssl-dev libtss2-dev libcryptsetup-dev libk
 
 .PHONY: all asan check check-run check-unit deps install bench fuzz demo clean images shellcheck
 
-all: $(BUILD)/trust
+all: $(BUILD)/trust $(BUILD)/tools/memscan
 
 define objs
 $(patsubst trust/%.c,$(1)/obj/%.o,$(2))
@@ -65,6 +65,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(call objs,$(BUILD),$(LIB_SRCS)) $(HDRS) | $(B
 $(BUILD)/asan/tests/%: tests/unit/%.c $(call objs,$(BUILD)/asan,$(LIB_SRCS)) $(HDRS) | $(BUILD)/asan/tests
 	$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< \
 		$(call objs,$(BUILD)/asan,$(LIB_SRCS)) $(PKG_LIBS)
+
+# Test tools (never installed): memscan stops a command in exit_group and
+# dumps its memory to search for secrets (tests/tpm/test-memory.sh).
+$(BUILD)/tools/memscan: tests/tools/memscan.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(HARDEN) $(CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $<
 
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))

@@ -27,7 +27,7 @@ int openssl_errf(int r, const char *fmt, ...)
 
 static int load_bio(const char *path, BIO **ret)
 {
-        _cleanup_free_ uint8_t *buf = NULL;
+        _cleanup_(erase_and_freep) uint8_t *buf = NULL; /* may be a private key */
         size_t len;
         BIO *b;
         int r;
@@ -40,7 +40,6 @@ static int load_bio(const char *path, BIO **ret)
                 BIO_free(b);
                 return errf(-ENOMEM, "%s: out of memory", path);
         }
-        explicit_bzero(buf, len); /* may be a private key */
         *ret = b;
         return 0;
 }

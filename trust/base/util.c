@@ -4,9 +4,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -14,33 +14,13 @@
 
 void erase_and_freep(void *p)
 {
-        char *s = *(char **)p;
+        void *s = *(void **)p;
 
         if (!s)
                 return;
-        explicit_bzero(s, strlen(s));
+        /* the whole block: a string may have been shortened in place */
+        explicit_bzero(s, malloc_usable_size(s));
         free(s);
-}
-
-int secret_alloc(struct secret *s, size_t len)
-{
-        s->data = calloc(1, len + 1);
-        if (!s->data)
-                return -ENOMEM;
-        s->len = len;
-        (void)mlock(s->data, len + 1); /* best effort: keep it out of swap */
-        return 0;
-}
-
-void secret_free(struct secret *s)
-{
-        if (!s->data)
-                return;
-        explicit_bzero(s->data, s->len + 1);
-        (void)munlock(s->data, s->len + 1);
-        free(s->data);
-        s->data = NULL;
-        s->len = 0;
 }
 
 void *xmalloc0(size_t n)
@@ -107,7 +87,7 @@ static uint8_t *grow_wiped(uint8_t *buf, size_t len, size_t *cap, size_t limit)
 int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
 {
         _cleanup_close_ int fd = -1;
-        _cleanup_free_ uint8_t *buf = NULL;
+        _cleanup_(erase_and_freep) uint8_t *buf = NULL; /* a failed read of a key leaves nothing */
         struct stat st;
         size_t len = 0, cap;
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/secure.h"
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _unused_ __attribute__((unused))
@@ -49,15 +50,10 @@ static inline void closep(int *fd)
 }
 #define _cleanup_close_ _cleanup_(closep)
 
-/* Secrets. erase_and_freep() wipes a NUL-terminated string before freeing it;
- * struct secret carries a length for binary secrets. */
+/* Secrets. erase_and_freep() wipes a whole malloc'd block (a PEM private key,
+ * a passphrase) before freeing it; struct secret (secure.h) is for secrets
+ * on locked pages. */
 void erase_and_freep(void *p);
-struct secret {
-        uint8_t *data;
-        size_t len;
-};
-int secret_alloc(struct secret *s, size_t len);
-void secret_free(struct secret *s);
 
 /* Memory */
 void *xmalloc0(size_t n); /* aborts on OOM: callers never handle it */

@@ -1,35 +1,43 @@
 /* main.c: the `trust` command dispatcher. A table of verbs and a loop, as in
  * wireguard-tools' wg.c; every command parses its own options. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/secure.h"
 #include "cli/commands.h"
 #include "cli/version.h"
+
+/* HARDEN: the command handles private keys or the TPM's secrets, so before
+ * it runs the process is made non-dumpable, with no core dumps and freed
+ * memory overwritten, and the stack it leaves is wiped (base/secure.h). */
+#define HARDEN true
 
 static const struct {
         const char *name;
         int (*fn)(int argc, char **argv);
         const char *help;
+        bool harden;
 } commands[] = {
-        { "initkeyset", cmd_initkeyset, "create a keyset (same as 'keyset add')" },
-        { "keyset", cmd_keyset, "add, list, show keysets; add pcr7data" },
-        { "project", cmd_project, "add and list projects of a keyset" },
-        { "sudi", cmd_sudi, "issue and list per-machine SUDI certificates" },
-        { "new-uuid", cmd_new_uuid, "make a product uuid, keypair and manifest cert" },
+        { "initkeyset", cmd_initkeyset, "create a keyset (same as 'keyset add')", HARDEN },
+        { "keyset", cmd_keyset, "add, list, show keysets; add pcr7data", HARDEN },
+        { "project", cmd_project, "add and list projects of a keyset", HARDEN },
+        { "sudi", cmd_sudi, "issue and list per-machine SUDI certificates", HARDEN },
+        { "new-uuid", cmd_new_uuid, "make a product uuid, keypair and manifest cert", HARDEN },
         { "computepcr7", cmd_computepcr7, "predict the PCR7 values of a keyset" },
         { "tpm-policy-gen", cmd_tpm_policy_gen, "compute the luks and passwd policy digests" },
         { "pcr7data", cmd_pcr7data, "look up a PCR7 value in a pcr7data tree" },
-        { "sign", cmd_sign, "sign an EFI image (Authenticode)" },
+        { "sign", cmd_sign, "sign an EFI image (Authenticode)", HARDEN },
         { "verify", cmd_verify, "verify an EFI image's signature" },
         { "uki", cmd_uki, "build a unified kernel image" },
         { "efivars", cmd_efivars, "enroll keys into, or list, an OVMF vars file" },
-        { "provision", cmd_provision, "take the TPM and store the machine's secrets" },
-        { "preinit", cmd_preinit, "new OS passphrase into TPM and keyring (installer)" },
-        { "setup", cmd_setup, "release the secrets in the signed initrd, lock PCR7" },
-        { "extend-pcr7", cmd_extend_pcr7, "extend PCR7 so the secrets stay locked" },
-        { "tpm", cmd_tpm, "show the TPM's trust layout" },
-        { "vm", cmd_vm, "launch and manage provisioned VMs" },
+        { "provision", cmd_provision, "take the TPM and store the machine's secrets", HARDEN },
+        { "preinit", cmd_preinit, "new OS passphrase into TPM and keyring (installer)", HARDEN },
+        { "setup", cmd_setup, "release the secrets in the signed initrd, lock PCR7", HARDEN },
+        { "extend-pcr7", cmd_extend_pcr7, "extend PCR7 so the secrets stay locked", HARDEN },
+        { "tpm", cmd_tpm, "show the TPM's trust layout", HARDEN },
+        { "vm", cmd_vm, "launch and manage provisioned VMs", HARDEN },
 };
 
 static void show_usage(FILE *f)
@@ -40,6 +48,22 @@ static void show_usage(FILE *f)
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].help);
         fprintf(f, "\n'trust COMMAND --help' describes a command.\n");
+}
+
+static int run(const char *name, int (*fn)(int argc, char **argv), bool harden, int argc,
+               char **argv)
+{
+        int r;
+
+        if (!harden)
+                return fn(argc, argv);
+        /* Fail closed: no secret is touched in a process that could dump it. */
+        r = process_harden();
+        if (r < 0)
+                return fail(r, "%s", name);
+        r = fn(argc, argv);
+        stack_wipe();
+        return r;
 }
 
 int main(int argc, char **argv)
@@ -58,7 +82,8 @@ int main(int argc, char **argv)
         }
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 if (!strcmp(argv[1], commands[i].name))
-                        return commands[i].fn(argc - 1, argv + 1);
+                        return run(commands[i].name, commands[i].fn, commands[i].harden, argc - 1,
+                                   argv + 1);
         fprintf(stderr, "trust: '%s' is not a command (see 'trust --help')\n", argv[1]);
         return EXIT_USAGE;
 }
