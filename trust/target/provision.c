@@ -1,4 +1,4 @@
-/* provision.c: take the TPM, store the machine's secrets in NV layout v3 and
+/* provision.c: take the TPM, store the machine's secrets in NV layout v4 and
  * optionally lay out the pbf/sbf partitions (spec tpm.md, "provision"). The
  * admin password exists only in memory and in its own NV index. */
 #include <dirent.h>
@@ -353,14 +353,15 @@ static int load_identity(const char *cert_path, const char *key_path, uint8_t **
         return r;
 }
 
-static int define_write(struct tpm2 *t, uint32_t index, uint32_t attrs, const uint8_t *policy,
-                        const void *data, size_t len)
+static int define_write(struct tpm2 *t, uint32_t index, const uint8_t *policy, const void *data,
+                        size_t len)
 {
         int r;
 
         if (len > UINT16_MAX)
                 return errf(-EFBIG, "NV index 0x%08x: %zu bytes is too much", index, len);
-        r = tpm2_nv_define(t, index, attrs, policy, (uint16_t)len);
+        r = tpm2_nv_define(t, index, tpm2_nv_layout_attributes(NV_LAYOUT, index), policy,
+                           (uint16_t)len);
         if (r < 0)
                 return r;
         return tpm2_nv_write_owner(t, index, data, len);
@@ -372,8 +373,6 @@ static int provision_tpm(struct tpm2 *t, const char *policy_version, const uint8
                          const struct secret *admin, const struct secret *sbf,
                          const struct secret *os)
 {
-        const uint32_t secret_attrs = NVA_OWNERWRITE | NVA_OWNERREAD | NVA_POLICYREAD;
-        const uint32_t public_attrs = NVA_OWNERWRITE | NVA_OWNERREAD | NVA_AUTHREAD;
         int r;
 
         r = tpm2_clear(t);
@@ -385,24 +384,20 @@ static int provision_tpm(struct tpm2 *t, const char *policy_version, const uint8
         r = tpm2_change_auth(t, 'o', (const char *)admin->data);
         if (r < 0)
                 return r;
-        r = define_write(t, NV_LAYOUT_VERSION, public_attrs, NULL, LAYOUT_VERSION,
-                         strlen(LAYOUT_VERSION));
+        r = define_write(t, NV_LAYOUT_VERSION, NULL, LAYOUT_VERSION, strlen(LAYOUT_VERSION));
         if (r >= 0)
-                r = define_write(t, NV_POLICY_VERSION, public_attrs, NULL, policy_version,
+                r = define_write(t, NV_POLICY_VERSION, NULL, policy_version,
                                  strlen(policy_version));
         if (r >= 0)
-                r = define_write(t, NV_ADMIN_PASSWORD, secret_attrs, pass_auth, admin->data,
-                                 admin->len);
+                r = define_write(t, NV_ADMIN_PASSWORD, pass_auth, admin->data, admin->len);
         if (r >= 0)
-                r = define_write(t, NV_CERT, secret_attrs, luks_auth, cert, cert_len);
+                r = define_write(t, NV_CERT, luks_auth, cert, cert_len);
         if (r >= 0)
-                r = define_write(t, NV_KEY, secret_attrs, luks_auth, key->data, key->len);
+                r = define_write(t, NV_KEY, luks_auth, key->data, key->len);
         if (r >= 0)
-                r = define_write(t, NV_SBF_PASSPHRASE, secret_attrs, luks_auth, sbf->data,
-                                 sbf->len);
+                r = define_write(t, NV_SBF_PASSPHRASE, luks_auth, sbf->data, sbf->len);
         if (r >= 0)
-                r = define_write(t, NV_OS_PASSPHRASE, secret_attrs | NVA_POLICYWRITE, luks_auth,
-                                 os->data, os->len);
+                r = define_write(t, NV_OS_PASSPHRASE, luks_auth, os->data, os->len);
         if (r < 0)
                 return r;
         /* Lockout last: until here a failed run is undone by the next one's
@@ -410,6 +405,7 @@ static int provision_tpm(struct tpm2 *t, const char *policy_version, const uint8
         r = tpm2_change_auth(t, 'e', (const char *)admin->data);
         if (r < 0)
                 return r;
+        tpm2_owner_last(t);
         return tpm2_change_auth(t, 'l', (const char *)admin->data);
 }
 

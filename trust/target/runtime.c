@@ -545,11 +545,35 @@ static int probe_one(struct tpm2 *t, const struct tpm2_policy *p, size_t i,
         return 0;
 }
 
+/* check-locked's admin password: --admin-password-file (one trailing newline
+ * dropped), else the keyring's machine:tpm-admin; none is no error. */
+static int admin_password_get(const struct runtime_opts *o, struct secret *ret)
+{
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len = 0, n;
+        int r;
+
+        if (!o->admin_password_file) {
+                r = keyring_find(KEYRING_ADMIN_DESCRIPTION, ret);
+                return r == -ENOKEY ? 0 : r;
+        }
+        r = read_file(o->admin_password_file, 256, &buf, &len);
+        if (r < 0)
+                return r;
+        n = len > 0 && buf[len - 1] == '\n' ? len - 1 : len;
+        r = n ? secret_alloc(ret, n) : errf(-EINVAL, "%s: empty", o->admin_password_file);
+        if (r >= 0)
+                memcpy(ret->data, buf, n);
+        explicit_bzero(buf, len);
+        return r;
+}
+
 int runtime_check_locked(const struct runtime_opts *o, bool *readable)
 {
         _cleanup_(tpm2_closep) struct tpm2 *t = NULL;
         _cleanup_free_ char *root = NULL;
         _cleanup_free_ uint8_t(*values)[32] = NULL;
+        _cleanup_(secret_free) struct secret pw = {};
         char version[POLICY_VERSION_LEN + 1];
         struct tpm2_probe res[ELEMENTSOF(guarded)] = {};
         bool tried[ELEMENTSOF(guarded)] = {};
@@ -561,6 +585,9 @@ int runtime_check_locked(const struct runtime_opts *o, bool *readable)
         if (r < 0)
                 return r;
         r = pcr7data_values(root, &values, &n_values);
+        if (r < 0)
+                return r;
+        r = admin_password_get(o, &pw);
         if (r < 0)
                 return r;
         r = tpm2_open(&t);
@@ -591,6 +618,17 @@ int runtime_check_locked(const struct runtime_opts *o, bool *readable)
                         if (r < 0)
                                 return r;
                 }
+        /* With the admin password, the owner's read of each secret too. */
+        for (size_t i = 0; i < ELEMENTSOF(guarded) && pw.len; i++) {
+                struct tpm2_probe pr;
+
+                if (!tpm2_nv_policy_only(guarded[i].index))
+                        continue;
+                r = tpm2_nv_probe_owner(t, guarded[i].index, pw.data, pw.len, &pr);
+                if (r < 0)
+                        return r;
+                tpm2_probe_merge(&res[i], &pr, "owner password");
+        }
         for (size_t i = 0; i < ELEMENTSOF(guarded); i++) {
                 n_readable += res[i].readable;
                 printf("0x%08x %-14s %-8s %s\n", guarded[i].index, guarded[i].role,
@@ -630,6 +668,7 @@ int runtime_status(bool json)
 {
         _cleanup_(tpm2_closep) struct tpm2 *t = NULL;
         _cleanup_free_ char *layout_v = NULL, *policy_v = NULL, *pcr_hex = NULL;
+        unsigned owner_reads = 0;
         uint8_t pcr7[32];
         int r;
 
@@ -665,6 +704,7 @@ int runtime_status(bool json)
                 if (r < 0)
                         return r;
                 attrs = tpm2_nv_attributes_string(info.attributes);
+                owner_reads += tpm2_nv_secret_owner_readable(layout[i].index, info.attributes);
                 if (json)
                         printf("%s{\"index\":\"0x%08x\",\"role\":\"%s\",\"defined\":true,"
                                "\"size\":%u,\"attributes\":\"%s\",\"policy\":%s}",
@@ -675,6 +715,11 @@ int runtime_status(bool json)
                                info.size, attrs, info.auth_policy_len ? "  (policy)" : "");
         }
         if (json)
-                printf("]}\n");
+                printf("],\"owner_reads_secrets\":%s}\n", owner_reads ? "true" : "false");
+        else if (owner_reads)
+                printf("owner: the TPM owner (admin password) can read %u secret indices (NV "
+                       "layout 3); re-provisioning moves them to layout 4, where only their "
+                       "signed policy reads them\n",
+                       owner_reads);
         return 0;
 }

@@ -30,6 +30,7 @@ struct runtime_opts {
         const char *output;      /* tpm admin-password --output */
         const char *disk;        /* provision: NULL, a device or "any" */
         const char *policy_version; /* provision: NULL is POLICY_VERSION ("0001") */
+        const char *admin_password_file; /* check-locked: NULL is the keyring's, if any */
         bool wipe;
 };
 
@@ -54,8 +55,10 @@ int runtime_extend_pcr7(void);
  * (a new file, 0600; "-" standard output). *pcr7_unlocked as for setup. */
 int runtime_admin_password(const struct runtime_opts *o, const char *output, bool *pcr7_unlocked);
 /* check-locked: tries to read each policy-guarded index with every signed
- * policy of pcr7data (and with none), prints one line per index and a
- * summary; *readable when the TPM released any of them. */
+ * policy of pcr7data (and with none), and, with the admin password at hand
+ * (admin_password_file, else the keyring's machine:tpm-admin), the secret
+ * ones owner-authorized; prints one line per index and a summary; *readable
+ * when the TPM released any of them. */
 int runtime_check_locked(const struct runtime_opts *o, bool *readable);
 int runtime_status(bool json);
 int runtime_provision(const struct runtime_opts *o, const char *cert, const char *key);
