@@ -18,7 +18,7 @@ static const TPMT_SYM_DEF aes128cfb = {
  * the null hierarchy, whose auth is always empty and whose seed the TPM
  * renews at every reset, so nothing about it is left from an earlier boot or
  * needs the owner's password. ESAPI encrypts each session's salt to it
- * (ECDH, TCG Part 1, 11.4.9.3); only the TPM can recover the salt. */
+ * (ECDH; Part 3, StartAuthSession); only the TPM can recover the salt. */
 static const TPM2B_PUBLIC salt_template = {
         .publicArea = {
                 .type = TPM2_ALG_ECC,
@@ -112,8 +112,8 @@ void tpm2_session_flush(struct tpm2 *t, struct session *s)
 
 /* One unbound salted HMAC session serves every hierarchy-authorized command.
  * Its HMAC key is the session key and the hierarchy's password (Part 1,
- * 19.6.8), so the password is proven, never sent, and the parameters it
- * encrypts are keyed by the password as well. */
+ * 19.6, an unbound session), so the password is proven, never sent, and the
+ * parameters it encrypts are keyed by the password as well (Part 1, 21). */
 int tpm2_owner_session(struct tpm2 *t, TPMA_SESSION crypt, ESYS_TR *ret)
 {
         int r;

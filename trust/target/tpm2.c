@@ -359,8 +359,8 @@ int tpm2_change_auth(struct tpm2 *t, char hierarchy, const char *password)
         }
         if (len > sizeof(auth.buffer))
                 return errf(-EINVAL, "%s: password too long", step);
-        /* newAuth is the command's first parameter: DECRYPT hides it. ESAPI
-         * checks the response HMAC with the new password (Part 1, 19.6.12). */
+        /* newAuth is the command's first parameter: DECRYPT hides it. The TPM
+         * keys the response HMAC with the new password, and ESAPI checks it so. */
         r = tpm2_owner_session(t, TPMA_SESSION_DECRYPT, &session);
         if (r < 0)
                 return r;
