@@ -31,7 +31,8 @@ DEPS := build-essential pkg-config libssl-dev libtss2-dev libcryptsetup-dev libk
 	keyutils openssl clang libclang-rt-14-dev valgrind shellcheck \
 	swtpm swtpm-tools tpm2-tools sbsigntool qemu-system-x86 qemu-utils ovmf \
 	systemd-boot-efi linux-image-amd64 busybox-static cpio binutils mtools dosfstools \
-	e2fsprogs fdisk util-linux mkosi debootstrap systemd-container zstd hyperfine cryptsetup-bin
+	e2fsprogs fdisk util-linux mkosi debootstrap systemd-container zstd hyperfine cryptsetup-bin \
+	socat
 
 .PHONY: all asan check check-run check-unit deps install bench fuzz demo clean images shellcheck
 

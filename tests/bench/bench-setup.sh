@@ -5,7 +5,8 @@
 # median wall time of 20 runs and the TPM commands each sends, counted by
 # swtpm itself in one extra run with its log on (one SWTPM_IO_Read per
 # command; the log is off while timing), and the ratios.
-# Goal (issue 5): setup <= 30 TPM commands and >= 30x faster.
+# Goals: setup >= 30x faster than the older tool (issue 5); with its sessions
+# salted and AES-128-CFB encrypted, median <= 30 ms and <= 36 TPM commands.
 set -eu
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-build}
@@ -48,29 +49,39 @@ ENTRY=$(grep -l '"production"' "$PD"/policy-2/*/*/info.json | head -1 | xargs di
 bench_swtpm
 "$TRUST" provision --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
 
+# swtpm_cpu: nanoseconds of CPU swtpm has used so far (all its threads)
+swtpm_cpu() { cat /proc/"$SWTPM_PID"/task/*/schedstat | awk '{ s += $1 } END { print s }'; }
+
 # one_run KIND: times one setup (inside its namespace, only the command
-# itself) and prints "usec commands"
+# itself) and prints "usec commands", for trust also the CPU it and swtpm
+# used ("trust_usec swtpm_usec": wall time varies with the machine's load,
+# CPU time much less)
 one_run() {
-	local before
+	local before cpu
 	bench_swtpm
 	before=$(tpm_commands)
 	rm -rf "$T/out" && mkdir -p "$T/out"
 	if [ "$1" = trust ]; then
+		cpu=$(swtpm_cpu)
 		# shellcheck disable=SC2016 # expanded by the inner shell
 		unshare -m --propagation private keyctl session - bash -c '
+			TIMEFORMAT="%6U %6S"
 			s=$EPOCHREALTIME
-			TRUST_TPM2_STATS=1 "$TRUST" setup --pcr7data "$1" --manifest-ca "$2" --secure-dir "$3" \
-				--keyring session 2>"$4" || exit 1
+			{ time TRUST_TPM2_STATS=1 "$TRUST" setup --pcr7data "$1" --manifest-ca "$2" \
+				--secure-dir "$3" --keyring session 2>"$4"; } 2>"$5" || exit 1
 			e=$EPOCHREALTIME
 			echo $((${e/./} - ${s/./}))' _ "$PD" "$KEYS/bench/manifest-ca/cert.pem" "$T/out/sec" \
-			"$T/stats" 2>/dev/null >"$T/t"
+			"$T/stats" "$T/cpu" 2>/dev/null >"$T/t"
+		awk -v s=$(($(swtpm_cpu) - cpu)) '{ printf "%d %d\n", ($1 + $2) * 1e6, s / 1000 }' \
+			"$T/cpu" >"$T/cpu.us"
 	else
 		s=$EPOCHREALTIME
 		"$TOP/tests/bench/oldtool.sh" setup "$ENTRY" "$PD/policy-2/pubkeys/luks-bench.pem" "$T/out"
 		e=$EPOCHREALTIME
 		echo $((${e/./} - ${s/./})) >"$T/t"
+		: >"$T/cpu.us"
 	fi
-	echo "$(cat "$T/t") $(($(tpm_commands) - before))"
+	echo "$(cat "$T/t") $(($(tpm_commands) - before)) $(cat "$T/cpu.us")"
 }
 
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
@@ -86,11 +97,15 @@ for kind in trust old; do
 	for ((i = 0; i < RUNS; i++)); do one_run $kind; done >"$T/$kind.runs"
 done
 t_new=$(cut -d' ' -f1 "$T/trust.runs" | median)
+cpu_trust=$(cut -d' ' -f3 "$T/trust.runs" | median)
+cpu_swtpm=$(cut -d' ' -f4 "$T/trust.runs" | median)
 t_old=$(cut -d' ' -f1 "$T/old.runs" | median)
-awk -v tn="$t_new" -v to="$t_old" -v cn="$c_new" -v co="$c_old" -v r="$RUNS" -v rs="${resent:-0}" 'BEGIN {
-	printf "setup (trust, ESAPI in process): median %.2f ms over %d runs, %d TPM commands (%d of them swtpm'"'"'s TPM_RC_RETRY resends)\n", tn / 1000, r, cn, rs
+awk -v tn="$t_new" -v to="$t_old" -v cn="$c_new" -v co="$c_old" -v r="$RUNS" -v rs="${resent:-0}" \
+	-v ct="$cpu_trust" -v cs="$cpu_swtpm" 'BEGIN {
+	printf "setup (trust, ESAPI in process, salted AES-128-CFB sessions): median %.2f ms over %d runs, %d TPM commands (%d of them swtpm'"'"'s TPM_RC_RETRY resends; goal: <= 30 ms, <= 36 commands)\n", tn / 1000, r, cn, rs
+	printf "setup CPU time (trust): median %.2f ms in trust, %.2f ms in swtpm\n", ct / 1000, cs / 1000
 	printf "setup (older tool, tpm2-tools): median %.2f ms over %d runs, %d TPM commands\n", to / 1000, r, co
-	printf "setup speed-up: %.1fx faster, %.1fx fewer TPM commands (goal: >= 30x, <= 30 commands)\n", to / tn, co / cn
+	printf "setup speed-up: %.1fx faster, %.1fx fewer TPM commands (goal: >= 30x)\n", to / tn, co / cn
 }'
 
 # check-locked after a setup: how long proving the lock costs the initrd

@@ -17,7 +17,7 @@ oracle_read 0x01500001 prod passwd >"$T/admin" || fail "passwd policy does not o
 grep -Eq '^[A-Za-z0-9]{32}$' "$T/admin" || fail "admin password is not 32 alphanumerics"
 # it is the owner password (ownerread of an authread index proves it) ...
 tpm2_nvread -C o -P "$(cat "$T/admin")" -s 8 0x01500002 >"$T/layout" || fail "admin password is not owner's"
-[ "$(cat "$T/layout")" = 00000003 ] || fail "layout version $(cat "$T/layout")"
+[ "$(cat "$T/layout")" = 00000004 ] || fail "layout version $(cat "$T/layout")"
 ! tpm2_nvread -C o -P wrong-password -s 8 0x01500002 >/dev/null 2>&1 || fail "owner has no password"
 # ... and neither the luks policy nor the passwd policy opens a luks index
 for idx in 0x01500021 0x01500022 0x01500030 0x01500040; do

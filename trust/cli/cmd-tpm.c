@@ -28,6 +28,7 @@ enum {
         OPT_JSON,
         OPT_OUTPUT,
         OPT_POLICY_VERSION,
+        OPT_ADMIN_PASSWORD_FILE,
 };
 
 static const struct option common_options[] = {
@@ -41,6 +42,7 @@ static const struct option common_options[] = {
         { "json", no_argument, NULL, OPT_JSON },
         { "output", required_argument, NULL, OPT_OUTPUT },
         { "policy-version", required_argument, NULL, OPT_POLICY_VERSION },
+        { "admin-password-file", required_argument, NULL, OPT_ADMIN_PASSWORD_FILE },
         {}
 };
 
@@ -95,6 +97,9 @@ static int parse(const char *cmd, int argc, char **argv, const int *allowed, siz
                 case OPT_DISK:
                         o->disk = optarg;
                         break;
+                case OPT_ADMIN_PASSWORD_FILE:
+                        o->admin_password_file = optarg;
+                        break;
                 case OPT_WIPE:
                         o->wipe = true;
                         break;
@@ -135,7 +140,7 @@ int cmd_provision(int argc, char **argv)
                 "Takes the TPM (clear, dictionary-attack limits, a fresh random admin password\n"
                 "for owner, endorsement and lockout that is kept only in NV index 0x01500001\n"
                 "under the tpm-admin policy) and stores CERT, KEY and two new LUKS passphrases\n"
-                "in NV indices guarded by the signed luks policy (NV layout version 3). Run it\n"
+                "in NV indices guarded by the signed luks policy (NV layout version 4). Run it\n"
                 "from a production-signed provisioning image: the policy keys come from the\n"
                 "pcr7data entry of the current PCR7. Once the TPM is open, PCR7 is extended\n"
                 "at the end whatever happens (and read back), so nothing later in this boot\n"
@@ -258,10 +263,21 @@ int cmd_extend_pcr7(int argc, char **argv)
         return 0;
 }
 
+/* Secret slots the owner can read (NV layout 3): re-provisioning fixes it. */
+static unsigned owner_reads(const struct truststore_report *rep)
+{
+        unsigned n = 0;
+
+        for (size_t i = 0; i < rep->n_entries; i++)
+                n += rep->entries[i].defined && rep->entries[i].owner_reads;
+        return n;
+}
+
 static void print_status(const struct runtime_status *st)
 {
         _cleanup_free_ char *pcr = hex_encode(st->pcr7, 32);
         const struct truststore_report *rep = &st->store;
+        unsigned owner = owner_reads(rep);
 
         printf("pcr7: %s\nlayout version: %s\npolicy version: %s\n", pcr,
                rep->layout_version ? rep->layout_version : "(none)",
@@ -275,6 +291,11 @@ static void print_status(const struct runtime_status *st)
                         printf("0x%08x %-15s %5u bytes  %s%s\n", e->id, e->role, e->size,
                                e->attributes, e->policy ? "  (policy)" : "");
         }
+        if (owner)
+                printf("owner: the TPM owner (admin password) can read %u secret indices (NV "
+                       "layout 3); re-provisioning moves them to layout 4, where only their "
+                       "signed policy reads them\n",
+                       owner);
 }
 
 /* A JSON string value or null (the versions are digits, the rest fixed names). */
@@ -305,7 +326,7 @@ static void print_status_json(const struct runtime_status *st)
                                e->attributes, e->policy ? "true" : "false");
                 printf("}");
         }
-        printf("]}\n");
+        printf("],\"owner_reads_secrets\":%s}\n", owner_reads(rep) ? "true" : "false");
 }
 
 static int tpm_status(int argc, char **argv)
@@ -380,16 +401,22 @@ static int tpm_admin_password(int argc, char **argv)
 
 static int tpm_check_locked(int argc, char **argv)
 {
-        static const int allowed[] = { OPT_PCR7DATA };
+        static const int allowed[] = { OPT_PCR7DATA, OPT_ADMIN_PASSWORD_FILE };
         static const char help[] =
-                "Usage: trust tpm check-locked [--pcr7data DIR]\n\n"
+                "Usage: trust tpm check-locked [--pcr7data DIR] [--admin-password-file F]\n\n"
                 "Tries to read each of trust's policy-guarded NV indices (admin password,\n"
                 "certificate, private key, both LUKS passphrases) the way anything in this boot\n"
                 "could: with every signed policy in pcr7data (production entries for the luks\n"
                 "indices, tpm entries for the admin password; with no policy when none\n"
                 "applies), each followed by a one-byte NV_Read whatever the policy steps\n"
                 "answered. Prints one line per index: index, role, 'refused', 'READABLE' or\n"
-                "'absent' (not defined), and the TPM's answers. Nothing read is shown or kept.\n\n"
+                "'absent' (not defined), and the TPM's answers. Nothing read is shown or kept.\n"
+                "With the admin password at hand (F, else the 'user' key machine:tpm-admin in\n"
+                "root's user or the session keyring) the secret indices (all but the\n"
+                "certificate) are also tried owner-authorized: NV layout 3 lets the owner\n"
+                "read them, layout 4 does not.\n\n"
+                "  --admin-password-file F  the TPM owner password (one trailing newline is\n"
+                "                      dropped); a password the TPM refuses fails the check\n\n"
                 "Exit status: 0 the TPM refused every read (locked), 1 the check failed,\n"
                 "2 usage, 3 some index is READABLE in this boot.\n\n" COMMON_HELP;
         struct runtime_opts o;
@@ -435,7 +462,7 @@ int cmd_tpm(int argc, char **argv)
                 "Usage: trust tpm status [--json]\n"
                 "       trust tpm admin-password [--pcr7data DIR]\n"
                 "                                [--keyring user|session | --output FILE|-]\n"
-                "       trust tpm check-locked [--pcr7data DIR]\n\n"
+                "       trust tpm check-locked [--pcr7data DIR] [--admin-password-file F]\n\n"
                 "  status          PCR7, NV layout and policy versions, trust's NV indices\n"
                 "                  (reads no secret)\n"
                 "  admin-password  in a tpm-admin-signed OS: the TPM owner password, then\n"

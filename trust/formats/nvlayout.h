@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* NV indices, layout version 3 */
+/* NV indices (layouts 3 and 4 use the same ones) */
 #define NV_ADMIN_PASSWORD 0x01500001u
 #define NV_LAYOUT_VERSION 0x01500002u
 #define NV_POLICY_VERSION 0x01500020u
@@ -15,7 +15,9 @@
 #define NV_SBF_PASSPHRASE 0x01500030u
 #define NV_OS_PASSPHRASE 0x01500040u
 
-#define LAYOUT_VERSION "00000003"
+/* The layout provision writes (spec tpm.md "Layout 4"); readers take 3 as well. */
+#define NV_LAYOUT 4
+#define LAYOUT_VERSION "00000004"
 
 /* The EA policy version in NV_POLICY_VERSION: four ASCII digits, the luks
  * policy's PolicyNV operand. Every deployment starts at POLICY_VERSION; the

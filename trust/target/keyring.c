@@ -63,3 +63,30 @@ int keyring_remove(enum keyring_target target, int32_t serial)
                 return errf(-errno, "keyring: removing key %d: %s", serial, strerror(errno));
         return 0;
 }
+
+int keyring_find(const char *description, struct secret *ret)
+{
+        static const key_serial_t rings[] = { KEY_SPEC_USER_KEYRING, KEY_SPEC_SESSION_KEYRING };
+
+        for (size_t i = 0; i < ELEMENTSOF(rings); i++) {
+                key_serial_t key = keyctl_search(rings[i], "user", description, 0);
+                long n;
+                int r;
+
+                if (key < 0)
+                        continue;
+                n = keyctl_read(key, NULL, 0);
+                if (n < 0)
+                        return errf(-errno, "keyring: reading %s: %s", description,
+                                    strerror(errno));
+                r = secret_alloc(ret, (size_t)n);
+                if (r < 0)
+                        return r;
+                if (keyctl_read(key, (char *)ret->data, (size_t)n) != n) {
+                        secret_free(ret);
+                        return errf(-EIO, "keyring: reading %s: it changed", description);
+                }
+                return 0;
+        }
+        return -ENOKEY;
+}

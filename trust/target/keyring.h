@@ -21,3 +21,7 @@ int keyring_add(enum keyring_target target, const char *description, const void 
                 int32_t *ret_serial);
 /* Undoes keyring_add (rollback). */
 int keyring_remove(enum keyring_target target, int32_t serial);
+/* The user key `description` from root's user keyring, else the session's,
+ * into a wiped buffer; -ENOKEY when neither has it. */
+struct secret;
+int keyring_find(const char *description, struct secret *ret);

@@ -36,6 +36,7 @@ struct runtime_opts {
         const char *output;      /* tpm admin-password --output */
         const char *disk;        /* provision: NULL, a device or "any" */
         const char *policy_version; /* provision: NULL is POLICY_VERSION */
+        const char *admin_password_file; /* check-locked: NULL is the keyring's, if any */
         bool wipe;
         const struct truststore_ops *store; /* NULL: the TPM2 (truststore_tpm2) */
 };

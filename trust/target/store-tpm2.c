@@ -238,14 +238,15 @@ static int tpm2s_check_admin(struct truststore *s, const struct secret *password
         return r < 0 ? errf_prefix(r, "NV index 0x%08x", NV_ADMIN_PASSWORD) : 0;
 }
 
-static int define_write(struct tpm2 *t, uint32_t index, uint32_t attrs, const uint8_t *policy,
-                        const void *data, size_t len)
+static int define_write(struct tpm2 *t, uint32_t index, const uint8_t *policy, const void *data,
+                        size_t len)
 {
         int r;
 
         if (len > UINT16_MAX)
                 return errf(-EFBIG, "NV index 0x%08x: %zu bytes is too much", index, len);
-        r = tpm2_nv_define(t, index, attrs, policy, (uint16_t)len);
+        r = tpm2_nv_define(t, index, tpm2_nv_layout_attributes(NV_LAYOUT, index), policy,
+                           (uint16_t)len);
         if (r < 0)
                 return r;
         return tpm2_nv_write_owner(t, index, data, len);
@@ -270,8 +271,6 @@ static int auth_digests(const struct pcr7data_match *m, uint8_t luks[32], uint8_
 
 static int tpm2s_provision(struct truststore *s, const struct truststore_contents *c)
 {
-        const uint32_t secret_attrs = NVA_OWNERWRITE | NVA_OWNERREAD | NVA_POLICYREAD;
-        const uint32_t public_attrs = NVA_OWNERWRITE | NVA_OWNERREAD | NVA_AUTHREAD;
         struct tpm2 *t = tpm(s);
         const char *admin = (const char *)c->admin->data;
         uint8_t luks[32], pass[32];
@@ -286,30 +285,28 @@ static int tpm2s_provision(struct truststore *s, const struct truststore_content
         if (r >= 0)
                 r = tpm2_change_auth(t, 'o', admin);
         if (r >= 0)
-                r = define_write(t, NV_LAYOUT_VERSION, public_attrs, NULL, LAYOUT_VERSION,
+                r = define_write(t, NV_LAYOUT_VERSION, NULL, LAYOUT_VERSION,
                                  strlen(LAYOUT_VERSION));
         if (r >= 0)
-                r = define_write(t, NV_POLICY_VERSION, public_attrs, NULL, c->version,
-                                 strlen(c->version));
+                r = define_write(t, NV_POLICY_VERSION, NULL, c->version, strlen(c->version));
         if (r >= 0)
-                r = define_write(t, NV_ADMIN_PASSWORD, secret_attrs, pass, c->admin->data,
-                                 c->admin->len);
+                r = define_write(t, NV_ADMIN_PASSWORD, pass, c->admin->data, c->admin->len);
         if (r >= 0)
-                r = define_write(t, NV_CERT, secret_attrs, luks, c->cert, c->cert_len);
+                r = define_write(t, NV_CERT, luks, c->cert, c->cert_len);
         if (r >= 0)
-                r = define_write(t, NV_KEY, secret_attrs, luks, c->key->data, c->key->len);
+                r = define_write(t, NV_KEY, luks, c->key->data, c->key->len);
         if (r >= 0)
-                r = define_write(t, NV_SBF_PASSPHRASE, secret_attrs, luks, c->sbf->data,
-                                 c->sbf->len);
+                r = define_write(t, NV_SBF_PASSPHRASE, luks, c->sbf->data, c->sbf->len);
         if (r >= 0)
-                r = define_write(t, NV_OS_PASSPHRASE, secret_attrs | NVA_POLICYWRITE, luks,
-                                 c->os->data, c->os->len);
+                r = define_write(t, NV_OS_PASSPHRASE, luks, c->os->data, c->os->len);
         /* Lockout last: until here a failed run is undone by the next one's
          * Clear with the empty lockout password. */
         if (r >= 0)
                 r = tpm2_change_auth(t, 'e', admin);
-        if (r >= 0)
+        if (r >= 0) {
+                tpm2_owner_last(t);
                 r = tpm2_change_auth(t, 'l', admin);
+        }
         return r;
 }
 
@@ -326,6 +323,25 @@ static int tpm2s_probe(struct truststore *s, const struct truststore_grant *g,
         if (g && policy_prepare(g, &p, &sig) < 0)
                 return 1;
         r = tpm2_nv_probe(tpm(s), g ? &p : NULL, slot_index[slot], &pr);
+        if (r < 0)
+                return r;
+        *ret = (struct truststore_probe){ .id = slot_index[slot],
+                                          .defined = pr.defined,
+                                          .readable = pr.readable };
+        memcpy(ret->why, pr.why, sizeof(ret->why));
+        explicit_bzero(&pr, sizeof(pr));
+        return 0;
+}
+
+static int tpm2s_probe_owner(struct truststore *s, enum truststore_slot slot,
+                             const struct secret *password, struct truststore_probe *ret)
+{
+        struct tpm2_probe pr;
+        int r;
+
+        if (!tpm2_nv_policy_only(slot_index[slot]))
+                return 1;
+        r = tpm2_nv_probe_owner(tpm(s), slot_index[slot], password->data, password->len, &pr);
         if (r < 0)
                 return r;
         *ret = (struct truststore_probe){ .id = slot_index[slot],
@@ -370,6 +386,7 @@ static int tpm2s_report(struct truststore *s, struct truststore_report *ret)
                 e->size = info.size;
                 e->attributes = tpm2_nv_attributes_string(info.attributes);
                 e->policy = info.auth_policy_len > 0;
+                e->owner_reads = tpm2_nv_secret_owner_readable(layout[i].index, info.attributes);
         }
         *ret = rep;
         return 0;
@@ -388,5 +405,6 @@ const struct truststore_ops truststore_tpm2 = {
         .check_admin = tpm2s_check_admin,
         .provision = tpm2s_provision,
         .probe = tpm2s_probe,
+        .probe_owner = tpm2s_probe_owner,
         .report = tpm2s_report,
 };

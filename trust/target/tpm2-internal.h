@@ -1,7 +1,7 @@
-/* tpm2-internal.h: what tpm2.c (context, errors, PCRs, hierarchies, policy
- * sessions) and tpm2-nv.c (NV handles, define, read, write) share. Only
- * these two files and this header include <tss2/...>; the rest of trust
- * goes through tpm2.h. */
+/* tpm2-internal.h: what tpm2.c (context, errors, PCRs, hierarchies),
+ * tpm2-session.c (salted sessions, the signed policy, probes) and tpm2-nv.c
+ * (NV handles, layout, define, read, write) share. Only these files and this
+ * header include <tss2/...>; the rest of trust goes through tpm2.h. */
 #pragma once
 
 #include <tss2/tss2_esys.h>
@@ -26,6 +26,13 @@ struct nv_handle {
         TPMS_NV_PUBLIC pub;
 };
 
+/* A salted session with AES-128-CFB parameter encryption (tpm2-session.c). */
+struct session {
+        ESYS_TR tr;
+        bool last;   /* the next command through it ends it (continueSession cleared) */
+        bool ending; /* continueSession is cleared for the command under way */
+};
+
 struct tpm2 {
         TSS2_TCTI_CONTEXT *inner;
         struct proxy_tcti proxy;
@@ -39,17 +46,25 @@ struct tpm2 {
         size_t n_nv;
 
         /* the policy session of tpm2_policy_start */
-        ESYS_TR session;
-        bool session_last;   /* the next policy NV command ends the session */
-        bool session_ending; /* continueSession is cleared for the command under way */
+        struct session policy_s;
         TPMT_TK_VERIFIED ticket;
         TPM2B_NAME key_name;
         struct tpm2_policy policy; /* sig not kept */
+
+        /* the HMAC session that authorizes owner, endorsement and lockout */
+        struct session owner_s;
 };
+
+extern const TPML_PCR_SELECTION tpm2_pcr7_selection;
 
 /* One errf() naming the TPM step and the decoded code (and kept for
  * tpm2_nv_probe, see tpm2.c). */
 int tpm2_tss_err(TSS2_RC rc, const char *step);
+/* True when the code behind the last tpm2_tss_err() came from the TPM itself
+ * (a refusal), not from a TPM that could not be reached. */
+bool tpm2_last_err_from_tpm(void);
+TSS2_RC tpm2_last_rc(void);
+void tpm2_last_err_reset(void);
 /* A TPM response code without its parameter/handle/session number. */
 uint32_t tpm2_rc_base(TSS2_RC rc);
 /* The ESYS_TR of an NV index: from the TPM once (NV_ReadPublic), or, for an
@@ -58,3 +73,18 @@ int tpm2_nv_get(struct tpm2 *t, uint32_t index, struct nv_handle **ret);
 int tpm2_nv_get_known(struct tpm2 *t, const TPMS_NV_PUBLIC *pub, struct nv_handle **ret);
 /* Replays the signed policy on the session for one NV command. */
 int tpm2_policy_apply(struct tpm2 *t);
+
+/* Sessions (tpm2-session.c). tpm2_session_start: a session of `type` salted
+ * to a fresh null-hierarchy ECC key (created and flushed around it) with
+ * AES-128-CFB. tpm2_session_ready readies s for one command: parameter
+ * encryption exactly `crypt` (TPMA_SESSION_ENCRYPT: the response's first
+ * parameter, DECRYPT: the command's), and when s is marked last and `final`
+ * holds, continueSession cleared so the TPM flushes it; tpm2_session_done
+ * after the command forgets a session the TPM flushed. */
+int tpm2_session_start(struct tpm2 *t, TPM2_SE type, struct session *s);
+int tpm2_session_ready(struct tpm2 *t, struct session *s, TPMA_SESSION crypt, bool final);
+void tpm2_session_done(struct tpm2 *t, struct session *s, TSS2_RC rc);
+void tpm2_session_flush(struct tpm2 *t, struct session *s);
+/* The owner session (started on first use), readied for one command
+ * authorized by a hierarchy whose password ESAPI holds (Esys_TR_SetAuth). */
+int tpm2_owner_session(struct tpm2 *t, TPMA_SESSION crypt, ESYS_TR *ret);

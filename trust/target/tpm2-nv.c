@@ -1,8 +1,8 @@
 /* tpm2-nv.c: trust's NV indices through ESAPI: handles (with the public
  * area read once, or computed for the layout's fixed indices), info and
- * listing, define, and reads/writes in TPM2_PT_NV_BUFFER_MAX chunks,
- * authorized by a password or by replaying the signed policy per chunk
- * (spec tpm.md). */
+ * listing, the layout's attributes, define, and reads/writes in
+ * TPM2_PT_NV_BUFFER_MAX chunks, authorized by the owner session or by
+ * replaying the signed policy per chunk, their data encrypted (spec tpm.md). */
 #include <stdio.h>
 
 #include "base/crypto.h"
@@ -202,6 +202,52 @@ static int nv_buffer_max(struct tpm2 *t, uint16_t *ret)
         return 0;
 }
 
+/* NV layouts 3 and 4 (spec tpm.md): layout 4 takes ownerread from the
+ * indices only their signed policy may read, so the owner can delete and
+ * re-provision them but not read them. 0x01500020 keeps its attributes: its
+ * name is part of the luks policy. */
+static const struct {
+        uint32_t index;
+        uint32_t v3, v4;
+} layout_attributes[] = {
+        { NV_ADMIN_PASSWORD, NVA_OWNERWRITE | NVA_OWNERREAD | NVA_POLICYREAD,
+          NVA_OWNERWRITE | NVA_POLICYREAD },
+        { NV_LAYOUT_VERSION, NVA_OWNERWRITE | NVA_OWNERREAD | NVA_AUTHREAD,
+          NVA_OWNERWRITE | NVA_OWNERREAD | NVA_AUTHREAD },
+        { NV_POLICY_VERSION, NVA_OWNERWRITE | NVA_OWNERREAD | NVA_AUTHREAD,
+          NVA_OWNERWRITE | NVA_OWNERREAD | NVA_AUTHREAD },
+        { NV_CERT, NVA_OWNERWRITE | NVA_OWNERREAD | NVA_POLICYREAD,
+          NVA_OWNERWRITE | NVA_OWNERREAD | NVA_POLICYREAD },
+        { NV_KEY, NVA_OWNERWRITE | NVA_OWNERREAD | NVA_POLICYREAD,
+          NVA_OWNERWRITE | NVA_POLICYREAD },
+        { NV_SBF_PASSPHRASE, NVA_OWNERWRITE | NVA_OWNERREAD | NVA_POLICYREAD,
+          NVA_OWNERWRITE | NVA_POLICYREAD },
+        { NV_OS_PASSPHRASE, NVA_OWNERWRITE | NVA_OWNERREAD | NVA_POLICYREAD | NVA_POLICYWRITE,
+          NVA_OWNERWRITE | NVA_POLICYREAD | NVA_POLICYWRITE },
+};
+
+uint32_t tpm2_nv_layout_attributes(unsigned layout, uint32_t index)
+{
+        for (size_t i = 0; i < ELEMENTSOF(layout_attributes); i++)
+                if (layout_attributes[i].index == index)
+                        return layout == 3   ? layout_attributes[i].v3
+                               : layout == 4 ? layout_attributes[i].v4
+                                             : 0;
+        return 0;
+}
+
+bool tpm2_nv_policy_only(uint32_t index)
+{
+        uint32_t v4 = tpm2_nv_layout_attributes(4, index);
+
+        return v4 && !(v4 & (NVA_OWNERREAD | NVA_AUTHREAD));
+}
+
+bool tpm2_nv_secret_owner_readable(uint32_t index, uint32_t attributes)
+{
+        return tpm2_nv_policy_only(index) && (attributes & (NVA_OWNERREAD | NVA_AUTHREAD));
+}
+
 int tpm2_nv_define(struct tpm2 *t, uint32_t index, uint32_t attributes,
                    const uint8_t auth_policy[32], uint16_t size)
 {
@@ -213,9 +259,10 @@ int tpm2_nv_define(struct tpm2 *t, uint32_t index, uint32_t attributes,
                         .dataSize = size,
                 },
         };
+        ESYS_TR tr, session;
         char step[64];
-        ESYS_TR tr;
         TSS2_RC rc;
+        int r;
 
         if (t->n_nv >= MAX_NV_HANDLES)
                 return errf(-ENOSPC, "NV index 0x%08x: too many open NV handles", index);
@@ -223,36 +270,40 @@ int tpm2_nv_define(struct tpm2 *t, uint32_t index, uint32_t attributes,
                 pub.nvPublic.authPolicy.size = 32;
                 memcpy(pub.nvPublic.authPolicy.buffer, auth_policy, 32);
         }
+        r = tpm2_owner_session(t, 0, &session);
+        if (r < 0)
+                return r;
         snprintf(step, sizeof(step), "NV_DefineSpace of 0x%08x", index);
-        rc = Esys_NV_DefineSpace(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                                 ESYS_TR_NONE, &(TPM2B_AUTH){ .size = 0 }, &pub, &tr);
+        rc = Esys_NV_DefineSpace(t->esys, ESYS_TR_RH_OWNER, session, ESYS_TR_NONE, ESYS_TR_NONE,
+                                 &(TPM2B_AUTH){ .size = 0 }, &pub, &tr);
+        tpm2_session_done(t, &t->owner_s, rc);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm2_tss_err(rc, step);
         t->nv[t->n_nv++] = (struct nv_handle){ .index = index, .tr = tr, .pub = pub.nvPublic };
         return 0;
 }
 
-/* The last policy command clears continueSession, so the TPM flushes the
- * session itself and no FlushContext is needed. */
-static void session_end_with_next(struct tpm2 *t)
+/* The session that authorizes one chunk: the owner's, or the policy session
+ * with the policy replayed; either encrypts the data (`crypt`). */
+static int chunk_auth(struct tpm2 *t, bool policy, TPMA_SESSION crypt, bool final, ESYS_TR *ret)
 {
-        if (Esys_TRSess_SetAttributes(t->esys, t->session, 0, TPMA_SESSION_CONTINUESESSION) ==
-            TSS2_RC_SUCCESS)
-                t->session_last = false, t->session_ending = true;
+        int r;
+
+        if (!policy)
+                return tpm2_owner_session(t, crypt, ret);
+        r = tpm2_policy_apply(t);
+        if (r < 0)
+                return r;
+        r = tpm2_session_ready(t, &t->policy_s, crypt, final);
+        if (r < 0)
+                return r;
+        *ret = t->policy_s.tr;
+        return 0;
 }
 
-static void session_ended(struct tpm2 *t, bool policy, TSS2_RC rc)
+static void chunk_done(struct tpm2 *t, bool policy, TSS2_RC rc)
 {
-        if (policy && t->session_ending) {
-                t->session_ending = false;
-                if (rc == TSS2_RC_SUCCESS)
-                        t->session = ESYS_TR_NONE; /* flushed by the TPM, closed by ESAPI */
-        }
-}
-
-void tpm2_policy_last(struct tpm2 *t)
-{
-        t->session_last = true;
+        tpm2_session_done(t, policy ? &t->policy_s : &t->owner_s, rc);
 }
 
 /* Writes in chunks of TPM2_PT_NV_BUFFER_MAX, authorized either by the owner
@@ -277,22 +328,18 @@ static int nv_write(struct tpm2 *t, uint32_t index, const void *data, size_t len
         for (size_t off = 0; off < len;) {
                 TPM2B_MAX_NV_BUFFER buf = {};
                 size_t n = MIN((size_t)max, len - off);
+                ESYS_TR session;
                 TSS2_RC rc;
 
-                if (policy) {
-                        r = tpm2_policy_apply(t);
-                        if (r < 0)
-                                return r;
-                }
-                if (policy && t->session_last && off + n == len)
-                        session_end_with_next(t);
+                r = chunk_auth(t, policy, TPMA_SESSION_DECRYPT, off + n == len, &session);
+                if (r < 0)
+                        return r;
                 buf.size = (UINT16)n;
                 memcpy(buf.buffer, (const uint8_t *)data + off, n);
-                rc = Esys_NV_Write(t->esys, policy ? h->tr : ESYS_TR_RH_OWNER, h->tr,
-                                   policy ? t->session : ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                                   ESYS_TR_NONE, &buf, (UINT16)off);
+                rc = Esys_NV_Write(t->esys, policy ? h->tr : ESYS_TR_RH_OWNER, h->tr, session,
+                                   ESYS_TR_NONE, ESYS_TR_NONE, &buf, (UINT16)off);
                 explicit_bzero(&buf, sizeof(buf));
-                session_ended(t, policy, rc);
+                chunk_done(t, policy, rc);
                 if (rc != TSS2_RC_SUCCESS)
                         return tpm2_tss_err(rc, step);
                 off += n;
@@ -307,7 +354,7 @@ int tpm2_nv_write_owner(struct tpm2 *t, uint32_t index, const void *data, size_t
 
 int tpm2_nv_write_policy(struct tpm2 *t, uint32_t index, const void *data, size_t len)
 {
-        if (t->session == ESYS_TR_NONE)
+        if (t->policy_s.tr == ESYS_TR_NONE)
                 return -EINVAL;
         return nv_write(t, index, data, len, true);
 }
@@ -335,18 +382,18 @@ static int nv_read(struct tpm2 *t, uint32_t index, bool policy, struct secret *r
         for (size_t off = 0; off < s.len;) {
                 TPM2B_MAX_NV_BUFFER *buf = NULL;
                 size_t n = MIN((size_t)max, s.len - off);
+                ESYS_TR session = ESYS_TR_PASSWORD; /* authread: the empty password */
                 TSS2_RC rc;
 
                 if (policy) {
-                        r = tpm2_policy_apply(t);
+                        r = chunk_auth(t, true, TPMA_SESSION_ENCRYPT, off + n == s.len, &session);
                         if (r < 0)
                                 goto fail;
                 }
-                if (policy && t->session_last && off + n == s.len)
-                        session_end_with_next(t);
-                rc = Esys_NV_Read(t->esys, h->tr, h->tr, policy ? t->session : ESYS_TR_PASSWORD,
-                                  ESYS_TR_NONE, ESYS_TR_NONE, (UINT16)n, (UINT16)off, &buf);
-                session_ended(t, policy, rc);
+                rc = Esys_NV_Read(t->esys, h->tr, h->tr, session, ESYS_TR_NONE, ESYS_TR_NONE,
+                                  (UINT16)n, (UINT16)off, &buf);
+                if (policy)
+                        chunk_done(t, true, rc);
                 if (rc != TSS2_RC_SUCCESS) {
                         r = tpm2_tss_err(rc, step);
                         goto fail;
@@ -376,7 +423,7 @@ int tpm2_nv_read_authread(struct tpm2 *t, uint32_t index, struct secret *ret)
 
 int tpm2_nv_read_policy(struct tpm2 *t, uint32_t index, struct secret *ret)
 {
-        if (t->session == ESYS_TR_NONE)
+        if (t->policy_s.tr == ESYS_TR_NONE)
                 return -EINVAL;
         return nv_read(t, index, true, ret);
 }

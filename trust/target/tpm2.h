@@ -1,7 +1,8 @@
-/* tpm2.h: the only door to the TPM (tpm2-tss ESAPI, in process). NV layout
- * version 3 and the policies are described in spec tpm.md; every function
- * returns >= 0 or -errno with errf() text naming the TPM step and the decoded
- * TSS2_RC. */
+/* tpm2.h: the only door to the TPM (tpm2-tss ESAPI, in process). NV layouts
+ * 3 and 4 and the policies are described in spec tpm.md; every command that
+ * carries a secret runs in a salted session with AES-128-CFB parameter
+ * encryption. Every function returns >= 0 or -errno with errf() text naming
+ * the TPM step and the decoded TSS2_RC. */
 #pragma once
 
 #include <stdbool.h>
@@ -25,6 +26,22 @@
 
 struct tpm2;
 
+/* What the TPM answered to the last command that failed, by its response code
+ * (TCG Part 2, 6.6.3), so a caller can explain a refusal without reading the
+ * message. tpm2_refusal_take() returns it and forgets it (trust is
+ * single-threaded): take once before a call to start clean. */
+enum tpm2_refusal {
+        TPM2_REFUSAL_NONE,        /* no TPM failure since the last take */
+        TPM2_REFUSAL_UNREACHABLE, /* no answer (TCTI): this context is unusable */
+        TPM2_REFUSAL_POLICY,      /* TPM_RC_POLICY: a PolicyNV comparison failed */
+        TPM2_REFUSAL_POLICY_FAIL, /* TPM_RC_POLICY_FAIL: the session is not the policy */
+        TPM2_REFUSAL_SIGNATURE,   /* TPM_RC_SIGNATURE: e.g. VerifySignature */
+        TPM2_REFUSAL_VALUE,       /* TPM_RC_VALUE: e.g. PolicyPCR's digest is not PCR7's */
+        TPM2_REFUSAL_OTHER,
+};
+enum tpm2_refusal tpm2_refusal_take(void);
+
+
 /* Opens the TPM named by $TRUST_TPM2_TCTI (default "device:/dev/tpmrm0")
  * through Tss2_TctiLdr. Test hooks, read from the environment:
  *   TRUST_TPM2_PAUSE_AT=N  stop the process (SIGSTOP) just before sending the
@@ -41,21 +58,6 @@ static inline void tpm2_closep(struct tpm2 **t)
 }
 unsigned tpm2_command_count(const struct tpm2 *t);
 
-/* What the TPM answered to the last command that failed, by its response code
- * (TCG Part 2, 6.6.3), so a caller can explain a refusal without reading the
- * message. tpm2_refusal_take() returns it and forgets it (trust is
- * single-threaded): take once before a call to start clean. */
-enum tpm2_refusal {
-        TPM2_REFUSAL_NONE,        /* no TPM failure since the last take */
-        TPM2_REFUSAL_UNREACHABLE, /* no answer (TCTI): this context is unusable */
-        TPM2_REFUSAL_POLICY,      /* TPM_RC_POLICY: a PolicyNV comparison failed */
-        TPM2_REFUSAL_POLICY_FAIL, /* TPM_RC_POLICY_FAIL: the session is not the policy */
-        TPM2_REFUSAL_SIGNATURE,   /* TPM_RC_SIGNATURE: e.g. VerifySignature */
-        TPM2_REFUSAL_VALUE,       /* TPM_RC_VALUE: e.g. PolicyPCR's digest is not PCR7's */
-        TPM2_REFUSAL_OTHER,
-};
-enum tpm2_refusal tpm2_refusal_take(void);
-
 int tpm2_pcr7_read(struct tpm2 *t, uint8_t out[32]);
 /* tpm2_open then tpm2_pcr7_read: where every on-target workflow starts. */
 int tpm2_open_pcr7(struct tpm2 **ret, uint8_t pcr7[32]);
@@ -63,12 +65,16 @@ int tpm2_pcr7_extend(struct tpm2 *t, const uint8_t digest[32]);
 
 /* Ownership (provision). tpm2_clear tries the platform hierarchy and falls
  * back to lockout with an empty password. tpm2_change_auth sets the password
- * of the owner ('o'), endorsement ('e') or lockout ('l') hierarchy; later
- * owner-authorized calls use it. */
+ * of the owner ('o'), endorsement ('e') or lockout ('l') hierarchy, sent
+ * encrypted in the salted owner HMAC session that later owner-authorized calls
+ * (define, owner writes) use with it; no password crosses the bus in clear.
+ * tpm2_owner_last marks the next owner-authorized command as the session's
+ * last, so the TPM flushes it with that command (no trailing FlushContext). */
 int tpm2_clear(struct tpm2 *t);
 int tpm2_da_parameters(struct tpm2 *t, uint32_t max_tries, uint32_t recovery_s,
                        uint32_t lockout_recovery_s);
 int tpm2_change_auth(struct tpm2 *t, char hierarchy, const char *password);
+void tpm2_owner_last(struct tpm2 *t);
 
 struct tpm2_nv_info {
         uint32_t index;
@@ -81,9 +87,20 @@ struct tpm2_nv_info {
 int tpm2_nv_info(struct tpm2 *t, uint32_t index, struct tpm2_nv_info *ret);
 /* Defined indices in [first, last]. */
 int tpm2_nv_list(struct tpm2 *t, uint32_t first, uint32_t last, uint32_t **ret, size_t *ret_n);
+/* The NV attributes of `index` in NV layout `layout` (3 or 4, spec tpm.md):
+ * what provision defines each index with; 0 for an index or layout trust does
+ * not have. */
+uint32_t tpm2_nv_layout_attributes(unsigned layout, uint32_t index);
+/* True when `index` holds a secret that layout 4 lets only its signed policy
+ * read (admin password, private key, both passphrases; not the certificate). */
+bool tpm2_nv_policy_only(uint32_t index);
+/* True for such an index whose `attributes` let the owner (or anyone,
+ * authread) read it too: a layout-3 index, which re-provisioning fixes. */
+bool tpm2_nv_secret_owner_readable(uint32_t index, uint32_t attributes);
 /* auth_policy may be NULL (empty policy). */
 int tpm2_nv_define(struct tpm2 *t, uint32_t index, uint32_t attributes,
                    const uint8_t auth_policy[32], uint16_t size);
+/* Owner-authorized (owner session, data encrypted). */
 int tpm2_nv_write_owner(struct tpm2 *t, uint32_t index, const void *data, size_t len);
 /* Reads a whole authread index with the empty password. */
 int tpm2_nv_read_authread(struct tpm2 *t, uint32_t index, struct secret *ret);
@@ -99,7 +116,8 @@ struct tpm2_policy {
         size_t sig_len;
 };
 /* Loads the signer key (owner hierarchy), gets one VerifySignature ticket and
- * starts the policy session the reads/writes below replay per chunk. */
+ * starts the policy session the reads/writes below replay per chunk; the
+ * session is salted, and their data crosses the bus encrypted. */
 int tpm2_policy_start(struct tpm2 *t, const struct tpm2_policy *p);
 /* Marks the next tpm2_nv_read_policy/tpm2_nv_write_policy as the session's
  * last: its final chunk lets the TPM flush the session (one command less). */
@@ -110,7 +128,8 @@ int tpm2_nv_read_policy(struct tpm2 *t, uint32_t index, struct secret *ret);
 int tpm2_nv_write_policy(struct tpm2 *t, uint32_t index, const void *data, size_t len);
 
 /* Proves `password` is the owner's: an owner-authorized NV_Read of the layout
- * index (ownerread). -EPERM when the TPM rejects the password. */
+ * index (ownerread) in a salted HMAC session of its own, which that command
+ * ends. -EPERM when the TPM rejects the password. */
 int tpm2_owner_verify(struct tpm2 *t, const void *password, size_t len);
 
 /* A read attempt made the way anyone in this boot could: the signed policy p
@@ -126,6 +145,16 @@ struct tpm2_probe {
 };
 int tpm2_nv_probe(struct tpm2 *t, const struct tpm2_policy *p, uint32_t index,
                   struct tpm2_probe *ret);
+/* The same with the owner's password instead of a policy: a one-byte
+ * owner-authorized NV_Read of `index` through the owner HMAC session (salted,
+ * the byte encrypted and wiped). readable when the TPM released it: on layout
+ * 3 the owner reads the secrets, on layout 4 the TPM refuses
+ * (TPM_RC_NV_AUTHORIZATION). The password is dropped from ESAPI afterwards. */
+int tpm2_nv_probe_owner(struct tpm2 *t, uint32_t index, const void *password, size_t len,
+                        struct tpm2_probe *ret);
+/* Folds probe p into `into`: readable if either is, p's account appended
+ * after "<label>: ". */
+void tpm2_probe_merge(struct tpm2_probe *into, const struct tpm2_probe *p, const char *label);
 
 /* "<hex> " of an NV attribute set as names: "ownerwrite|ownerread|...". */
 char *tpm2_nv_attributes_string(uint32_t attributes);

@@ -62,6 +62,7 @@ struct truststore_entry {
         uint16_t size;
         char *attributes; /* the store's words for them, e.g. "ownerwrite|policyread" */
         bool policy;      /* guarded by a policy */
+        bool owner_reads; /* a secret the owner can read too (TPM2: NV layout 3) */
 };
 #define TRUSTSTORE_ENTRIES_MAX 16
 struct truststore_report {
@@ -121,6 +122,12 @@ struct truststore_ops {
          * < 0 only when the store could not be asked. */
         int (*probe)(struct truststore *s, const struct truststore_grant *g,
                      enum truststore_slot slot, struct truststore_probe *ret);
+        /* The same attempt made with the owner's password instead of a
+         * policy (an owner who is not the production OS must be refused).
+         * 1: the slot is the owner's to read by design (nothing asked). A
+         * store without an owner sets it NULL. */
+        int (*probe_owner)(struct truststore *s, enum truststore_slot slot,
+                           const struct secret *password, struct truststore_probe *ret);
         int (*report)(struct truststore *s, struct truststore_report *ret);
 };
 
