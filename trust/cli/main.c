@@ -29,6 +29,7 @@ static const struct {
         { "setup", cmd_setup, "release the secrets in the signed initrd, lock PCR7" },
         { "extend-pcr7", cmd_extend_pcr7, "extend PCR7 so the secrets stay locked" },
         { "tpm", cmd_tpm, "show the TPM's trust layout" },
+        { "volume", cmd_volume, "open the OS volume (checked LUKS2, keyring passphrase)" },
         { "vm", cmd_vm, "launch and manage provisioned VMs" },
 };
 
