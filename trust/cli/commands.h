@@ -33,6 +33,9 @@ int cmd_setup(int argc, char **argv);
 int cmd_extend_pcr7(int argc, char **argv);
 int cmd_tpm(int argc, char **argv);
 
+/* cmd-volume.c (the OS volume in the OS initrd) */
+int cmd_volume(int argc, char **argv);
+
 /* cmd-vm.c */
 int cmd_vm(int argc, char **argv);
 

@@ -64,29 +64,59 @@ int keyring_remove(enum keyring_target target, int32_t serial)
         return 0;
 }
 
-int keyring_find(const char *description, struct secret *ret)
+#define KEYRING_READ_MAX 4096
+
+int keyring_read(enum keyring_target target, const char *description, struct secret *ret,
+                 int32_t *ret_serial)
 {
-        static const key_serial_t rings[] = { KEY_SPEC_USER_KEYRING, KEY_SPEC_SESSION_KEYRING };
+        const char *ring = target == KEYRING_USER ? "user" : "session";
+        key_serial_t key;
+        int e;
 
-        for (size_t i = 0; i < ELEMENTSOF(rings); i++) {
-                key_serial_t key = keyctl_search(rings[i], "user", description, 0);
-                long n;
-                int r;
+        /* An invalidated key may still be found, as revoked, until the
+         * kernel's garbage collector has run: that is no key either. */
+        key = keyctl_search(target_ring(target), "user", description, 0);
+        if (key < 0 && (errno == ENOKEY || errno == EKEYREVOKED || errno == EKEYEXPIRED))
+                return errf(-ENOKEY, "keyring: no key %s in the %s keyring", description, ring);
+        if (key < 0)
+                return errf(-errno, "keyring: searching %s: %s", description, strerror(errno));
+        /* The size first, then the bytes straight into a wiped buffer (not
+         * keyctl_read_alloc, whose copy would be freed unwiped); again if the
+         * key changed size in between. */
+        for (int tries = 0; tries < 3; tries++) {
+                long n = keyctl_read(key, NULL, 0), m;
 
-                if (key < 0)
-                        continue;
-                n = keyctl_read(key, NULL, 0);
                 if (n < 0)
                         return errf(-errno, "keyring: reading %s: %s", description,
                                     strerror(errno));
-                r = secret_alloc(ret, (size_t)n);
-                if (r < 0)
-                        return r;
-                if (keyctl_read(key, (char *)ret->data, (size_t)n) != n) {
-                        secret_free(ret);
-                        return errf(-EIO, "keyring: reading %s: it changed", description);
+                if (n == 0 || n > KEYRING_READ_MAX)
+                        return errf(-EBADMSG, "keyring: %s: %ld bytes (expected 1 to %d)",
+                                    description, n, KEYRING_READ_MAX);
+                if (secret_alloc(ret, (size_t)n) < 0)
+                        return errf(-ENOMEM, "keyring: reading %s: out of memory", description);
+                m = keyctl_read(key, (char *)ret->data, (size_t)n);
+                if (m == n) {
+                        *ret_serial = key;
+                        return 0;
                 }
-                return 0;
+                e = errno;
+                secret_free(ret);
+                if (m < 0)
+                        return errf(-e, "keyring: reading %s: %s", description, strerror(e));
+        }
+        return errf(-EAGAIN, "keyring: %s keeps changing size", description);
+}
+
+int keyring_find(const char *description, struct secret *ret)
+{
+        static const enum keyring_target rings[] = { KEYRING_USER, KEYRING_SESSION };
+        int32_t serial;
+
+        for (size_t i = 0; i < ELEMENTSOF(rings); i++) {
+                int r = keyring_read(rings[i], description, ret, &serial);
+
+                if (r != -ENOKEY)
+                        return r;
         }
         return -ENOKEY;
 }

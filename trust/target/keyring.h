@@ -21,7 +21,12 @@ int keyring_add(enum keyring_target target, const char *description, const void 
                 int32_t *ret_serial);
 /* Undoes keyring_add (rollback). */
 int keyring_remove(enum keyring_target target, int32_t serial);
-/* The user key `description` from root's user keyring, else the session's,
- * into a wiped buffer; -ENOKEY when neither has it. */
+/* Reads the user key `description` of target's keyring (at most 4096 bytes)
+ * into *ret (secret_free wipes it); *ret_serial is the key, for
+ * keyring_remove. -ENOKEY when the keyring holds no such key. */
 struct secret;
+int keyring_read(enum keyring_target target, const char *description, struct secret *ret,
+                 int32_t *ret_serial);
+/* The user key `description` from root's user keyring, else the session's
+ * (keyring_read of each); -ENOKEY when neither has it. */
 int keyring_find(const char *description, struct secret *ret);

@@ -1,10 +1,15 @@
-/* luks.c: LUKS2 through libcryptsetup (see luks.h). */
+/* luks.c: LUKS2 through libcryptsetup (see luks.h). The OS volume is
+ * checked through libcryptsetup's own reading of the header (crypt_load and
+ * its getters), never by parsing it here. */
 #include "target/luks.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <libcryptsetup.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "base/dirlist.h"
 #include "base/util.h"
 
 static void crypt_freep(struct crypt_device **cd)
@@ -69,5 +74,210 @@ int luks_check_passphrase(const char *device, const void *pass, size_t len)
         if (r < 0)
                 return errf(r == -ENOENT || r == -EPERM ? -EPERM : r,
                             "%s: the passphrase opens no keyslot", device);
+        return 0;
+}
+
+/* libcryptsetup prints its messages on stderr unless told otherwise; keep the
+ * last error line to name the cause of a failure ourselves (one line). */
+static char last_error[256];
+
+static void log_keep_error(int level, const char *msg, void *userdata)
+{
+        size_t n;
+
+        (void)userdata;
+        if (level != CRYPT_LOG_ERROR || !msg)
+                return;
+        snprintf(last_error, sizeof(last_error), "%s", msg);
+        n = strlen(last_error);
+        while (n > 0 && (last_error[n - 1] == '\n' || last_error[n - 1] == '.'))
+                last_error[--n] = 0;
+}
+
+static void log_quiet(void)
+{
+        last_error[0] = 0;
+        crypt_set_log_callback(NULL, log_keep_error, NULL);
+}
+
+static const char *cause(int r)
+{
+        return last_error[0] ? last_error : strerror(-r);
+}
+
+/* Cipher spec "aes-xts-plain64" (name-mode, as keyslots report it) and key
+ * size in bytes: the allow-list of luks.h. */
+static bool encryption_allowed(const char *spec, size_t key_size)
+{
+        return spec && !strcmp(spec, LUKS_OS_CIPHER) && key_size == LUKS_OS_KEY_SIZE;
+}
+
+static int refuse_encryption(const char *device, const char *what, const char *spec,
+                             size_t key_size)
+{
+        return errf(-ENOTSUP,
+                    "%s: %s uses %s with a %zu-bit key: only %s with a %d-bit key is allowed",
+                    device, what, spec ? spec : "no cipher", key_size * 8, LUKS_OS_CIPHER,
+                    LUKS_OS_KEY_SIZE * 8);
+}
+
+/* Loads device and applies the rules of luks_open_os() to the header. */
+static int load_checked(struct crypt_device *cd, const char *device)
+{
+        const char *type, *cipher, *mode;
+        _cleanup_free_ char *spec = NULL;
+        uint32_t req = 0;
+        int r, key_size;
+
+        r = crypt_load(cd, NULL, NULL);
+        if (r == -EINVAL)
+                return errf(-EMEDIUMTYPE, "%s: not a LUKS volume (or its header is damaged)",
+                            device);
+        if (r < 0)
+                return errf(r, "%s: cannot read the LUKS header: %s", device, cause(r));
+        type = crypt_get_type(cd);
+        if (!type || strcmp(type, CRYPT_LUKS2))
+                return errf(-EMEDIUMTYPE, "%s: %s, not LUKS2", device,
+                            type ? type : "unknown type");
+        r = crypt_persistent_flags_get(cd, CRYPT_FLAGS_REQUIREMENTS, &req);
+        if (r < 0 || req)
+                return errf(-ENOTSUP, "%s: LUKS2 requirements 0x%x (an unfinished reencryption?)",
+                            device, req);
+
+        cipher = crypt_get_cipher(cd);
+        mode = crypt_get_cipher_mode(cd);
+        key_size = crypt_get_volume_key_size(cd);
+        if (cipher && mode)
+                spec = xasprintf("%s-%s", cipher, mode);
+        if (!encryption_allowed(spec, key_size > 0 ? (size_t)key_size : 0))
+                return refuse_encryption(device, "its data segment", spec,
+                                         key_size > 0 ? (size_t)key_size : 0);
+
+        /* Every keyslot, not only the one the passphrase will open: a
+         * cipher_null keyslot hands the volume key to any passphrase. */
+        for (int slot = 0; slot < crypt_keyslot_max(CRYPT_LUKS2); slot++) {
+                crypt_keyslot_info st = crypt_keyslot_status(cd, slot);
+                _cleanup_free_ char *what = NULL;
+                const char *enc;
+                size_t ks = 0;
+
+                if (st == CRYPT_SLOT_INVALID || st == CRYPT_SLOT_INACTIVE)
+                        continue;
+                enc = crypt_keyslot_get_encryption(cd, slot, &ks);
+                if (!encryption_allowed(enc, ks)) {
+                        what = xasprintf("keyslot %d", slot);
+                        return refuse_encryption(device, what, enc, ks);
+                }
+        }
+        return 0;
+}
+
+int luks_open_os(const char *device, const char *name, const void *pass, size_t len)
+{
+        _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+        struct secret vk = {};
+        size_t vk_size;
+        int r;
+
+        log_quiet();
+        r = crypt_init(&cd, device);
+        if (r < 0)
+                return errf(r, "%s: cannot open: %s", device, cause(r));
+        r = load_checked(cd, device);
+        if (r < 0)
+                return r;
+        /* The passphrase first, on its own (libcryptsetup looks at
+         * device-mapper before the passphrase when activating by
+         * passphrase), then the volume key it unlocked is what activates. */
+        r = secret_alloc(&vk, LUKS_OS_KEY_SIZE);
+        if (r < 0)
+                return errf(r, "%s: out of memory", device);
+        vk_size = vk.len;
+        r = crypt_volume_key_get(cd, CRYPT_ANY_SLOT, (char *)vk.data, &vk_size, pass, len);
+        if (r == -EPERM || r == -ENOENT) {
+                r = errf(-EPERM, "%s: the passphrase opens no keyslot", device);
+        } else if (r < 0) {
+                r = errf(r, "%s: cannot unlock a keyslot: %s", device, cause(r));
+        } else if (name) {
+                last_error[0] = 0;
+                r = crypt_activate_by_volume_key(cd, name, (char *)vk.data, vk_size, 0);
+                if (r < 0)
+                        r = errf(r, "%s: cannot open as /dev/mapper/%s: %s", device, name,
+                                 cause(r));
+        }
+        secret_free(&vk);
+        return r < 0 ? r : 0;
+}
+
+int luks_close(const char *name)
+{
+        int r;
+
+        log_quiet();
+        r = crypt_deactivate(NULL, name);
+        if (r < 0)
+                return errf(r, "/dev/mapper/%s: cannot close: %s", name, cause(r));
+        return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void closedirp(DIR **d)
+{
+        if (*d)
+                closedir(*d);
+}
+
+/* Whether dev holds a LUKS2 header labelled label (any failure: no). */
+static bool has_label(const char *dev, const char *label)
+{
+        _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+        const char *l;
+
+        if (crypt_init(&cd, dev) < 0 || crypt_load(cd, CRYPT_LUKS2, NULL) < 0)
+                return false;
+        l = crypt_get_label(cd);
+        return l && !strcmp(l, label);
+}
+
+int luks_find_label(const char *sys_class_block, const char *dev_dir, const char *label,
+                    char ***ret, size_t *ret_n)
+{
+        _cleanup_(closedirp) DIR *d = NULL;
+        char **v = xmalloc0(sizeof(char *));
+        struct dirent *de;
+        size_t n = 0;
+
+        log_quiet();
+        d = opendir(sys_class_block);
+        if (!d) {
+                int r = -errno;
+
+                free(v);
+                return errf(r, "%s: %s", sys_class_block, strerror(-r));
+        }
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *dev = NULL;
+
+                /* no LUKS volume on RAM disks, optical or floppy drives */
+                if (de->d_name[0] == '.' || !strncmp(de->d_name, "ram", 3) ||
+                    !strncmp(de->d_name, "zram", 4) || !strncmp(de->d_name, "sr", 2) ||
+                    !strncmp(de->d_name, "fd", 2))
+                        continue;
+                dev = path_join(dev_dir, de->d_name);
+                if (!has_label(dev, label))
+                        continue;
+                v = realloc(v, (n + 2) * sizeof(char *));
+                if (!v)
+                        abort();
+                v[n++] = TAKE_PTR(dev);
+                v[n] = NULL;
+        }
+        qsort(v, n, sizeof(char *), cmp_str);
+        *ret = v;
+        *ret_n = n;
         return 0;
 }
