@@ -58,6 +58,12 @@ static void test_files(void)
         ASSERT_MEMEQ(buf, "defg", 4);
         free(TAKE_PTR(buf));
         ASSERT_EQ(read_file(p, 3, &buf, &n), -EFBIG);
+        /* a FIFO without a writer: refused at once, not waited on */
+        ASSERT_OK(unlink(p));
+        ASSERT_OK(mkfifo(p, 0600));
+        ASSERT_EQ(read_file(p, 16, &buf, &n), -EINVAL);
+        ASSERT_TRUE(strstr(err_msg(-EINVAL), "/f: not a regular file") != NULL);
+        ASSERT_EQ(read_file(d, 16, &buf, &n), -EISDIR);
         ASSERT_OK(rm_rf(d));
         ASSERT_TRUE(!path_exists(d));
 }

@@ -91,14 +91,18 @@ int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
         struct stat st;
         size_t len = 0;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* Regular files only. O_NONBLOCK: a FIFO planted where a file is
+         * expected (a pcr7data tree, a keyset) must not hang open() or read(). */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return errf(-errno, "%s: %s", path, strerror(errno));
         if (fstat(fd, &st) < 0)
                 return errf(-errno, "%s: %s", path, strerror(errno));
         if (S_ISDIR(st.st_mode))
                 return errf(-EISDIR, "%s: is a directory", path);
-        if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
+        if (!S_ISREG(st.st_mode))
+                return errf(-EINVAL, "%s: not a regular file", path);
+        if ((uint64_t)st.st_size > max)
                 return errf(-EFBIG, "%s: larger than %zu bytes", path, max);
 
         buf = xmalloc0(max + 1);

@@ -57,7 +57,8 @@ char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
 char *path_join(const char *a, const char *b);
 
-/* Files. read_file refuses files larger than max (-EFBIG). The buffer is
+/* Files. read_file reads regular files only (a FIFO or device is refused, not
+ * waited on) and refuses files larger than max (-EFBIG). The buffer is
  * NUL-terminated (not counted in *ret_len). */
 int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
 /* Writes all of buf to fd (retrying short writes and EINTR); -errno. */
