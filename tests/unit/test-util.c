@@ -23,6 +23,8 @@ static void test_name_validate(void)
         ASSERT_EQ(name_validate("keyset", "a/b"), -EINVAL);
         ASSERT_EQ(name_validate("keyset", ".x"), -EINVAL);
         ASSERT_EQ(name_validate("keyset", "\xff\xfe"), -EINVAL);
+        ASSERT_EQ(name_validate("project", "a:b"), -EINVAL); /* the KEYSET:PROJECT separator */
+        ASSERT_STREQ(err_msg(-EINVAL), "project name 'a:b' must not contain ':'");
         memset(longname, 'a', 300);
         longname[300] = 0;
         ASSERT_EQ(name_validate("keyset", longname), -EINVAL);

@@ -402,11 +402,11 @@ int name_validate(const char *what, const char *name)
         for (size_t i = 0; i < n; i++) {
                 unsigned char c = (unsigned char)name[i];
                 if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-' || c == ':')
+                    c == '.' || c == '_' || c == '-')
                         continue;
-                if (c == '/')
-                        return errf(-EINVAL, "%s name '%s' must not contain '/'", what, name);
-                return errf(-EINVAL, "%s name has a character outside [A-Za-z0-9._:-] (byte 0x%02x)",
+                if (c == '/' || c == ':') /* ':' separates KEYSET:PROJECT */
+                        return errf(-EINVAL, "%s name '%s' must not contain '%c'", what, name, c);
+                return errf(-EINVAL, "%s name has a character outside [A-Za-z0-9._-] (byte 0x%02x)",
                             what, c);
         }
         return 0;

@@ -89,8 +89,10 @@ int make_tmp_sibling(const char *final_path, char **ret_tmp);
 int commit_tmp_dir(const char *tmp, const char *final_path, mode_t final_mode);
 int clean_stale_tmp(const char *dir);
 
-/* Names of keysets, projects, serials, VMs: 1..128 bytes of [A-Za-z0-9._:-],
- * not starting with '.' or '-'. Records a message naming `what`. */
+/* Names of keysets, projects, serials, VMs: 1..128 bytes of [A-Za-z0-9._-],
+ * not starting with '.' or '-'; no ':', which separates KEYSET:PROJECT (`vm
+ * launch --project`, `keyset show NAME manifest:PROJECT`). Records a message
+ * naming `what`. */
 int name_validate(const char *what, const char *name);
 
 /* A directory below an XDG base directory (an absolute $env, else
