@@ -29,7 +29,7 @@ HDRS := $(wildcard trust/*/*.h) $(wildcard tests/unit/*.h)
 # Debian 12 packages: build, test and run time (see README).
 DEPS := build-essential pkg-config libssl-dev libtss2-dev libcryptsetup-dev libkeyutils-dev \
 	keyutils openssl clang libclang-rt-14-dev valgrind shellcheck \
-	swtpm swtpm-tools tpm2-tools sbsigntool qemu-system-x86 qemu-utils ovmf \
+	swtpm swtpm-tools tpm2-tools sbsigntool osslsigncode qemu-system-x86 qemu-utils ovmf \
 	systemd-boot-efi linux-image-amd64 busybox-static cpio binutils mtools dosfstools \
 	e2fsprogs fdisk util-linux mkosi debootstrap systemd-container zstd hyperfine cryptsetup-bin \
 	socat

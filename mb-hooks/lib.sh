@@ -24,13 +24,12 @@ need_env() {
 }
 
 # trust_setup_env: validates the configuration and sets TRUST, TRUST_PROJECT,
-# TRUST_CLASSES (space separated), KEYSET_DIR.
+# TRUST_CLASSES (space separated), KEYSET_DIR. Names and paths are trust's:
+# `trust keyset path` applies its naming rule and prints where the keyset
+# lives, or its one error line.
 trust_setup_env() {
 	need_env TRUST_KEYSET
 	TRUST_PROJECT=${TRUST_PROJECT:-default}
-	case $TRUST_KEYSET$TRUST_PROJECT in
-	*/* | .* | *[!A-Za-z0-9._-]*) die "keyset '$TRUST_KEYSET' / project '$TRUST_PROJECT': invalid name" ;;
-	esac
 	TRUST_CLASSES=
 	_old_ifs=$IFS
 	IFS=,
@@ -46,10 +45,8 @@ trust_setup_env() {
 		TRUST=$(command -v trust) || die "no trust binary: set TRUST or put trust in PATH"
 	fi
 	[ -x "$TRUST" ] || die "$TRUST: not an executable"
-	KEYSET_DIR=${XDG_DATA_HOME:-${HOME:?}/.local/share}/machine/trust/keys/$TRUST_KEYSET
-	[ -d "$KEYSET_DIR" ] || die "keyset '$TRUST_KEYSET' does not exist ($KEYSET_DIR)"
-	[ -d "$KEYSET_DIR/manifest/$TRUST_PROJECT" ] ||
-		die "keyset '$TRUST_KEYSET': project '$TRUST_PROJECT' does not exist"
+	_out=$("$TRUST" keyset path "$TRUST_KEYSET" "$TRUST_PROJECT" 2>&1) || die "${_out#trust: }"
+	KEYSET_DIR=$_out
 	[ -f "$KEYSET_DIR/manifest-ca/cert.pem" ] ||
 		die "keyset '$TRUST_KEYSET': manifest-ca/cert.pem: missing"
 	[ -d "$KEYSET_DIR/pcr7data" ] || die "keyset '$TRUST_KEYSET': pcr7data: missing"

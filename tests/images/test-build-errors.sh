@@ -43,7 +43,7 @@ expect_error 1 "keyset 'bare': pcr7data has no valid entry for the production PC
 expect_error 1 "TRUST_CLASS: 'root' is not production, tpm or limited" \
 	env BUILDROOT="$root" TRUST="$TRUST" TRUST_KEYSET=snakeoil TRUST_CLASS=production,root \
 	"$TOP/images/provision/mkosi.finalize" final
-expect_error 1 "keyset '../x' / project 'default': invalid name" \
+expect_error 1 "keyset name '../x' must not start with '.'" \
 	env BUILDROOT="$root" TRUST="$TRUST" TRUST_KEYSET=../x "$TOP/images/provision/mkosi.finalize" final
 
 # An unreachable mirror is reported as a download failure (fails at once:

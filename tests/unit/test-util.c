@@ -25,6 +25,8 @@ static void test_name_validate(void)
         ASSERT_EQ(name_validate("keyset", "a/b"), -EINVAL);
         ASSERT_EQ(name_validate("keyset", ".x"), -EINVAL);
         ASSERT_EQ(name_validate("keyset", "\xff\xfe"), -EINVAL);
+        ASSERT_EQ(name_validate("project", "a:b"), -EINVAL); /* the KEYSET:PROJECT separator */
+        ASSERT_STREQ(err_msg(-EINVAL), "project name 'a:b' must not contain ':'");
         memset(longname, 'a', 300);
         longname[300] = 0;
         ASSERT_EQ(name_validate("keyset", longname), -EINVAL);
@@ -71,6 +73,12 @@ static void test_files(void)
                 ASSERT_EQ(read_file_exact(p, five, 5, "digest"), -EBADMSG);
                 ASSERT_EQ(read_file_exact(none, four, 4, "digest"), -ENOENT);
         }
+        /* a FIFO without a writer: refused at once, not waited on */
+        ASSERT_OK(unlink(p));
+        ASSERT_OK(mkfifo(p, 0600));
+        ASSERT_EQ(read_file(p, 16, &buf, &n), -EINVAL);
+        ASSERT_TRUE(strstr(err_msg(-EINVAL), "/f: not a regular file") != NULL);
+        ASSERT_EQ(read_file(d, 16, &buf, &n), -EISDIR);
         ASSERT_OK(rm_rf(d));
         ASSERT_TRUE(!path_exists(d));
 }

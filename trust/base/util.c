@@ -93,25 +93,29 @@ int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
 
         if (max > SIZE_MAX - 2)
                 max = SIZE_MAX - 2;
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* Regular files only. O_NONBLOCK: a FIFO planted where a file is
+         * expected (a pcr7data tree, a keyset) must not hang open() or read(). */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return errf(-errno, "%s: %s", path, strerror(errno));
         if (fstat(fd, &st) < 0)
                 return errf(-errno, "%s: %s", path, strerror(errno));
         if (S_ISDIR(st.st_mode))
                 return errf(-EISDIR, "%s: is a directory", path);
-        if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
+        if (!S_ISREG(st.st_mode))
+                return errf(-EINVAL, "%s: not a regular file", path);
+        if ((uint64_t)st.st_size > max)
                 return errf(-EFBIG, "%s: larger than %zu bytes", path, max);
 
         /* What fstat reports, not max (a 2 GiB bound must not cost 2 GiB),
          * plus a byte to see the end by and one for the NUL. */
-        cap = S_ISREG(st.st_mode) ? (size_t)st.st_size : 4096;
+        cap = (size_t)st.st_size;
         cap = (cap < max ? cap : max) + 2;
         buf = xmalloc0(cap);
         for (;;) {
                 ssize_t n;
 
-                if (len + 1 == cap) /* longer than it said, or not a regular file */
+                if (len + 1 == cap) /* longer than it said */
                         buf = grow_wiped(buf, len, &cap, max + 2);
                 n = read(fd, buf + len, cap - 1 - len);
                 if (n < 0) {
@@ -409,11 +413,11 @@ int name_validate(const char *what, const char *name)
         for (size_t i = 0; i < n; i++) {
                 unsigned char c = (unsigned char)name[i];
                 if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-' || c == ':')
+                    c == '.' || c == '_' || c == '-')
                         continue;
-                if (c == '/')
-                        return errf(-EINVAL, "%s name '%s' must not contain '/'", what, name);
-                return errf(-EINVAL, "%s name has a character outside [A-Za-z0-9._:-] (byte 0x%02x)",
+                if (c == '/' || c == ':') /* ':' separates KEYSET:PROJECT */
+                        return errf(-EINVAL, "%s name '%s' must not contain '%c'", what, name, c);
+                return errf(-EINVAL, "%s name has a character outside [A-Za-z0-9._-] (byte 0x%02x)",
                             what, c);
         }
         return 0;

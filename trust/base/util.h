@@ -62,9 +62,10 @@ char *xasprintf(const char *fmt, ...) _printf_(1, 2);
 char *xvasprintf(const char *fmt, va_list ap) _printf_(1, 0);
 char *path_join(const char *a, const char *b);
 
-/* Files. read_file refuses files larger than max (-EFBIG); it allocates
- * what the file holds, not max, so max may be large (a 2 GiB image). The
- * buffer is NUL-terminated (not counted in *ret_len). */
+/* Files. read_file reads regular files only (a FIFO or device is refused, not
+ * waited on) and refuses files larger than max (-EFBIG); it allocates what
+ * the file holds, not max, so max may be large (a 2 GiB image). The buffer
+ * is NUL-terminated (not counted in *ret_len). */
 int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
 /* A file of exactly len bytes (a digest, a PCR value) into out; any other
  * size is -EBADMSG "<path>: not a <len>-byte <what>". */
@@ -97,8 +98,10 @@ int make_tmp_sibling(const char *final_path, char **ret_tmp);
 int commit_tmp_dir(const char *tmp, const char *final_path, mode_t final_mode);
 int clean_stale_tmp(const char *dir);
 
-/* Names of keysets, projects, serials, VMs: 1..128 bytes of [A-Za-z0-9._:-],
- * not starting with '.' or '-'. Records a message naming `what`. */
+/* Names of keysets, projects, serials, VMs: 1..128 bytes of [A-Za-z0-9._-],
+ * not starting with '.' or '-'; no ':', which separates KEYSET:PROJECT (`vm
+ * launch --project`, `keyset show NAME manifest:PROJECT`). Records a message
+ * naming `what`. */
 int name_validate(const char *what, const char *name);
 
 /* A directory below an XDG base directory (an absolute $env, else

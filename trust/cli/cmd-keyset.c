@@ -366,6 +366,33 @@ static int keyset_show_cmd(int argc, char **argv)
         return 0;
 }
 
+/* ---- keyset path: where a keyset is, for scripts (mb-hooks/lib.sh) ---- */
+
+static int keyset_path_cmd(int argc, char **argv)
+{
+        _cleanup_free_ char *ks = NULL, *project = NULL;
+        int r;
+
+        if (argc == 2 && is_help_arg(argv[1])) {
+                printf("Usage: trust keyset path NAME [PROJECT]\n\n"
+                       "Print the directory of keyset NAME; with PROJECT, only if the keyset\n"
+                       "has that project. Names are checked as every trust command checks them.\n");
+                return 0;
+        }
+        if (argc < 2 || argc > 3)
+                return usage_error("keyset path", "expected NAME [PROJECT]");
+        if ((r = check_name("keyset", argv[1])) ||
+            (argc == 3 && (r = check_name("project", argv[2]))))
+                return r;
+        r = keyset_path(argv[1], &ks);
+        if (r >= 0 && argc == 3)
+                r = project_path(argv[1], argv[2], &project);
+        if (r < 0)
+                return op_failed(r);
+        printf("%s\n", ks);
+        return 0;
+}
+
 int cmd_keyset(int argc, char **argv)
 {
         if (argc < 2) {
@@ -376,7 +403,8 @@ int cmd_keyset(int argc, char **argv)
                 printf("Usage: trust keyset add [--org ORG]... NAME\n"
                        "       trust keyset list\n"
                        "       trust keyset show NAME [KEY [ITEM]] [--path|--value]\n"
-                       "       trust keyset pcr7data NAME ...\n\n"
+                       "       trust keyset pcr7data NAME ...\n"
+                       "       trust keyset path NAME [PROJECT]\n\n"
                        "Manage keysets in $XDG_DATA_HOME/machine/trust/keys/.\n"
                        "'trust keyset SUBCOMMAND --help' describes a subcommand.\n");
                 return 0;
@@ -389,6 +417,8 @@ int cmd_keyset(int argc, char **argv)
                 return keyset_show_cmd(argc - 1, argv + 1);
         if (!strcmp(argv[1], "pcr7data"))
                 return cmd_keyset_pcr7data(argc - 1, argv + 1);
+        if (!strcmp(argv[1], "path"))
+                return keyset_path_cmd(argc - 1, argv + 1);
         return usage_error("keyset", "unknown subcommand '%s'", argv[1]);
 }
 

@@ -22,6 +22,18 @@ DEFINE_CLEANUP(PKCS7_freep, PKCS7 *, PKCS7_free)
 DEFINE_CLEANUP(X509_STORE_freep, X509_STORE *, X509_STORE_free)
 DEFINE_CLEANUP(ASN1_OBJECT_freep, ASN1_OBJECT *, ASN1_OBJECT_free)
 
+/* MD5 and SHA-1 admit chosen-prefix collisions: a second image (or signed
+ * attribute set) with the digest of a signed one. Anything else is refused. */
+static const char *weak_digest(int nid)
+{
+        const char *sn;
+
+        if (nid == NID_sha256 || nid == NID_sha384 || nid == NID_sha512)
+                return NULL;
+        sn = OBJ_nid2sn(nid);
+        return sn ? sn : "unknown";
+}
+
 static size_t align8(size_t n)
 {
         return (n + 7) & ~(size_t)7;
@@ -490,6 +502,7 @@ struct verify_ctx {
         bool digest_mismatch;
         bool signer_ok;
         char reason[256];
+        char weak[64]; /* "signature N: SHA1", the first weak digest met */
 };
 
 static int verify_one(const uint8_t *blob, size_t len, void *userdata)
@@ -533,6 +546,23 @@ static int verify_one(const uint8_t *blob, size_t len, void *userdata)
         if (r < 0)
                 return errf(-EBADMSG, "signature %u: malformed SpcIndirectDataContent",
                             v->n_signatures);
+        {
+                STACK_OF(PKCS7_SIGNER_INFO) *sis = PKCS7_get_signer_info(p7);
+                const char *weak = weak_digest(EVP_MD_get_type(md));
+                X509_ALGOR *dig;
+
+                for (int k = 0; !weak && k < sk_PKCS7_SIGNER_INFO_num(sis); k++) {
+                        PKCS7_SIGNER_INFO_get0_algs(sk_PKCS7_SIGNER_INFO_value(sis, k), NULL, &dig,
+                                                    NULL);
+                        weak = weak_digest(dig ? OBJ_obj2nid(dig->algorithm) : NID_undef);
+                }
+                if (weak) { /* skipped: another signature in the table may be strong */
+                        if (!v->weak[0])
+                                snprintf(v->weak, sizeof(v->weak), "signature %u: %s",
+                                         v->n_signatures, weak);
+                        return 0;
+                }
+        }
 
         /* The signature itself: signed by cert, or by a certificate cert issued. */
         in = BIO_new_mem_buf(body, (int)body_len);
@@ -596,6 +626,9 @@ int authenticode_verify(const uint8_t *image, size_t size, X509 *cert)
                 return errf(-ENOKEY, "certificate table holds no PKCS#7 signature");
         if (v.digest_mismatch)
                 return errf(-EKEYREJECTED, "image digest does not match the signature (image modified after signing)");
+        if (v.weak[0])
+                return errf(-EKEYREJECTED, "%s digest refused (only SHA-256, SHA-384 and SHA-512 are accepted)",
+                            v.weak);
         X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
         if (v.reason[0])
                 return errf(-EKEYREJECTED, "no signature by %s (%s)", subject, v.reason);

@@ -41,7 +41,8 @@ size_t signed_pe_size(const struct signed_pe *s);
 uint8_t *signed_pe_flatten(const struct signed_pe *s); /* one buffer, for tests */
 
 /* 0 if one of the image's signatures is by `cert` (or by a certificate it
- * issued) and its SpcIndirectDataContent digest equals the image hash;
+ * issued), uses SHA-256, -384 or -512 throughout, and its
+ * SpcIndirectDataContent digest equals the image hash;
  * -ENOKEY if the image is unsigned, -EKEYREJECTED otherwise, -EBADMSG if the
  * image or its certificate table is malformed. */
 int authenticode_verify(const uint8_t *image, size_t size, X509 *cert);

@@ -27,6 +27,16 @@ static int check_parts(const struct pe_image *pe, const uint8_t *stub,
 {
         size_t table_end, new_table_end;
 
+        /* PE/COFF §3.4.2: FileAlignment is a power of two from 512 to 64 KiB,
+         * at most SectionAlignment. Every new section is padded to it: a
+         * larger one from a crafted stub would cost up to 4 GiB. */
+        if (pe->file_alignment < 512 || pe->file_alignment > 64 * 1024 ||
+            (pe->file_alignment & (pe->file_alignment - 1)) ||
+            pe->file_alignment > pe->section_alignment)
+                return errf(-EBADMSG,
+                            "FileAlignment 0x%x is not a power of two from 512 to 64 KiB and at "
+                            "most SectionAlignment 0x%x",
+                            pe->file_alignment, pe->section_alignment);
         if (n_parts == 0 || n_parts > UKI_MAX_PARTS || pe->n_sections + n_parts > PE_MAX_SECTIONS)
                 return errf(-EINVAL, "bad number of sections to add");
         for (size_t i = 0; i < n_parts; i++) {
