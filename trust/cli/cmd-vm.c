@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "base/util.h"
 #include "machine/vm.h"
+#include "machine/vm-launch.h"
 
 static const char vm_usage[] =
         "Usage: trust vm COMMAND ...\n\n"
