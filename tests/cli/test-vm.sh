@@ -57,7 +57,22 @@ expect_rc 0 trust vm list
 mkdir -p "$VMS/broken"
 echo "garbage" >"$VMS/broken/vm.conf"
 expect_error 1 "vm.conf: line without '='" trust vm info broken
-printf 'name=broken\nkeyset=k\nproject=p\n' >"$VMS/broken/vm.conf"
+# every key is required: a missing one is named, never shown as "(null)"
+conf='name=broken\nkeyset=k\nproject=p\nserial=s-1\nimages=/i\ncreated=2024-01-01T00:00:00Z\naccel=tcg\n'
+for key in keyset project serial images created accel; do
+	# shellcheck disable=SC2059 # $conf is the format: it holds the \n
+	printf "$conf" | grep -v "^$key=" >"$VMS/broken/vm.conf"
+	for c in "info broken" "info broken --json" "list" "list --json" "start broken"; do
+		# shellcheck disable=SC2086 # c is a command line
+		expect_error 1 "^trust: vm 'broken': .*/broken/vm.conf: '$key' is missing$" trust vm $c
+	done
+done
+printf 'name=broken\nkeyset=k\nproject=p\nserial=\nimages=/i\ncreated=\naccel=\n' >"$VMS/broken/vm.conf"
+expect_error 1 "vm.conf: serial name is empty" trust vm info broken
+# shellcheck disable=SC2059
+printf "$conf" >"$VMS/broken/vm.conf"
+expect_rc 0 trust vm info broken
+! grep -q "(null)" "$T/out" || fail "vm info printed (null): $(cat "$T/out")"
 echo 1 >"$VMS/broken/qemu.pid" # pid 1 is never a VM's QEMU
 expect_rc 0 trust vm info broken --json
 grep -q '"state":"stopped"' "$T/out" || fail "pid 1 taken for a running VM: $(cat "$T/out")"

@@ -79,10 +79,22 @@ int vm_conf_write(const char *dir, const struct vm_info *i)
         return write_file_atomic(path, text, strlen(text), 0644);
 }
 
+/* Every key vm_conf_write writes must be there: a hand-made or truncated
+ * vm.conf is named, not shown with holes. "name" is not read: the directory
+ * name is authoritative. Unknown keys were written by a newer trust. */
 static int conf_read(const char *dir, struct vm_info *i)
 {
         _cleanup_free_ char *path = path_join(dir, VM_CONF);
         _cleanup_free_ uint8_t *buf = NULL;
+        const struct {
+                const char *key;
+                char **slot;
+                bool is_name; /* keyset, project and serial follow the naming rule */
+        } keys[] = {
+                { "keyset", &i->keyset, true },   { "project", &i->project, true },
+                { "serial", &i->serial, true },   { "images", &i->images, false },
+                { "created", &i->created, false }, { "accel", &i->accel, false },
+        };
         char *line, *save = NULL;
         int r;
 
@@ -90,32 +102,23 @@ static int conf_read(const char *dir, struct vm_info *i)
         if (r < 0)
                 return r;
         for (line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *eq = strchr(line, '='), **slot = NULL;
+                char *eq = strchr(line, '=');
 
                 if (!eq)
                         return errf(-EBADMSG, "%s: line without '='", path);
                 *eq = 0;
-                if (!strcmp(line, "name"))
-                        continue; /* the directory name is authoritative */
-                else if (!strcmp(line, "keyset"))
-                        slot = &i->keyset;
-                else if (!strcmp(line, "project"))
-                        slot = &i->project;
-                else if (!strcmp(line, "serial"))
-                        slot = &i->serial;
-                else if (!strcmp(line, "images"))
-                        slot = &i->images;
-                else if (!strcmp(line, "created"))
-                        slot = &i->created;
-                else if (!strcmp(line, "accel"))
-                        slot = &i->accel;
-                else
-                        continue; /* written by a newer trust */
-                free(*slot);
-                *slot = xstrdup(eq + 1);
+                for (size_t k = 0; k < ELEMENTSOF(keys); k++)
+                        if (!strcmp(line, keys[k].key)) {
+                                free(*keys[k].slot);
+                                *keys[k].slot = xstrdup(eq + 1);
+                        }
         }
-        if (!i->keyset || !i->project)
-                return errf(-EBADMSG, "%s: keyset or project missing", path);
+        for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+                if (!*keys[k].slot)
+                        return errf(-EBADMSG, "%s: '%s' is missing", path, keys[k].key);
+                if (keys[k].is_name && (r = name_validate(keys[k].key, *keys[k].slot)) < 0)
+                        return errf_prefix(r, "%s", path);
+        }
         return 0;
 }
 

@@ -25,6 +25,8 @@ void vm_info_done(struct vm_info *i);
 int vms_root(char **ret);
 /* State directory of an existing VM; -ENOENT "vm 'x' does not exist". */
 int vm_dir(const char *name, char **ret);
+/* Reads vm.conf: every key `vm_conf_write` writes must be there (-EBADMSG
+ * naming the file and the key otherwise). */
 int vm_info_load(const char *name, struct vm_info *ret);
 /* Writes dir/vm.conf from i (atomically). */
 int vm_conf_write(const char *dir, const struct vm_info *i);
