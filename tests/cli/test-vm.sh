@@ -18,6 +18,19 @@ expect_error 2 "expected a NAME" trust vm start
 expect_error 2 "unknown option '--bogus'" trust vm start x --bogus
 expect_error 2 "expected one NAME" trust vm delete a b
 expect_error 2 "unexpected argument 'x'" trust vm list x
+# options are whole arguments, spelled in full, taken in order
+expect_error 2 "unknown option '--con'" trust vm start x --con
+expect_error 2 "unknown option '--timeout=5'" trust vm stop x --timeout=5
+expect_error 2 "unknown option '--'" trust vm info -- x
+expect_error 2 "unknown option '-'" trust vm delete -
+expect_error 2 "unknown option '-hh'" trust vm info -hh
+expect_error 2 "unexpected argument '--js'" trust vm list --js
+expect_error 2 "--timeout needs SEC" trust vm stop x --timeout
+expect_error 2 "--timeout '--help': expected seconds" trust vm stop x --timeout --help
+expect_error 2 "expected one NAME" trust vm info a b --help
+expect_error 2 "unknown option '--bogus'" trust vm console --bogus --help
+expect_rc 0 trust vm console --help --bogus
+grep -q "^Usage: trust vm COMMAND" "$T/out" || fail "vm console --help: $(cat "$T/out")"
 
 # empty state
 expect_rc 0 trust vm list
