@@ -33,6 +33,7 @@ sed -i 's/^#pragma once/#pragma once\n#include "base\/dirlist.h"/' "$T/copy/trus
 expect_refused "a cycle" 'cycle: base/'
 broken_copy target/luks.c 's/^#include <\(libcryptsetup.h\)>/#include <tss2\/tss2_esys.h>\n#include <\1>/'
 expect_refused "tss2 outside the store" 'target/luks.c: includes <tss2/...>'
+# shellcheck disable=SC2016 # $a is sed (append after the last line), not shell
 broken_copy formats/pe.c '$a static const char *f(int r) { return err_msg(r); }'
 expect_refused "err_msg in library code" 'formats/pe.c: calls err_msg()'
 exit 0
