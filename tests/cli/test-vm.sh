@@ -18,6 +18,19 @@ expect_error 2 "expected a NAME" trust vm start
 expect_error 2 "unknown option '--bogus'" trust vm start x --bogus
 expect_error 2 "expected one NAME" trust vm delete a b
 expect_error 2 "unexpected argument 'x'" trust vm list x
+# options are whole arguments, spelled in full, taken in order
+expect_error 2 "unknown option '--con'" trust vm start x --con
+expect_error 2 "unknown option '--timeout=5'" trust vm stop x --timeout=5
+expect_error 2 "unknown option '--'" trust vm info -- x
+expect_error 2 "unknown option '-'" trust vm delete -
+expect_error 2 "unknown option '-hh'" trust vm info -hh
+expect_error 2 "unexpected argument '--js'" trust vm list --js
+expect_error 2 "--timeout needs SEC" trust vm stop x --timeout
+expect_error 2 "--timeout '--help': expected seconds" trust vm stop x --timeout --help
+expect_error 2 "expected one NAME" trust vm info a b --help
+expect_error 2 "unknown option '--bogus'" trust vm console --bogus --help
+expect_rc 0 trust vm console --help --bogus
+grep -q "^Usage: trust vm COMMAND" "$T/out" || fail "vm console --help: $(cat "$T/out")"
 
 # empty state
 expect_rc 0 trust vm list
@@ -57,7 +70,22 @@ expect_rc 0 trust vm list
 mkdir -p "$VMS/broken"
 echo "garbage" >"$VMS/broken/vm.conf"
 expect_error 1 "vm.conf: line without '='" trust vm info broken
-printf 'name=broken\nkeyset=k\nproject=p\n' >"$VMS/broken/vm.conf"
+# every key is required: a missing one is named, never shown as "(null)"
+conf='name=broken\nkeyset=k\nproject=p\nserial=s-1\nimages=/i\ncreated=2024-01-01T00:00:00Z\naccel=tcg\n'
+for key in keyset project serial images created accel; do
+	# shellcheck disable=SC2059 # $conf is the format: it holds the \n
+	printf "$conf" | grep -v "^$key=" >"$VMS/broken/vm.conf"
+	for c in "info broken" "info broken --json" "list" "list --json" "start broken"; do
+		# shellcheck disable=SC2086 # c is a command line
+		expect_error 1 "^trust: vm 'broken': .*/broken/vm.conf: '$key' is missing$" trust vm $c
+	done
+done
+printf 'name=broken\nkeyset=k\nproject=p\nserial=\nimages=/i\ncreated=\naccel=\n' >"$VMS/broken/vm.conf"
+expect_error 1 "vm.conf: serial name is empty" trust vm info broken
+# shellcheck disable=SC2059
+printf "$conf" >"$VMS/broken/vm.conf"
+expect_rc 0 trust vm info broken
+! grep -q "(null)" "$T/out" || fail "vm info printed (null): $(cat "$T/out")"
 echo 1 >"$VMS/broken/qemu.pid" # pid 1 is never a VM's QEMU
 expect_rc 0 trust vm info broken --json
 grep -q '"state":"stopped"' "$T/out" || fail "pid 1 taken for a running VM: $(cat "$T/out")"

@@ -121,7 +121,8 @@ static void test_conf_and_list(void)
                 _cleanup_free_ char *c1 = path_join(a, "vm.conf");
                 _cleanup_free_ char *c2 = path_join(b, "vm.conf");
                 _cleanup_free_ char *c3 = path_join(tmp, "vm.conf");
-                put(c1, "name=ignored\nkeyset=ks\nproject=p\nserial=s1\nfuture=1\naccel=tcg\n");
+                put(c1, "name=ignored\nkeyset=ks\nproject=p\nserial=s1\nfuture=1\nimages=/i\n"
+                        "created=2024-01-01T00:00:00Z\naccel=tcg\n");
                 put(c2, "keyset=ks\nproject=p\n");
                 put(c3, "keyset=ks\nproject=p\n");
         }
@@ -142,11 +143,28 @@ static void test_conf_and_list(void)
         ASSERT_EQ(vm_info_load("no-conf", &i), -ENOENT);
         ASSERT_EQ(vm_info_load("../x", &i), -EINVAL);
         {
+                static const char full[] = "keyset=ks\nproject=p\nserial=s1\nimages=/i\n"
+                                           "created=2024-01-01T00:00:00Z\naccel=\n";
                 _cleanup_free_ char *c = path_join(a, "vm.conf");
-                put(c, "keyset=ks\n");
-                ASSERT_EQ(vm_info_load("b-vm", &i), -EBADMSG);
+                /* each key missing in turn: refused, naming the key */
+                for (const char *k = full; *k; k = strchr(k, '\n') + 1) {
+                        _cleanup_free_ char *key = strndup(k, strcspn(k, "="));
+                        _cleanup_free_ char *text = xasprintf("%.*s%s", (int)(k - full), full,
+                                                              strchr(k, '\n') + 1);
+                        put(c, text);
+                        ASSERT_EQ(vm_info_load("b-vm", &i), -EBADMSG);
+                        ASSERT_TRUE(strstr(err_msg(-EBADMSG), key) != NULL);
+                        ASSERT_TRUE(strstr(err_msg(-EBADMSG), "vm.conf") != NULL);
+                        vm_info_done(&i);
+                }
+                put(c, "keyset=ks\nproject=p\nserial=\nimages=/i\ncreated=\naccel=\n");
+                ASSERT_EQ(vm_info_load("b-vm", &i), -EINVAL); /* an empty serial */
+                ASSERT_TRUE(strstr(err_msg(-EINVAL), "vm.conf: serial name is empty") != NULL);
                 vm_info_done(&i);
-                put(c, "keyset=ks\nproject=p\n");
+                put(c, "keyset=a:b\nproject=p\nserial=s\nimages=/i\ncreated=\naccel=\n");
+                ASSERT_EQ(vm_info_load("b-vm", &i), -EINVAL);
+                vm_info_done(&i);
+                put(c, full);
                 /* a pid file of a process outside the VM's dir does not count */
                 _cleanup_free_ char *pf = path_join(a, VM_QEMU_PID);
                 _cleanup_free_ char *me = xasprintf("%d\n", (int)getpid());

@@ -3,7 +3,8 @@
 # phase failed, shows the console tail, and leaves nothing behind (no state
 # directory, no temporary directory, no QEMU or swtpm) unless
 # --keep-on-failure; the firmware refusing an unsigned image is reported as
-# such. Real OVMF + swtpm + QEMU with busybox images (fake-images.sh).
+# such; the disk that carried the SUDI key never survives a failure.
+# Real OVMF + swtpm + QEMU with busybox images (fake-images.sh).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=tests/vm/vm-common.sh
@@ -29,6 +30,8 @@ expect_rc 1 trust vm launch bad --project snakeoil:default --images "$T/unsigned
 grep -q "provision failed: the firmware refused .*Access Denied" "$T/err" ||
 	fail "refusal not reported: $(cat "$T/err")"
 [ -d "$VMS/bad" ] || fail "--keep-on-failure did not keep the VM"
+[ ! -e "$VMS/bad/trust-data.img" ] || fail "--keep-on-failure kept the SUDI disk"
+! grep -rlq "PRIVATE KEY" "$VMS/bad" 2>/dev/null || fail "--keep-on-failure kept a private key"
 assert_no_vm_processes
 expect_rc 0 trust vm info bad
 expect_rc 0 trust vm delete bad

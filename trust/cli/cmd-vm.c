@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "base/util.h"
 #include "machine/vm.h"
+#include "machine/vm-launch.h"
 
 static const char vm_usage[] =
         "Usage: trust vm COMMAND ...\n\n"
@@ -43,6 +44,42 @@ static int vm_fail(int r, const char *name)
 static bool is_help(const char *s)
 {
         return !strcmp(s, "--help") || !strcmp(s, "-h");
+}
+
+/* vm_getopt's answer for an argument that is not an option (in optarg). */
+#define OPT_NAME 1
+/* vm_getopt's answer for a refused option (the usage line is printed). */
+#define OPT_REFUSED (-2)
+
+/* An option of the vm commands is one whole argument spelled in full: the
+ * abbreviations, "--opt=value", "-hh" and "--" getopt_long would take are
+ * refused, as they always were. */
+static bool whole_option(const struct option *opts, const char *arg)
+{
+        if (!strcmp(arg, "-h"))
+                return true;
+        if (strncmp(arg, "--", 2) != 0)
+                return false;
+        for (const struct option *o = opts; o->name; o++)
+                if (!strcmp(arg + 2, o->name))
+                        return true;
+        return false;
+}
+
+/* getopt_long over the arguments in order ("-": a NAME comes back as
+ * OPT_NAME where it stands, so "--help" after a bad argument does not win).
+ * Start with optind = 0. '?' is an option without its argument. */
+static int vm_getopt(const char *cmd, const char *refusal, int argc, char **argv,
+                     const struct option *opts)
+{
+        int i = optind > 0 ? optind : 1;
+
+        if (i < argc && argv[i][0] == '-' && !whole_option(opts, argv[i])) {
+                usage_error(cmd, "%s '%s'", refusal, argv[i]);
+                return OPT_REFUSED;
+        }
+        opterr = 0;
+        return getopt_long(argc, argv, "-h", opts, NULL);
 }
 
 static int parse_seconds(const char *cmd, const char *s, unsigned *ret)
@@ -157,24 +194,36 @@ static int do_launch(int argc, char **argv)
         return 0;
 }
 
-/* Parses "NAME [--flag]" with the given flag names; returns the NAME. */
+/* Parses "NAME [FLAG]" (FLAG: "--name" or NULL); returns the NAME. -1: the
+ * help was printed. */
 static int one_name(const char *cmd, int argc, char **argv, const char *flag, bool *flag_set,
                     const char **ret)
 {
+        const struct option opts[] = {
+                { "help", no_argument, NULL, 'h' },
+                { flag ? flag + 2 : NULL, no_argument, NULL, 'f' },
+                {},
+        };
+        int c;
+
         *ret = NULL;
-        for (int i = 1; i < argc; i++) {
-                if (is_help(argv[i])) {
+        optind = 0;
+        while ((c = vm_getopt(cmd, "unknown option", argc, argv, opts)) != -1) {
+                switch (c) {
+                case 'h':
                         fputs(vm_usage, stdout);
                         return -1;
-                }
-                if (flag && !strcmp(argv[i], flag))
+                case 'f':
                         *flag_set = true;
-                else if (argv[i][0] == '-')
-                        return usage_error(cmd, "unknown option '%s'", argv[i]);
-                else if (*ret)
-                        return usage_error(cmd, "expected one NAME");
-                else
-                        *ret = argv[i];
+                        break;
+                case OPT_NAME:
+                        if (*ret)
+                                return usage_error(cmd, "expected one NAME");
+                        *ret = optarg;
+                        break;
+                default:
+                        return EXIT_USAGE;
+                }
         }
         if (!*ret)
                 return usage_error(cmd, "expected a NAME");
@@ -208,27 +257,36 @@ static int do_start(int argc, char **argv)
 
 static int do_stop(int argc, char **argv)
 {
+        static const struct option opts[] = {
+                { "timeout", required_argument, NULL, 't' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
         const char *name = NULL;
         unsigned grace = 60;
         bool was = false;
-        int r;
+        int c, r;
 
-        for (int i = 1; i < argc; i++) {
-                if (is_help(argv[i])) {
+        optind = 0;
+        while ((c = vm_getopt("vm stop", "unknown option", argc, argv, opts)) != -1) {
+                switch (c) {
+                case 'h':
                         fputs(vm_usage, stdout);
                         return 0;
-                }
-                if (!strcmp(argv[i], "--timeout")) {
-                        if (i + 1 >= argc)
-                                return usage_error("vm stop", "--timeout needs SEC");
-                        if (parse_seconds("vm stop", argv[++i], &grace))
+                case 't':
+                        if (parse_seconds("vm stop", optarg, &grace))
                                 return EXIT_USAGE;
-                } else if (argv[i][0] == '-')
-                        return usage_error("vm stop", "unknown option '%s'", argv[i]);
-                else if (name)
-                        return usage_error("vm stop", "expected one NAME");
-                else
-                        name = argv[i];
+                        break;
+                case '?':
+                        return usage_error("vm stop", "--timeout needs SEC");
+                case OPT_NAME:
+                        if (name)
+                                return usage_error("vm stop", "expected one NAME");
+                        name = optarg;
+                        break;
+                default:
+                        return EXIT_USAGE;
+                }
         }
         if (!name)
                 return usage_error("vm stop", "expected a NAME");
@@ -319,20 +377,30 @@ static void info_json(const struct vm_info *i, bool full)
 
 static int do_list(int argc, char **argv)
 {
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
         _cleanup_(vm_names_freep) char **names = NULL;
         bool json = false;
         size_t n;
-        int r;
+        int c, r;
 
-        for (int i = 1; i < argc; i++) {
-                if (is_help(argv[i])) {
+        optind = 0;
+        while ((c = vm_getopt("vm list", "unexpected argument", argc, argv, opts)) != -1) {
+                switch (c) {
+                case 'h':
                         fputs(vm_usage, stdout);
                         return 0;
-                }
-                if (!strcmp(argv[i], "--json"))
+                case 'j':
                         json = true;
-                else
-                        return usage_error("vm list", "unexpected argument '%s'", argv[i]);
+                        break;
+                case OPT_NAME:
+                        return usage_error("vm list", "unexpected argument '%s'", optarg);
+                default:
+                        return EXIT_USAGE;
+                }
         }
         r = vm_list(&names, &n);
         if (r < 0)

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <termios.h>
 
 static bool line_has(const char *line, const char *needle)
@@ -174,6 +175,26 @@ char *vm_console_tail(const char *dir, unsigned lines)
 
 static struct termios saved_tty;
 static bool tty_raw;
+
+off_t vm_console_size(const char *dir)
+{
+        _cleanup_free_ char *path = path_join(dir, VM_CONSOLE_LOG);
+        struct stat st;
+
+        return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+void vm_console_mark(const char *dir, const char *text)
+{
+        _cleanup_free_ char *path = path_join(dir, VM_CONSOLE_LOG);
+        _cleanup_free_ char *line = xasprintf("\n=== trust vm: %s ===\n", text);
+        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+
+        if (fd < 0)
+                return;
+        (void)!write(fd, line, strlen(line));
+        close(fd);
+}
 
 static void tty_restore(void)
 {

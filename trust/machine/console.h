@@ -42,6 +42,13 @@ int vm_wait_console(const char *dir, const struct vm_proc *p, off_t from, const 
                     const char *failure, unsigned timeout_s, volatile int *stop,
                     enum console_result *ret);
 
+/* Where the console log ends now (0 when there is none yet): the start of
+ * the next boot's output. */
+off_t vm_console_size(const char *dir);
+/* Appends "=== trust vm: text ===" to the console log between phases, so
+ * the log reads as a story (best effort). */
+void vm_console_mark(const char *dir, const char *text);
+
 /* Last `lines` lines of the console log (sanitised to printable text). */
 char *vm_console_tail(const char *dir, unsigned lines);
 

@@ -2,7 +2,13 @@
  * (QMP, serial console, swtpm). */
 #pragma once
 
-/* File names inside a VM state directory. */
+/* File names inside a VM state directory (vm/README.md). */
+#define VM_CONF "vm.conf"
+#define VM_OS_DISK "os.img"
+#define VM_DATA_DISK "trust-data.img" /* the SUDI key: wiped once provisioned, or on failure */
+#define VM_BOOT_DISK "boot.img"
+#define VM_PAYLOAD_LINK "payload.img" /* symlink to the images' os/payload.img */
+#define VM_SUDI_CERT "sudi-cert.pem"
 #define VM_CONSOLE_LOG "console.log"
 #define VM_CONSOLE_SOCK "console.sock"
 #define VM_QMP_SOCK "qmp.sock"
