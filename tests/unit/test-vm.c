@@ -208,11 +208,12 @@ static void test_run_tool(void)
 
         ASSERT_OK(run_tool(ok, 5));
         ASSERT_EQ(run_tool(bad, 5), -EIO);
-        ASSERT_TRUE(strstr(err_msg(-EIO), "sh failed: first line") != NULL);
+        ASSERT_TRUE(strstr(err_msg(-EIO), "sh failed (exit 3): first line") != NULL);
         t = now_s();
         ASSERT_EQ(run_tool(slow, 1), -ETIMEDOUT);
         ASSERT_TRUE(now_s() - t < 5);
-        ASSERT_EQ(run_tool(missing, 5), -EIO);
+        ASSERT_EQ(run_tool(missing, 5), -ENOENT);
+        ASSERT_TRUE(strstr(err_msg(-ENOENT), "/nonexistent/tool: cannot run") != NULL);
 }
 
 int main(void)

@@ -54,7 +54,7 @@ static int parse(const char *cmd, int argc, char **argv, const int *allowed, siz
 {
         int c;
 
-        optind = 0;
+        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "h", common_options, NULL)) != -1) {
                 bool ok = c == 'h';
 

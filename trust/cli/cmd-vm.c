@@ -41,11 +41,6 @@ static int vm_fail(int r, const char *name)
         return fail(r, "vm '%s'", name);
 }
 
-static bool is_help(const char *s)
-{
-        return !strcmp(s, "--help") || !strcmp(s, "-h");
-}
-
 /* vm_getopt's answer for an argument that is not an option (in optarg). */
 #define OPT_NAME 1
 /* vm_getopt's answer for a refused option (the usage line is printed). */
@@ -68,7 +63,7 @@ static bool whole_option(const struct option *opts, const char *arg)
 
 /* getopt_long over the arguments in order ("-": a NAME comes back as
  * OPT_NAME where it stands, so "--help" after a bad argument does not win).
- * Start with optind = 0. '?' is an option without its argument. */
+ * Start with getopt_reset(true). '?' is an option without its argument. */
 static int vm_getopt(const char *cmd, const char *refusal, int argc, char **argv,
                      const struct option *opts)
 {
@@ -78,7 +73,6 @@ static int vm_getopt(const char *cmd, const char *refusal, int argc, char **argv
                 usage_error(cmd, "%s '%s'", refusal, argv[i]);
                 return OPT_REFUSED;
         }
-        opterr = 0;
         return getopt_long(argc, argv, "-h", opts, NULL);
 }
 
@@ -207,7 +201,7 @@ static int one_name(const char *cmd, int argc, char **argv, const char *flag, bo
         int c;
 
         *ret = NULL;
-        optind = 0;
+        getopt_reset(true);
         while ((c = vm_getopt(cmd, "unknown option", argc, argv, opts)) != -1) {
                 switch (c) {
                 case 'h':
@@ -267,7 +261,7 @@ static int do_stop(int argc, char **argv)
         bool was = false;
         int c, r;
 
-        optind = 0;
+        getopt_reset(true);
         while ((c = vm_getopt("vm stop", "unknown option", argc, argv, opts)) != -1) {
                 switch (c) {
                 case 'h':
@@ -387,7 +381,7 @@ static int do_list(int argc, char **argv)
         size_t n;
         int c, r;
 
-        optind = 0;
+        getopt_reset(true);
         while ((c = vm_getopt("vm list", "unexpected argument", argc, argv, opts)) != -1) {
                 switch (c) {
                 case 'h':
@@ -494,7 +488,7 @@ int cmd_vm(int argc, char **argv)
 
         if (argc < 2)
                 return usage_error("vm", "expected a command");
-        if (is_help(argv[1])) {
+        if (is_help_arg(argv[1])) {
                 fputs(vm_usage, stdout);
                 return 0;
         }

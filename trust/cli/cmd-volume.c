@@ -74,7 +74,7 @@ static int volume_run(const char *cmd, bool open, int argc, char **argv)
         bool label_given = false;
         int c, r;
 
-        optind = 0;
+        getopt_reset(false);
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'h':

@@ -3,6 +3,8 @@
  * swtpm facts: ../shared/spec/pcr7.md. */
 #include "machine/qemu.h"
 #include "machine/qmp.h"
+#include "base/process.h"
+#include "base/strv.h"
 #include "base/util.h"
 
 #include <fcntl.h>
@@ -16,119 +18,28 @@
 #include <sys/wait.h>
 #include <time.h>
 
-/* A growable argv. */
-struct strv {
-        char **v;
-        size_t n, cap;
-};
-
-static void strv_add(struct strv *s, char *owned)
-{
-        if (s->n + 2 > s->cap) {
-                s->cap = s->cap ? s->cap * 2 : 32;
-                s->v = realloc(s->v, s->cap * sizeof(char *));
-                if (!s->v)
-                        abort();
-        }
-        s->v[s->n++] = owned;
-        s->v[s->n] = NULL;
-}
-
-static void strv_addf(struct strv *s, const char *fmt, ...) _printf_(2, 3);
-static void strv_addf(struct strv *s, const char *fmt, ...)
-{
-        va_list ap;
-        char *p;
-
-        va_start(ap, fmt);
-        if (vasprintf(&p, fmt, ap) < 0)
-                abort();
-        va_end(ap);
-        strv_add(s, p);
-}
-
-/* Adds fixed words, up to a NULL. */
-static void strv_addl(struct strv *s, ...) __attribute__((sentinel));
-static void strv_addl(struct strv *s, ...)
-{
-        const char *w;
-        va_list ap;
-
-        va_start(ap, s);
-        while ((w = va_arg(ap, const char *)))
-                strv_add(s, xstrdup(w));
-        va_end(ap);
-}
-
-static void strv_free(struct strv *s)
-{
-        for (size_t i = 0; i < s->n; i++)
-                free(s->v[i]);
-        free(s->v);
-        s->v = NULL;
-        s->n = s->cap = 0;
-}
-
-/* fork + exec inside `dir` with stdin on /dev/null and stdout/stderr appended
- * to `log` (relative to dir). A pipe reports exec failures to the parent. */
+/* Starts argv inside `dir` in a session of its own (a terminal's Ctrl-C
+ * reaches trust, which then stops the VM in order, instead of killing QEMU
+ * mid-write), stdin on /dev/null, stdout and stderr appended to `log`
+ * (relative to dir). */
 static int spawn(const char *dir, char *const argv[], const char *log, bool die_with_parent,
                  pid_t *ret)
 {
-        pid_t parent = getpid(), pid;
-        int p[2], child_errno = 0;
-        ssize_t n;
+        _cleanup_close_ int dfd = -1, fd = -1;
+        struct process_spec spec = {
+                .cwd = dir,
+                .flags = PROCESS_NEW_SESSION | (die_with_parent ? PROCESS_DIE_WITH_PARENT : 0),
+        };
 
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return errf(-errno, "pipe: %s", strerror(errno));
-        pid = fork();
-        if (pid < 0) {
-                int r = -errno;
-                close(p[0]);
-                close(p[1]);
-                return errf(r, "fork: %s", strerror(-r));
-        }
-        if (pid == 0) {
-                sigset_t all;
-                int fd, e;
-
-                close(p[0]);
-                sigemptyset(&all);
-                sigprocmask(SIG_SETMASK, &all, NULL);
-                signal(SIGINT, SIG_DFL);
-                signal(SIGTERM, SIG_DFL);
-                signal(SIGPIPE, SIG_DFL);
-                /* Own session: a terminal's Ctrl-C reaches trust, which then
-                 * stops the VM in order, instead of killing QEMU mid-write. */
-                (void)setsid();
-                if (die_with_parent) {
-                        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
-                                _exit(127);
-                }
-                if (chdir(dir) < 0)
-                        goto fail;
-                fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                if (fd < 0 || dup2(fd, 0) < 0)
-                        goto fail;
-                fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-                if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-                        goto fail;
-                execvp(argv[0], argv);
-        fail:
-                e = errno;
-                (void)!write(p[1], &e, sizeof(e));
-                _exit(127);
-        }
-        close(p[1]);
-        do
-                n = read(p[0], &child_errno, sizeof(child_errno));
-        while (n < 0 && errno == EINTR);
-        close(p[0]);
-        if (n == (ssize_t)sizeof(child_errno)) {
-                (void)waitpid(pid, NULL, 0);
-                return errf(-child_errno, "%s: cannot run: %s", argv[0], strerror(child_errno));
-        }
-        *ret = pid;
-        return 0;
+        dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return errf(-errno, "%s: %s", dir, strerror(errno));
+        fd = openat(dfd, log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return errf(-errno, "%s/%s: %s", dir, log, strerror(errno));
+        spec.fd[0] = PROCESS_DEVNULL;
+        spec.fd[1] = spec.fd[2] = fd;
+        return process_spawn(argv, &spec, ret);
 }
 
 static int write_pid_file(const char *dir, const char *name, pid_t pid)
@@ -392,12 +303,12 @@ int vm_spawn(const struct vm_run *run, struct vm_proc *ret)
 
         swtpm_argv(&a);
         r = daemon_start(run->dir, &swtpm_daemon, a.v, run->die_with_parent, &p.swtpm);
-        strv_free(&a);
+        strv_done(&a);
         if (r < 0)
                 return r;
         qemu_argv(run, &a);
         r = daemon_start(run->dir, &qemu_daemon, a.v, run->die_with_parent, &p.qemu);
-        strv_free(&a);
+        strv_done(&a);
         if (r < 0) {
                 daemon_stop(run->dir, &swtpm_daemon, &p.swtpm);
                 return r;
@@ -457,67 +368,9 @@ int vm_shutdown(const char *dir, struct vm_proc *p, unsigned grace_s)
 
 int run_tool(char *const argv[], unsigned timeout_s)
 {
-        char out[1024];
-        size_t ol = 0;
-        int p[2], status = 0;
-        double end = now_s() + timeout_s;
-        pid_t pid;
-        bool timed_out = false;
+        const struct process_run o = { .timeout_ms = timeout_s * 1000 };
 
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return errf(-errno, "pipe: %s", strerror(errno));
-        pid = fork();
-        if (pid < 0) {
-                int r = -errno;
-                close(p[0]);
-                close(p[1]);
-                return errf(r, "fork: %s", strerror(-r));
-        }
-        if (pid == 0) {
-                int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                if (fd < 0 || dup2(fd, 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0)
-                        _exit(127);
-                execvp(argv[0], argv);
-                dprintf(2, "cannot run: %s\n", strerror(errno));
-                _exit(127);
-        }
-        close(p[1]);
-        for (;;) {
-                struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-                int left = (int)((end - now_s()) * 1000);
-                ssize_t n;
-
-                if (left <= 0) {
-                        timed_out = true;
-                        (void)kill(pid, SIGKILL);
-                        break;
-                }
-                if (poll(&pfd, 1, left) < 0 && errno != EINTR)
-                        break;
-                if (!pfd.revents)
-                        continue;
-                n = read(p[0], out + ol, sizeof(out) - 1 - ol);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                ol += (size_t)n;
-                if (ol == sizeof(out) - 1) {
-                        char sink[4096]; /* keep draining, keep the start */
-                        while ((n = read(p[0], sink, sizeof(sink))) > 0)
-                                ;
-                        break;
-                }
-        }
-        close(p[0]);
-        (void)waitpid(pid, &status, 0);
-        out[ol] = 0;
-        out[strcspn(out, "\n")] = 0;
-        if (timed_out)
-                return errf(-ETIMEDOUT, "%s: no result within %u s", argv[0], timeout_s);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return errf(-EIO, "%s failed: %s", argv[0], ol ? out : "no output");
-        return 0;
+        return process_run(argv, &o);
 }
 
 int vm_accel_probe(const char *scratch_dir, const char **ret)

@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <linux/blkpg.h>
 #include <sys/ioctl.h>
@@ -14,6 +13,7 @@
 #include <time.h>
 
 #include "base/crypto.h"
+#include "base/process.h"
 #include "target/luks.h"
 #include "target/runtime.h"
 #include "target/workflow.h"
@@ -28,80 +28,12 @@ extern char **environ;
 #define SBF_SIZE (256 * MiB)
 
 /* Runs argv (no shell) with optional stdin text; on failure the message names
- * the program and its last line of stderr. */
+ * the program and its last line of output (process_run). */
 static int run_program(char *const argv[], const char *input)
 {
-        int in[2] = { -1, -1 }, err[2] = { -1, -1 }, status, r;
-        posix_spawn_file_actions_t fa;
-        char buf[4096], *last;
-        size_t len = 0;
-        pid_t pid;
+        const struct process_run o = { .input = input, .stdout_null = true, .last_line = true };
 
-        if (pipe2(in, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
-                r = -errno;
-                goto fail_pipes;
-        }
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-        r = -posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        close(in[0]);
-        close(err[1]);
-        in[0] = err[1] = -1;
-        if (r < 0)
-                goto fail_pipes;
-        if (input) {
-                size_t n = strlen(input);
-
-                while (n > 0) {
-                        ssize_t w = write(in[1], input, n);
-
-                        if (w < 0 && errno == EINTR)
-                                continue;
-                        if (w <= 0)
-                                break;
-                        input += w;
-                        n -= (size_t)w;
-                }
-        }
-        close(in[1]);
-        in[1] = -1;
-        for (;;) {
-                ssize_t n = read(err[0], buf + len, sizeof(buf) - 1 - len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                len += (size_t)n;
-                if (len == sizeof(buf) - 1) /* keep the tail */
-                        len = 0;
-        }
-        close(err[0]);
-        buf[len] = 0;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return errf(-errno, "%s: %s", argv[0], strerror(errno));
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-                return 0;
-        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
-                buf[--len] = 0;
-        last = strrchr(buf, '\n');
-        last = last ? last + 1 : buf;
-        return errf(-EIO, "%s failed (%s %d)%s%s", argv[0],
-                    WIFEXITED(status) ? "exit" : "signal",
-                    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), *last ? ": " : "",
-                    last);
-fail_pipes:
-        for (int i = 0; i < 2; i++) {
-                if (in[i] >= 0)
-                        close(in[i]);
-                if (err[i] >= 0)
-                        close(err[i]);
-        }
-        return errf(r, "%s: %s", argv[0], strerror(-r));
+        return process_run(argv, &o);
 }
 
 static bool sysfs_flag(const char *sys_block, const char *name, const char *attr,
