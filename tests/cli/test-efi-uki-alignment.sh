@@ -40,7 +40,7 @@ done
 # refused: above 64 KiB, below 512, above SectionAlignment, not a power of two
 refused() { # refused SECTION_ALIGNMENT FILE_ALIGNMENT CAUSE
 	patched "$T/stub" "$1" "$2"
-	expect_error 1 "^trust: $T/stub: $3" build "$T/stub"
+	expect_error 1 "^trust: uki build: $T/stub: $3" build "$T/stub"
 	[ ! -e "$T/uki.efi" ] || fail "refused stub ($1 $2): an output was written"
 }
 why="is not a power of two from 512 to 64 KiB and at most SectionAlignment"

@@ -91,7 +91,6 @@ static void test_read_unsized(void)
         _cleanup_free_ char *d = tmpdir(), *p = path_join(d, "big");
         size_t n = 0;
         int fds[2];
-        pid_t pid;
 
         ASSERT_OK(read_file("/proc/self/maps", 1 << 24, &buf, &n));
         ASSERT_TRUE(n > 100);
@@ -99,27 +98,16 @@ static void test_read_unsized(void)
         free(TAKE_PTR(buf));
         ASSERT_EQ(read_file("/proc/self/maps", 50, &buf, &n), -EFBIG);
 
-        /* 200000 bytes through a pipe: several growths, every byte kept */
+        /* a pipe is no regular file: refused at once, never waited on */
         for (size_t i = 0; i < 200000; i++)
                 big[i] = (uint8_t)(i * 7 + 1);
         ASSERT_OK(pipe(fds));
-        pid = fork();
-        ASSERT_TRUE(pid >= 0);
-        if (pid == 0) {
-                close(fds[0]);
-                _exit(write_all(fds[1], big, 200000) < 0);
-        }
-        close(fds[1]);
         {
                 _cleanup_free_ char *path = xasprintf("/proc/self/fd/%d", fds[0]);
-                ASSERT_OK(read_file(path, 1 << 20, &buf, &n));
+                ASSERT_EQ(read_file(path, 1 << 20, &buf, &n), -EINVAL);
         }
         close(fds[0]);
-        (void)waitpid(pid, NULL, 0);
-        ASSERT_EQ(n, 200000);
-        ASSERT_MEMEQ(buf, big, 200000);
-        ASSERT_EQ(buf[n], 0);
-        free(TAKE_PTR(buf));
+        close(fds[1]);
 
         /* a regular file exactly at the bound, and one byte over it */
         ASSERT_OK(write_file_excl(p, big, 4096, 0600));
