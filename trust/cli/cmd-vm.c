@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "base/json.h"
 #include "cli/commands.h"
 #include "base/util.h"
 #include "machine/vm.h"
@@ -320,19 +321,10 @@ static int do_console(int argc, char **argv)
 }
 
 /* JSON string: our names are plain, but paths may hold anything. */
+/* A JSON string; a missing value is "" (vm.conf fields are validated). */
 static void json_str(const char *s)
 {
-        putchar('"');
-        for (; s && *s; s++) {
-                unsigned char c = (unsigned char)*s;
-                if (c == '"' || c == '\\')
-                        printf("\\%c", c);
-                else if (c < 0x20)
-                        printf("\\u%04x", c);
-                else
-                        putchar(c);
-        }
-        putchar('"');
+        json_write_string(stdout, s ? s : "", 0);
 }
 
 static const char *state_of(const struct vm_info *i)
