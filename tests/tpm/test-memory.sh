@@ -119,6 +119,7 @@ rm -rf "$SWTPM_STATE" # a TPM nobody took yet, for the next provision
 # (known once it has run)
 tpm_boot prod production
 scan provision 0 "$TRUST" provision --pcr7data "$PD" "$T/id/cert.pem" "$T/id/key.pem"
+tpm_boot prod production # provision locked PCR7: a new boot reads the secrets
 oracle_read 0x01500040 prod luks >"$T/os-pass" || fail "oracle: OS passphrase"
 oracle_read 0x01500030 prod luks >"$T/sbf-pass" || fail "oracle: sbf passphrase"
 tpm_boot prod tpm
