@@ -323,6 +323,13 @@ int rm_rf(const char *path)
         return 0;
 }
 
+void rm_rf_after_failure(const char *path)
+{
+        err_freeze();
+        (void)rm_rf(path);
+        err_thaw();
+}
+
 bool path_exists(const char *path)
 {
         struct stat st;

@@ -88,6 +88,8 @@ int mkdir_p(const char *path, mode_t mode);
 int copy_tree(const char *src, const char *dst, mode_t dir_mode,
               mode_t (*file_mode)(const char *name, mode_t src_mode), size_t file_max);
 int rm_rf(const char *path);
+/* rm_rf on a failure's way out: best effort, and the failure keeps its message. */
+void rm_rf_after_failure(const char *path);
 bool path_exists(const char *path);
 
 /* Atomic directories: make_tmp_sibling("/a/b/name") creates

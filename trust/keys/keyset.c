@@ -178,9 +178,7 @@ int keyset_create(const char *name, const char *const *orgs, size_t n_orgs)
                 r = commit_tmp_dir(tmp, final, 0750);
         if (r < 0) {
                 r = errf_prefix(r, "keyset '%s'", name);
-                err_freeze();
-                (void)rm_rf(tmp);
-                err_thaw();
+                rm_rf_after_failure(tmp);
                 return r;
         }
         return 0;
@@ -247,9 +245,7 @@ int keyset_install_copy(const char *name, const char *src_dir)
                 r = commit_tmp_dir(tmp, final, 0750);
         if (r < 0) {
                 r = errf_prefix(r, "keyset '%s'", name);
-                err_freeze();
-                (void)rm_rf(tmp);
-                err_thaw();
+                rm_rf_after_failure(tmp);
                 return r;
         }
         return 0;

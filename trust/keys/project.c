@@ -110,9 +110,7 @@ static int build_dir_atomic(const char *final, X509 *ca_cert, EVP_PKEY *ca_key, 
         if (r >= 0)
                 r = commit_tmp_dir(tmp, final, 0750);
         if (r < 0) {
-                err_freeze();
-                (void)rm_rf(tmp);
-                err_thaw();
+                rm_rf_after_failure(tmp);
                 return r;
         }
         return 0;

@@ -107,10 +107,8 @@ int sudi_issue(const char *keyset, const char *project, const char *serial, cons
                 if (r >= 0)
                         r = commit_tmp_dir(tmp, final, 0750);
                 if (r < 0) {
-                        err_freeze();
                         if (tmp)
-                                (void)rm_rf(tmp);
-                        err_thaw();
+                                rm_rf_after_failure(tmp);
                         return errf_prefix(r, "keyset '%s': project '%s': SUDI '%s'", keyset,
                                            project, serial);
                 }
