@@ -91,7 +91,7 @@ FUZZ_SECONDS ?= 10
 check: deps
 	$(MAKE) check-run
 
-check-run: $(BUILD)/trust $(UNIT_BINS) asan $(FUZZ_BINS)
+check-run: $(BUILD)/trust $(BUILD)/tools/memscan $(UNIT_BINS) asan $(FUZZ_BINS)
 	BUILD=$(BUILD) TESTS="$(TESTS)" FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh
 
 fuzz: $(FUZZ_BINS)

@@ -2,6 +2,12 @@
 # run.sh: runs the test suites and ends with one line "N passed, N failed,
 # N skipped". Unit, CLI and TPM suites run twice (plain, then ASan+UBSan);
 # fuzz, VM and image suites once. TESTS selects suites.
+#
+# Two lanes run side by side: the host lane (unit, CLI and TPM tests, plain
+# then ASan, then the fuzzers) and the boot lane (images, then the VM tests
+# that boot them). Each lane is mostly one busy core: QEMU's TCG and mkosi on
+# one side, swtpm and our own binaries on the other. TEST_LANES=1 runs them
+# one after the other. At the end: the wall time and the ten slowest tests.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 TOP=$(pwd)
@@ -9,26 +15,31 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 TESTS=${TESTS:-unit cli tpm fuzz vm images}
 FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+TEST_LANES=${TEST_LANES:-2}
 LOGDIR=$BUILD/test-logs
 mkdir -p "$LOGDIR"
-pass=0 fail=0 skip=0
-failed_names=()
+rm -f "$LOGDIR"/results*
+START=$(date +%s)
 
-# run_one LABEL TIMEOUT CMD...: runs one test file with its output in a log.
+# run_one LABEL TIMEOUT CMD...: runs one test file with its output in a log,
+# and records "PASS|FAIL|SKIP SECONDS LABEL" in the lane's results file.
 run_one() {
-	local label=$1 limit=$2 log rc start
+	local label=$1 limit=$2 log rc start secs
 	shift 2
 	log=$LOGDIR/$(echo "$label" | tr '/ ' '__').log
 	start=$(date +%s)
 	timeout --kill-after=10 "$limit" "$@" >"$log" 2>&1 </dev/null
 	rc=$?
+	secs=$(($(date +%s) - start))
 	case $rc in
-	0) pass=$((pass + 1)); printf 'PASS %-48s %3ss\n' "$label" $(($(date +%s) - start)) ;;
-	77) skip=$((skip + 1)); printf 'SKIP %-48s %s\n' "$label" "$(grep -m1 '^SKIP' "$log" || tail -n1 "$log")" ;;
-	*) fail=$((fail + 1)); failed_names+=("$label")
+	0) echo "PASS $secs $label" >>"$RESULTS"
+	   printf 'PASS %-48s %4ss\n' "$label" $secs ;;
+	77) echo "SKIP $secs $label" >>"$RESULTS"
+	   printf 'SKIP %-48s %s\n' "$label" "$(grep -m1 '^SKIP' "$log" || tail -n1 "$log")" ;;
+	*) echo "FAIL $secs $label" >>"$RESULTS"
 	   [ $rc = 124 ] && echo "TIMEOUT after ${limit}s" >>"$log"
-	   printf 'FAIL %-48s (exit %s)\n' "$label" $rc
-	   tail -n 40 "$log" | sed 's/^/    | /' ;;
+	   echo "$log" >>"$RESULTS.failed"
+	   printf 'FAIL %-48s (exit %s, %ss)\n' "$label" $rc $secs ;;
 	esac
 }
 
@@ -59,12 +70,18 @@ run_round() {
 	done
 }
 
-run_round plain
-run_round asan
+plain_env() {
+	export TRUST=$BUILD/trust TOP BUILD
+	unset TRUST_SANITIZED ASAN_OPTIONS UBSAN_OPTIONS
+}
 
-export TRUST=$BUILD/trust
-unset TRUST_SANITIZED ASAN_OPTIONS UBSAN_OPTIONS
-if suite_in fuzz; then
+host_lane() {
+	RESULTS=$LOGDIR/results-host.txt
+	: >"$RESULTS"
+	run_round plain
+	run_round asan
+	plain_env
+	suite_in fuzz || return 0
 	for f in "$BUILD"/fuzz/fuzz-*; do
 		[ -x "$f" ] || continue
 		name=$(basename "$f")
@@ -75,14 +92,45 @@ if suite_in fuzz; then
 		run_one "fuzz/$name" $((FUZZ_SECONDS + 120)) "$f" -max_total_time="$FUZZ_SECONDS" \
 			-rss_limit_mb=2048 -timeout=10 "$corpus" ${seeds:+"$seeds"}
 	done
-fi
-for s in images vm; do # the VM suite boots the images the images suite built
-	suite_in $s || continue
-	for t in tests/"$s"/test-*.sh; do
-		[ -f "$t" ] && run_one "$s/$(basename "$t" .sh)" 1800 bash "$t"
-	done
-done
+}
 
-[ $fail -gt 0 ] && printf 'failed: %s\n' "${failed_names[*]}"
+boot_lane() {
+	RESULTS=$LOGDIR/results-boot.txt
+	: >"$RESULTS"
+	plain_env
+	for s in images vm; do # the VM suite boots the images the images suite built
+		suite_in $s || continue
+		for t in tests/"$s"/test-*.sh; do
+			[ -f "$t" ] && run_one "$s/$(basename "$t" .sh)" 1800 bash "$t"
+		done
+	done
+}
+
+if [ "$TEST_LANES" = 1 ]; then
+	host_lane
+	boot_lane
+else
+	host_lane &
+	host=$!
+	boot_lane &
+	boot=$!
+	# an interrupted run takes both lanes (and their tests) with it
+	trap 'kill -TERM $host $boot 2>/dev/null; wait; exit 130' INT TERM
+	wait $host $boot
+fi
+
+cat "$LOGDIR"/results-*.txt >"$LOGDIR/results.txt"
+pass=$(grep -c '^PASS' "$LOGDIR/results.txt")
+fail=$(grep -c '^FAIL' "$LOGDIR/results.txt")
+skip=$(grep -c '^SKIP' "$LOGDIR/results.txt")
+cat "$LOGDIR"/results-*.txt.failed 2>/dev/null | while read -r log; do
+	printf '\n--- %s (last 40 lines)\n' "$log"
+	tail -n 40 "$log" | sed 's/^/    | /'
+done
+rm -f "$LOGDIR"/results-*.txt.failed
+wall=$(($(date +%s) - START))
+printf '\nwall time: %dm%02ds (%d lanes); slowest tests:\n' $((wall / 60)) $((wall % 60)) "$TEST_LANES"
+sort -k2,2nr "$LOGDIR/results.txt" | head -n 10 | awk '{ printf "  %5ss  %s\n", $2, substr($0, index($0, $3)) }'
+[ "$fail" -gt 0 ] && printf 'failed: %s\n' "$(awk '$1 == "FAIL" { print substr($0, index($0, $3)) }' "$LOGDIR/results.txt" | paste -sd' ')"
 echo "$pass passed, $fail failed, $skip skipped"
-[ $fail -eq 0 ]
+[ "$fail" -eq 0 ]

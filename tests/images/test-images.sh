@@ -109,16 +109,24 @@ for img in provision install os; do
 		grep -q "/${m//_/[-_]}\.ko:" "$root/usr/lib/modules/$kver/modules.dep" ||
 			fail "$img: module $m not in the initrd"
 	done <"$root/etc/trust/modules"
+	# install formats the OS volume with cryptsetup; os opens it only through
+	# `trust volume open` (which checks the header first), so its initrd must
+	# not carry a cryptsetup that would open any volume labelled trust-os.
+	case $img in install) tools="cryptsetup keyctl" ;; os) tools=keyctl ;; *) tools= ;; esac
+	for b in $tools; do
+		chroot "$root" "/usr/sbin/$b" --version >/dev/null 2>&1 ||
+			chroot "$root" "/usr/bin/$b" --version >/dev/null 2>&1 ||
+			fail "$img: $b does not run from the initrd"
+	done
 	case $img in
 	install | os)
-		for b in cryptsetup keyctl; do
-			chroot "$root" "/usr/sbin/$b" --version >/dev/null 2>&1 ||
-				chroot "$root" "/usr/bin/$b" --version >/dev/null 2>&1 ||
-				fail "$img: $b does not run from the initrd"
-		done
 		grep -q 'dm-crypt.ko:' "$root/usr/lib/modules/$kver/modules.dep" || fail "$img: no dm-crypt module"
 		;;
 	esac
+	if [ "$img" = os ]; then
+		[ -z "$(find "$root" -name cryptsetup ! -type d)" ] ||
+			fail "os: the initrd carries cryptsetup; only trust volume open may open the OS volume"
+	fi
 	note "$img: $(classes_of "$img") signed and checked"
 done
 

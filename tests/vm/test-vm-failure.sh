@@ -15,9 +15,21 @@ nothing_left() {
 	assert_no_vm_processes
 }
 
+# wait_bounded PID SECONDS: `wait PID`, but fails instead of waiting for ever.
+wait_bounded() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$1" 2>/dev/null && fail "pid $1 still runs after $2 s: $(tr '\0' ' ' <"/proc/$1/cmdline")"
+	wait "$1"
+}
+
 # --- the installer reports XXX FAIL XXX -------------------------------------
+note "installer failure"
 fake_images "$T/fail" fail-install
-expect_rc 1 trust vm launch bad --project snakeoil:default --images "$T/fail"
+expect_rc 1 trust vm launch bad --project snakeoil:default --timeout 300 --images "$T/fail"
 grep -q "^trust: vm 'bad': install failed: the guest reported 'XXX FAIL XXX'" "$T/err" ||
 	fail "no phase in the error: $(cat "$T/err")"
 grep -q "XXX FAIL XXX installer told to fail" "$T/err" || fail "no console tail: $(cat "$T/err")"
@@ -25,8 +37,9 @@ grep -Eq "^provision +ok" "$T/out" || fail "provision progress missing: $(cat "$
 nothing_left "failed launch"
 
 # --- unsigned provisioning image: the firmware refuses it --------------------
+note "unsigned provisioning image"
 fake_images "$T/unsigned" unsigned
-expect_rc 1 trust vm launch bad --project snakeoil:default --images "$T/unsigned" --keep-on-failure
+expect_rc 1 trust vm launch bad --project snakeoil:default --timeout 300 --images "$T/unsigned" --keep-on-failure
 grep -q "provision failed: the firmware refused .*Access Denied" "$T/err" ||
 	fail "refusal not reported: $(cat "$T/err")"
 [ -d "$VMS/bad" ] || fail "--keep-on-failure did not keep the VM"
@@ -38,15 +51,17 @@ expect_rc 0 trust vm delete bad
 nothing_left "delete after a kept failure"
 
 # --- signed by a key outside the keyset: refused as well ---------------------
+note "foreign-signed image"
 fake_images "$T/foreign" foreign
-expect_rc 1 trust vm launch bad --project snakeoil:default --images "$T/foreign"
+expect_rc 1 trust vm launch bad --project snakeoil:default --timeout 300 --images "$T/foreign"
 grep -q "provision failed: the firmware refused .*Access Denied" "$T/err" ||
 	fail "foreign signature not refused: $(cat "$T/err")"
 nothing_left "foreign-signed image"
 
 # --- interrupted launch: SIGTERM while the provisioning image boots ---------
+note "SIGTERM during launch"
 fake_images "$T/ok" ok
-"$TRUST" vm launch intr --project snakeoil:default --images "$T/ok" >"$T/intr.out" 2>&1 &
+"$TRUST" vm launch intr --project snakeoil:default --timeout 300 --images "$T/ok" >"$T/intr.out" 2>&1 &
 pid=$!
 track_pid $pid
 for _ in $(seq 100); do
@@ -57,14 +72,15 @@ done
 sleep 2
 kill -TERM $pid
 rc=0
-wait $pid || rc=$?
+wait_bounded $pid 120 || rc=$?
 [ $rc = 1 ] || fail "interrupted launch exited $rc: $(cat "$T/intr.out")"
 grep -q "provision failed: interrupted" "$T/intr.out" || fail "$(cat "$T/intr.out")"
 nothing_left "interrupted launch"
 
 # --- killed launch (SIGKILL): QEMU and swtpm die with it, the next launch
 # clears the temporary directory -------------------------------------------
-"$TRUST" vm launch killed --project snakeoil:default --images "$T/ok" >/dev/null 2>&1 &
+note "SIGKILL during launch"
+"$TRUST" vm launch killed --project snakeoil:default --timeout 300 --images "$T/ok" >/dev/null 2>&1 &
 pid=$!
 track_pid $pid
 for _ in $(seq 100); do
@@ -72,14 +88,14 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 kill -KILL $pid
-wait $pid 2>/dev/null || true
+wait_bounded $pid 10 2>/dev/null || true
 for _ in $(seq 50); do
 	[ -z "$(vm_pids)" ] && break
 	sleep 0.1
 done
 assert_no_vm_processes
 expect_error 1 "images directory .*/nope: No such file or directory" \
-	trust vm launch x --project snakeoil:default --images "$T/nope"
+	trust vm launch x --project snakeoil:default --timeout 300 --images "$T/nope"
 expect_rc 0 trust vm list
 [ -z "$(ls -A "$VMS")" ] || fail "left after SIGKILL: $(ls -A "$VMS")"
 echo ok

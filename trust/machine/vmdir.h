@@ -21,5 +21,6 @@
 #define VM_VARS "OVMF_VARS.fd"
 
 /* connect() to the unix socket `name` in the state directory (through
- * /proc/self/fd, so a deep directory cannot overflow sun_path). */
+ * /proc/self/fd, so a deep directory cannot overflow sun_path), waiting at
+ * most 5 s for a busy listener; the socket returned is blocking. */
 int vm_socket_connect(const char *dir, const char *name, int *ret);
