@@ -123,11 +123,24 @@ static void test_tmp_dirs(void)
         _cleanup_free_ char *d = tmpdir(), *final = path_join(d, "ks"), *tmp = NULL;
         _cleanup_free_ char *stale = path_join(d, ".tmp-ks-999999999-abcdef");
 
+        _cleanup_free_ char *key = path_join(stale, "privkey.pem");
+        static const char secret[] = "-----BEGIN PRIVATE KEY-----\nsecret\n";
+        char back[sizeof(secret)];
+        int fd;
+
         ASSERT_OK(make_tmp_sibling(final, &tmp));
         ASSERT_TRUE(strstr(tmp, "/.tmp-ks-") != NULL);
         ASSERT_OK(mkdir(stale, 0700));
+        ASSERT_OK(write_file_excl(key, (const uint8_t *)secret, sizeof(secret), 0600));
+        fd = open(key, O_RDONLY | O_CLOEXEC); /* sees the inode after the unlink */
+        ASSERT_TRUE(fd >= 0);
         ASSERT_OK(clean_stale_tmp(d));
         ASSERT_TRUE(!path_exists(stale)); /* pid 999999999 cannot exist */
+        /* what a killed `keyset add` or `vm launch` left was overwritten */
+        ASSERT_EQ(pread(fd, back, sizeof(back), 0), (ssize_t)sizeof(back));
+        for (size_t i = 0; i < sizeof(back); i++)
+                ASSERT_EQ(back[i], 0);
+        close(fd);
         ASSERT_TRUE(path_exists(tmp));    /* ours is alive */
         ASSERT_OK(commit_tmp_dir(tmp, final, 0750));
         ASSERT_TRUE(path_exists(final));

@@ -314,6 +314,42 @@ static int rm_one(const char *path, const struct stat *st _unused_, int type,
         return unlink(path) < 0 ? -1 : 0;
 }
 
+void wipe_file(const char *path)
+{
+        static const char zero[4096];
+        struct stat st;
+        int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+        if (fd >= 0) {
+                if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+                        for (off_t o = 0; o < st.st_size; o += (off_t)sizeof(zero)) {
+                                size_t n = (size_t)(st.st_size - o) < sizeof(zero)
+                                                   ? (size_t)(st.st_size - o)
+                                                   : sizeof(zero);
+                                if (pwrite(fd, zero, n, o) != (ssize_t)n)
+                                        break;
+                        }
+                        (void)fsync(fd);
+                }
+                close(fd);
+        }
+        (void)unlink(path);
+}
+
+/* Stale temporaries may hold private keys (keyset add, sudi issue) or a
+ * VM's SUDI disk: small regular files are overwritten before they go.
+ * Larger ones (VM disk images, no key in clear) are only unlinked. */
+#define WIPE_MAX_BYTES (64 << 20)
+
+static int rm_wipe_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+        if (type == FTW_F && S_ISREG(st->st_mode) && st->st_size <= WIPE_MAX_BYTES) {
+                wipe_file(path);
+                return 0;
+        }
+        return rm_one(path, st, type, ftw);
+}
+
 int rm_rf(const char *path)
 {
         if (!path_exists(path))
@@ -401,7 +437,7 @@ int clean_stale_tmp(const char *dir)
                 if (kill((pid_t)pid, 0) == 0 || errno == EPERM)
                         continue; /* creator still running */
                 _cleanup_free_ char *path = path_join(dir, de->d_name);
-                (void)rm_rf(path);
+                (void)nftw(path, rm_wipe_one, 16, FTW_DEPTH | FTW_PHYS);
         }
         closedir(d);
         return 0;

@@ -88,6 +88,9 @@ int mkdir_p(const char *path, mode_t mode);
 int copy_tree(const char *src, const char *dst, mode_t dir_mode,
               mode_t (*file_mode)(const char *name, mode_t src_mode), size_t file_max);
 int rm_rf(const char *path);
+/* Overwrites a regular file with zeros (fsync'd), then unlinks it; a link or
+ * special file is only unlinked. Best effort: for files that held secrets. */
+void wipe_file(const char *path);
 /* rm_rf on a failure's way out: best effort, and the failure keeps its message. */
 void rm_rf_after_failure(const char *path);
 bool path_exists(const char *path);
@@ -95,7 +98,8 @@ bool path_exists(const char *path);
 /* Atomic directories: make_tmp_sibling("/a/b/name") creates
  * "/a/b/.tmp-name-<pid>-XXXXXX" (mode 0700) next to the final name.
  * commit_tmp_dir renames it into place, refusing to replace (-EEXIST).
- * clean_stale_tmp removes temp siblings in dir whose creator is dead. */
+ * clean_stale_tmp removes temp siblings in dir whose creator is dead,
+ * overwriting their files of up to 64 MiB first (they may hold keys). */
 int make_tmp_sibling(const char *final_path, char **ret_tmp);
 int commit_tmp_dir(const char *tmp, const char *final_path, mode_t final_mode);
 int clean_stale_tmp(const char *dir);

@@ -29,25 +29,6 @@ static int copy_small_file(const char *src, const char *dst, mode_t mode)
         return write_file_excl(dst, buf, len, mode);
 }
 
-/* Overwrite before unlinking: the SUDI private key passed through these. */
-static void wipe_file(const char *path)
-{
-        struct stat st;
-        int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-
-        if (fd >= 0) {
-                if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-                        static const char zero[4096];
-                        for (off_t o = 0; o < st.st_size; o += (off_t)sizeof(zero))
-                                if (write(fd, zero, sizeof(zero)) < 0)
-                                        break;
-                        (void)fsync(fd);
-                }
-                close(fd);
-        }
-        (void)unlink(path);
-}
-
 /* For a file that only lives while a function runs. */
 static void unlink_freep(char **path)
 {
