@@ -80,10 +80,18 @@ asan: $(BUILD)/asan/trust $(ASAN_UNIT_BINS)
 
 # Fuzz targets (libFuzzer, clang from `make deps`): one harness per parser of
 # untrusted bytes, seeded from tests/fuzz/corpus/<name>/.
+# The library is compiled once (fuzzer-no-link instrumentation) and linked
+# into each harness.
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS) | $(BUILD)/fuzz
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Itrust $(PKG_CFLAGS) \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Itrust -fno-sanitize-recover=all
+$(BUILD)/fuzz/obj/%.o: trust/%.c $(HDRS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined $(PKG_CFLAGS) -c -o $@ $<
+FUZZ_OBJS := $(call objs,$(BUILD)/fuzz,$(LIB_SRCS))
+.SECONDARY: $(FUZZ_OBJS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) $(HDRS) | $(BUILD)/fuzz
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< \
+		$(FUZZ_OBJS) $(PKG_LIBS)
 
 # TESTS selects suites (unit cli tpm vm images fuzz); FUZZ_SECONDS bounds each fuzz run.
 TESTS ?= unit cli tpm fuzz vm images
