@@ -12,6 +12,7 @@
 #              successfully", powers off;
 #   os:        prints a status line, powers off on the ACPI power button.
 # MODE: ok (default), fail-install (the installer reports XXX FAIL XXX),
+# hang-provision (provisioning never ends: for interrupting a launch),
 # unsigned (the provisioning UKI left unsigned), foreign (it is signed by a
 # key outside the keyset): the firmware must refuse both.
 set -eu
@@ -68,6 +69,10 @@ else
 fi
 case $role in
 provision)
+	if grep -q trust.hang /proc/cmdline; then
+		echo "fake: provision hangs"
+		while :; do sleep 60; done
+	fi
 	d=$(disk trust-data) || die "no trust-data disk"
 	mount -t vfat -o ro "$d" /mnt || die "cannot mount $d"
 	[ -s /mnt/privkey.pem ] || die "no SUDI private key on trust-data"
@@ -129,10 +134,11 @@ mkfs.vfat -C "$work/esp.img" 20480 >/dev/null
 mmd -i "$work/esp.img" ::/EFI ::/EFI/BOOT
 mcopy -i "$work/esp.img" "$work/os.efi" ::/EFI/BOOT/BOOTX64.EFI
 dd if="$work/esp.img" of="$out/os/payload.img" bs=512 seek=2048 conv=notrunc,sparse status=none
-fail=
+fail='' hang=''
 if [ "$mode" = fail-install ]; then fail=" trust.fail"; fi
+if [ "$mode" = hang-provision ]; then hang=" trust.hang"; fi
 
-mkuki "$base trust.role=provision" "$work/provision.unsigned" "$work/initrd"
+mkuki "$base trust.role=provision$hang" "$work/provision.unsigned" "$work/initrd"
 mkuki "$base trust.role=install$fail" "$work/install.unsigned" "$work/initrd"
 case $mode in
 unsigned) cp "$work/provision.unsigned" "$out/provision/uki-production.efi" ;;

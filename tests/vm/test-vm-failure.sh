@@ -59,17 +59,25 @@ grep -q "provision failed: the firmware refused .*Access Denied" "$T/err" ||
 nothing_left "foreign-signed image"
 
 # --- interrupted launch: SIGTERM while the provisioning image boots ---------
+# The provisioning image never finishes, so the signal lands in that phase
+# however slow the machine is.
 note "SIGTERM during launch"
-fake_images "$T/ok" ok
-"$TRUST" vm launch intr --project snakeoil:default --timeout 300 --images "$T/ok" >"$T/intr.out" 2>&1 &
+fake_images "$T/hang" hang-provision
+# wait_booted PID: until the launch's provisioning guest says it hangs
+wait_booted() {
+	local i
+	for ((i = 0; i < 3000; i++)); do
+		grep -qs "fake: provision hangs" "$VMS"/.tmp-*/console.log && return 0
+		kill -0 "$1" 2>/dev/null || fail "the launch ended early: $(cat "$T/intr.out")"
+		sleep 0.1
+	done
+	fail "the provisioning guest did not boot within 300 s: $(cat "$T/intr.out")"
+}
+"$TRUST" vm launch intr --project snakeoil:default --timeout 300 --images "$T/hang" >"$T/intr.out" 2>&1 &
 pid=$!
 track_pid $pid
-for _ in $(seq 100); do
-	[ -n "$(vm_pids)" ] && break
-	sleep 0.1
-done
-[ -n "$(vm_pids)" ] || fail "launch did not start QEMU: $(cat "$T/intr.out")"
-sleep 2
+wait_booted $pid
+[ -n "$(vm_pids)" ] || fail "no QEMU/swtpm while the guest runs: $(cat "$T/intr.out")"
 kill -TERM $pid
 rc=0
 wait_bounded $pid 120 || rc=$?
@@ -80,22 +88,28 @@ nothing_left "interrupted launch"
 # --- killed launch (SIGKILL): QEMU and swtpm die with it, the next launch
 # clears the temporary directory -------------------------------------------
 note "SIGKILL during launch"
-"$TRUST" vm launch killed --project snakeoil:default --timeout 300 --images "$T/ok" >/dev/null 2>&1 &
+"$TRUST" vm launch killed --project snakeoil:default --timeout 300 --images "$T/hang" >"$T/intr.out" 2>&1 &
 pid=$!
 track_pid $pid
-for _ in $(seq 100); do
-	[ -n "$(vm_pids)" ] && break
-	sleep 0.1
-done
+wait_booted $pid
 kill -KILL $pid
 wait_bounded $pid 10 2>/dev/null || true
-for _ in $(seq 50); do
+for _ in $(seq 100); do
 	[ -z "$(vm_pids)" ] && break
 	sleep 0.1
 done
 assert_no_vm_processes
+# the SUDI disk the killed launch left: held open across the cleanup, so its
+# contents can be read after the unlink
+data=$(ls "$VMS"/.tmp-killed-*/trust-data.img 2>/dev/null) ||
+	fail "a SIGKILLed launch left no SUDI disk (nothing to test): $(ls -A "$VMS")"
+exec 9<"$data"
+grep -aq "PRIVATE KEY" "/proc/$$/fd/9" || fail "$data holds no private key (nothing to test)"
 expect_error 1 "images directory .*/nope: No such file or directory" \
 	trust vm launch x --project snakeoil:default --timeout 300 --images "$T/nope"
 expect_rc 0 trust vm list
 [ -z "$(ls -A "$VMS")" ] || fail "left after SIGKILL: $(ls -A "$VMS")"
+[ "$(tr -d '\0' <"/proc/$$/fd/9" | wc -c)" = 0 ] ||
+	fail "the killed launch's SUDI disk was removed without being overwritten"
+exec 9<&-
 echo ok
