@@ -25,6 +25,8 @@ LIB_SRCS := $(filter-out trust/cli/main.c,$(SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 HDRS := $(wildcard trust/*/*.h) $(wildcard tests/unit/*.h)
+MAN1 := $(sort $(wildcard trust/man/*.1))
+MAN8 := $(sort $(wildcard trust/man/*.8))
 
 # Debian 12 packages: build, test and run time (see README).
 DEPS := build-essential pkg-config libssl-dev libtss2-dev libcryptsetup-dev libkeyutils-dev \
@@ -32,7 +34,7 @@ DEPS := build-essential pkg-config libssl-dev libtss2-dev libcryptsetup-dev libk
 	swtpm swtpm-tools tpm2-tools sbsigntool osslsigncode qemu-system-x86 qemu-utils ovmf \
 	systemd-boot-efi linux-image-amd64 busybox-static cpio binutils mtools dosfstools \
 	e2fsprogs fdisk util-linux mkosi debootstrap systemd-container zstd hyperfine cryptsetup-bin \
-	socat
+	socat groff-base
 
 .PHONY: all asan check check-run check-unit deps install bench fuzz demo clean images shellcheck
 
@@ -119,6 +121,9 @@ install: $(BUILD)/trust
 	install -d $(DESTDIR)$(PREFIX)/share/trust/keysets $(DESTDIR)$(PREFIX)/share/trust/mb-hooks
 	cp -R keysets/. $(DESTDIR)$(PREFIX)/share/trust/keysets/
 	cp -R mb-hooks/. $(DESTDIR)$(PREFIX)/share/trust/mb-hooks/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/
 
 # Images (mkosi 14, Debian 12 inside) for a keyset: build/images/<keyset>/,
 # layout in images/README.md. Needs root and network (or a warm cache).
