@@ -111,6 +111,8 @@ install: $(BUILD)/trust
 	install -d $(DESTDIR)$(PREFIX)/share/trust/keysets $(DESTDIR)$(PREFIX)/share/trust/mb-hooks
 	cp -R keysets/. $(DESTDIR)$(PREFIX)/share/trust/keysets/
 	cp -R mb-hooks/. $(DESTDIR)$(PREFIX)/share/trust/mb-hooks/
+	install -D -m 0644 trust/completion/trust.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/trust
 
 # Images (mkosi 14, Debian 12 inside) for a keyset: build/images/<keyset>/,
 # layout in images/README.md. Needs root and network (or a warm cache).
@@ -131,7 +133,7 @@ bench: $(BUILD)/trust
 shellcheck:
 	shellcheck -x tests/*.sh tests/*/*.sh mb-hooks/* .ci/run vm/*.sh \
 		images/*.sh images/*/init images/*/initrd.conf images/*/mkosi.finalize \
-		images/os/mkosi.extra/usr/lib/trust/trust-status
+		images/os/mkosi.extra/usr/lib/trust/trust-status trust/completion/trust.bash
 
 clean:
 	rm -rf $(BUILD)
