@@ -124,6 +124,8 @@ install: $(BUILD)/trust
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -D -m 0644 trust/completion/trust.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/trust
 
 # Images (mkosi 14, Debian 12 inside) for a keyset: build/images/<keyset>/,
 # layout in images/README.md. Needs root and network (or a warm cache).
@@ -144,7 +146,7 @@ bench: $(BUILD)/trust
 shellcheck:
 	shellcheck -x tests/*.sh tests/*/*.sh mb-hooks/* .ci/run vm/*.sh \
 		images/*.sh images/*/init images/*/initrd.conf images/*/mkosi.finalize \
-		images/os/mkosi.extra/usr/lib/trust/trust-status
+		images/os/mkosi.extra/usr/lib/trust/trust-status trust/completion/trust.bash
 
 clean:
 	rm -rf $(BUILD)
