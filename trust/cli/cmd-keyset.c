@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "base/json.h"
+#include "base/utf8.h"
 #include "cli/commands.h"
 #include "keys/keyset.h"
 #include "keys/project.h"
@@ -40,12 +42,6 @@ static int op_failed(int r)
 {
         log_error("%s", err_msg(r));
         return 1;
-}
-
-static void print_strv(char **v)
-{
-        for (char **p = v; *p; p++)
-                printf("%s\n", *p);
 }
 
 /* ---- keyset add / initkeyset ---- */
@@ -152,22 +148,76 @@ int cmd_initkeyset(int argc, char **argv)
         return keyset_add_args("initkeyset", true, argc, argv);
 }
 
-/* ---- keyset list ---- */
+/* ---- keyset list, project list, sudi list ---- */
+
+/* One name a line, or with --json an array of {"name":...} objects (objects,
+ * so that a field can be added without breaking a reader). */
+static void print_names(char **v, bool json)
+{
+        if (!json) {
+                for (char **p = v; *p; p++)
+                        printf("%s\n", *p);
+                return;
+        }
+        putchar('[');
+        for (char **p = v; *p; p++) {
+                fputs(p == v ? "{" : ",{", stdout);
+                json_write_member(stdout, false, "name", *p, 0);
+                putchar('}');
+        }
+        printf("]\n");
+}
+
+/* The arguments of a list command: --json, --help and n_args names, which
+ * start at argv[optind] afterwards. -1 to go on, else the exit code. */
+static int list_args(const char *cmd, const char *help, const char *expected, int n_args,
+                     int argc, char **argv, bool *json)
+{
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+
+        getopt_reset(true);
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'j':
+                        *json = true;
+                        break;
+                case 'h':
+                        fputs(help, stdout);
+                        return 0;
+                default:
+                        return bad_option(cmd, argv);
+                }
+        }
+        if (argc - optind != n_args)
+                return usage_error(cmd, "%s", expected);
+        return -1;
+}
+
+static const char keyset_list_help[] =
+        "Usage: trust keyset list [--json]\n\n"
+        "List the keysets in $XDG_DATA_HOME/machine/trust/keys/, one a line.\n\n"
+        "  --json    a JSON array instead: [{\"name\":KEYSET},...]\n";
 
 static int keyset_list_cmd(int argc, char **argv)
 {
         _cleanup_free_ char *root = NULL;
         _cleanup_(strv_freep) char **names = NULL;
+        bool json = false;
         size_t n;
         int r;
 
         if (argc == 2 && is_help_word(argv[1])) {
-                printf("Usage: trust keyset list\n\nList the keysets in "
-                       "$XDG_DATA_HOME/machine/trust/keys/, one a line.\n");
+                fputs(keyset_list_help, stdout);
                 return 0;
         }
-        if (argc != 1)
-                return usage_error("keyset list", "takes no arguments");
+        r = list_args("keyset list", keyset_list_help, "takes no arguments", 0, argc, argv, &json);
+        if (r >= 0)
+                return r;
         keysets_clean_stale(); /* leftovers of killed runs would only confuse */
         r = keysets_root(&root);
         if (r < 0)
@@ -175,20 +225,31 @@ static int keyset_list_cmd(int argc, char **argv)
         r = subdir_names(root, &names, &n);
         if (r < 0)
                 return op_failed(r);
-        print_strv(names);
+        print_names(names, json);
         return 0;
 }
 
 /* ---- keyset show ---- */
 
 static const char keyset_show_help[] =
-        "Usage: trust keyset show NAME [KEY [ITEM]] [--path|--value]\n\n"
+        "Usage: trust keyset show NAME [KEY [ITEM]] [--path|--value|--json]\n\n"
         "Show a keyset. KEY is a key directory (manifest-ca, sudi-ca, uefi-pk, uefi-kek,\n"
         "uefi-db, uki-production, uki-tpm, uki-limited, tpmpol-admin, tpmpol-luks,\n"
-        "pcr7data) or manifest:PROJECT; ITEM a file in it (cert.pem, guid, ...).\n\n"
+        "pcr7data) or manifest:PROJECT; ITEM a file in it (cert.pem, guid, ...).\n"
+        "A private key is shown only when asked for as ITEM.\n\n"
         "  --path    print paths only\n"
         "  --value   print the ITEM's contents only\n"
+        "  --json    {\"keyset\",\"path\",\"dirs\":[{\"name\",\"path\",\"present\",\"subdirs\",\"files\"}]};\n"
+        "            with KEY {\"keyset\",\"key\",\"path\",\"items\":[{\"name\",\"path\",\"withheld\",\n"
+        "            \"value\",\"value_hex\"}]} (value: UTF-8 text, else value_hex)\n"
         "  --help    show this help\n";
+
+/* The spec's directory order (keysets.md "Keyset layout"). */
+static const char *const keyset_dirs[] = {
+        "manifest",     "manifest-ca", "pcr7data", "sudi-ca",        "tpmpol-admin",
+        "tpmpol-luks",  "uefi-db",     "uefi-kek", "uefi-pk",        "uki-limited",
+        "uki-production", "uki-tpm",
+};
 
 static bool valid_keydir(const char *key)
 {
@@ -200,67 +261,184 @@ static bool valid_keydir(const char *key)
         return false;
 }
 
-static int show_keyset_overview(const char *name, const char *ks, bool paths)
+/* One directory of the overview, listed before anything is printed. */
+struct listing {
+        char *path;
+        bool present;
+        char **subs, **files;
+};
+
+static void listings_done(struct listing *l, size_t n)
 {
-        /* The spec's directory order (keysets.md "Keyset layout"). */
-        static const char *const dirs[] = {
-                "manifest",     "manifest-ca", "pcr7data", "sudi-ca",        "tpmpol-admin",
-                "tpmpol-luks",  "uefi-db",     "uefi-kek", "uefi-pk",        "uki-limited",
-                "uki-production", "uki-tpm",
-        };
+        for (size_t i = 0; i < n; i++) {
+                free(l[i].path);
+                strv_free(l[i].subs);
+                strv_free(l[i].files);
+        }
+}
 
-        if (paths)
-                printf("%s\n", ks);
-        else
-                printf("keyset %s (%s)\n", name, ks);
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                _cleanup_free_ char *d = path_join(ks, dirs[i]);
-                _cleanup_(strv_freep) char **subs = NULL, **files = NULL;
-                size_t ns, nf;
-                int r;
-
-                if (paths) {
-                        printf("%s\n", d);
+static void print_overview(const char *name, const char *ks, const struct listing *l)
+{
+        printf("keyset %s (%s)\n", name, ks);
+        for (size_t i = 0; i < ELEMENTSOF(keyset_dirs); i++) {
+                if (!l[i].present) {
+                        printf("%s/ (missing)\n", keyset_dirs[i]);
                         continue;
                 }
-                if (!path_exists(d)) {
-                        printf("%s/ (missing)\n", dirs[i]);
-                        continue;
-                }
-                printf("%s/\n", dirs[i]);
-                r = subdir_names(d, &subs, &ns);
-                if (r >= 0)
-                        r = file_names(d, &files, &nf);
-                if (r < 0)
-                        return op_failed(errf_prefix(r, "keyset '%s'", name));
-                for (char **p = subs; *p; p++)
+                printf("%s/\n", keyset_dirs[i]);
+                for (char **p = l[i].subs; *p; p++)
                         printf("  %s/\n", *p);
-                for (char **p = files; *p; p++)
+                for (char **p = l[i].files; *p; p++)
                         printf("  %s\n", *p);
         }
+}
+
+static void print_overview_json(const char *name, const char *ks, const struct listing *l)
+{
+        putchar('{');
+        json_write_member(stdout, false, "keyset", name, 0);
+        json_write_member(stdout, true, "path", ks, 0);
+        printf(",\"dirs\":[");
+        for (size_t i = 0; i < ELEMENTSOF(keyset_dirs); i++) {
+                fputs(i ? ",{" : "{", stdout);
+                json_write_member(stdout, false, "name", keyset_dirs[i], 0);
+                json_write_member(stdout, true, "path", l[i].path, 0);
+                printf(",\"present\":%s,\"subdirs\":", l[i].present ? "true" : "false");
+                json_write_strv(stdout, l[i].subs, 0);
+                printf(",\"files\":");
+                json_write_strv(stdout, l[i].files, 0);
+                putchar('}');
+        }
+        printf("]}\n");
+}
+
+static int show_keyset_overview(const char *name, const char *ks, bool paths, bool json)
+{
+        struct listing l[ELEMENTSOF(keyset_dirs)] = {};
+        int r = 0;
+
+        if (paths) {
+                printf("%s\n", ks);
+                for (size_t i = 0; i < ELEMENTSOF(keyset_dirs); i++)
+                        printf("%s/%s\n", ks, keyset_dirs[i]);
+                return 0;
+        }
+        /* A missing directory lists as empty. */
+        for (size_t i = 0; i < ELEMENTSOF(l) && r >= 0; i++) {
+                l[i].path = path_join(ks, keyset_dirs[i]);
+                l[i].present = path_exists(l[i].path);
+                r = subdir_names(l[i].path, &l[i].subs, NULL);
+                if (r >= 0)
+                        r = file_names(l[i].path, &l[i].files, NULL);
+        }
+        if (r >= 0) {
+                if (json)
+                        print_overview_json(name, ks, l);
+                else
+                        print_overview(name, ks, l);
+        }
+        listings_done(l, ELEMENTSOF(l));
+        return r < 0 ? op_failed(errf_prefix(r, "keyset '%s'", name)) : 0;
+}
+
+/* A file of a key directory, read whole before anything is printed; not read
+ * for --path, nor when it is a private key not asked for by name (withheld). */
+struct item {
+        char *name, *path;
+        uint8_t *data; /* NUL-terminated */
+        size_t len;
+        bool withheld;
+};
+
+static void items_free(struct item *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(v[i].name);
+                free(v[i].path);
+                erase_and_freep(&v[i].data);
+        }
+        free(v);
+}
+
+/* The files of keydir named in names; by_name: the one ITEM asked for. */
+static int load_items(const char *keydir, char **names, bool read, bool by_name,
+                      struct item **ret, size_t *ret_n)
+{
+        size_t n = strv_length(names);
+        struct item *v = xmalloc0((n ? n : 1) * sizeof(*v));
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                v[i].name = xstrdup(names[i]);
+                v[i].path = path_join(keydir, names[i]);
+                v[i].withheld = read && !by_name && !strcmp(names[i], "privkey.pem");
+                if (!read || v[i].withheld)
+                        continue;
+                r = read_file(v[i].path, 1024 * 1024, &v[i].data, &v[i].len);
+                if (r < 0) {
+                        items_free(v, n);
+                        return r;
+                }
+        }
+        *ret = v;
+        *ret_n = n;
         return 0;
 }
 
-static int print_item(const char *name, const char *path, bool paths, bool value)
+static void print_items(const char *name, const char *key, const struct item *v, size_t n,
+                        bool paths, bool value)
 {
-        _cleanup_free_ uint8_t *buf = NULL;
-        size_t len;
-        int r;
-
-        if (paths) {
-                printf("%s\n", path);
-                return 0;
+        for (size_t i = 0; i < n; i++) {
+                if (paths) {
+                        printf("%s\n", v[i].path);
+                        continue;
+                }
+                if (v[i].withheld) {
+                        printf("%s\n(private key: 'trust keyset show %s %s %s')\n", v[i].path, name,
+                               key, v[i].name);
+                        continue;
+                }
+                if (!value)
+                        printf("%s\n", v[i].path);
+                fwrite(v[i].data, 1, v[i].len, stdout);
+                if (!value && v[i].len > 0 && v[i].data[v[i].len - 1] != '\n')
+                        putchar('\n');
         }
-        r = read_file(path, 1024 * 1024, &buf, &len);
-        if (r < 0)
-                return op_failed(errf_prefix(r, "keyset '%s'", name));
-        if (!value)
-                printf("%s\n", path);
-        fwrite(buf, 1, len, stdout);
-        if (!value && len > 0 && buf[len - 1] != '\n')
-                putchar('\n');
-        explicit_bzero(buf, len);
-        return 0;
+}
+
+/* "value" is the contents when they are UTF-8 text (no NUL), else
+ * "value_hex" is; the other one is null, and both are for a withheld key. */
+static void print_item_json(const struct item *it)
+{
+        bool text = it->data && !memchr(it->data, 0, it->len) &&
+                    utf8_valid((const char *)it->data, it->len);
+        _cleanup_(erase_and_freep) char *hex =
+                it->data && !text ? hex_encode(it->data, it->len) : NULL;
+
+        putchar('{');
+        json_write_member(stdout, false, "name", it->name, 0);
+        json_write_member(stdout, true, "path", it->path, 0);
+        printf(",\"withheld\":%s", it->withheld ? "true" : "false");
+        json_write_member(stdout, true, "value", text ? (const char *)it->data : NULL,
+                          JSON_SHORT_NL_TAB);
+        json_write_member(stdout, true, "value_hex", hex, 0);
+        putchar('}');
+}
+
+static void print_items_json(const char *name, const char *key, const char *keydir,
+                             const struct item *v, size_t n)
+{
+        putchar('{');
+        json_write_member(stdout, false, "keyset", name, 0);
+        json_write_member(stdout, true, "key", key, 0);
+        json_write_member(stdout, true, "path", keydir, 0);
+        printf(",\"items\":[");
+        for (size_t i = 0; i < n; i++) {
+                if (i)
+                        putchar(',');
+                print_item_json(&v[i]);
+        }
+        printf("]}\n");
 }
 
 static int keyset_show_cmd(int argc, char **argv)
@@ -268,11 +446,15 @@ static int keyset_show_cmd(int argc, char **argv)
         static const struct option opts[] = {
                 { "path", no_argument, NULL, 'p' },
                 { "value", no_argument, NULL, 'v' },
+                { "json", no_argument, NULL, 'j' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         _cleanup_free_ char *ks = NULL, *keydir = NULL;
-        bool paths = false, value = false;
+        _cleanup_(strv_freep) char **files = NULL;
+        struct item *items = NULL;
+        size_t n_items;
+        bool paths = false, value = false, json = false;
         const char *name, *key, *item;
         struct stat st;
         int c, r;
@@ -286,6 +468,9 @@ static int keyset_show_cmd(int argc, char **argv)
                 case 'v':
                         value = true;
                         break;
+                case 'j':
+                        json = true;
+                        break;
                 case 'h':
                         fputs(keyset_show_help, stdout);
                         return 0;
@@ -293,8 +478,8 @@ static int keyset_show_cmd(int argc, char **argv)
                         return bad_option("keyset show", argv);
                 }
         }
-        if (paths && value)
-                return usage_error("keyset show", "--path and --value exclude each other");
+        if (paths + value + json > 1)
+                return usage_error("keyset show", "--path, --value and --json exclude each other");
         if (argc - optind < 1 || argc - optind > 3)
                 return usage_error("keyset show", "expected NAME [KEY [ITEM]]");
         name = argv[optind];
@@ -321,7 +506,7 @@ static int keyset_show_cmd(int argc, char **argv)
         if (r < 0)
                 return op_failed(r);
         if (!key)
-                return show_keyset_overview(name, ks, paths);
+                return show_keyset_overview(name, ks, paths, json);
 
         if (!strncmp(key, "manifest:", 9)) {
                 keydir = xasprintf("%s/manifest/%s", ks, key + 9);
@@ -337,32 +522,23 @@ static int keyset_show_cmd(int argc, char **argv)
 
         if (item) {
                 _cleanup_free_ char *p = path_join(keydir, item);
+                struct strv one = {};
+
                 if (stat(p, &st) < 0 || !S_ISREG(st.st_mode))
                         return op_failed(errf(-ENOENT, "keyset '%s': %s has no item '%s'", name,
                                               key, item));
-                return print_item(name, p, paths, value);
-        }
-
-        {
-                _cleanup_(strv_freep) char **files = NULL;
-                size_t n;
-
-                r = file_names(keydir, &files, &n);
-                if (r < 0)
-                        return op_failed(errf_prefix(r, "keyset '%s'", name));
-                for (char **f = files; *f; f++) {
-                        _cleanup_free_ char *p = path_join(keydir, *f);
-                        /* A private key only when asked for by name. */
-                        if (!paths && !strcmp(*f, "privkey.pem")) {
-                                printf("%s\n(private key: 'trust keyset show %s %s %s')\n", p, name,
-                                       key, *f);
-                                continue;
-                        }
-                        r = print_item(name, p, paths, false);
-                        if (r)
-                                return r;
-                }
-        }
+                strv_addl(&one, item, NULL);
+                files = strv_steal(&one, NULL);
+        } else if ((r = file_names(keydir, &files, NULL)) < 0)
+                return op_failed(errf_prefix(r, "keyset '%s'", name));
+        r = load_items(keydir, files, !paths, item != NULL, &items, &n_items);
+        if (r < 0)
+                return op_failed(errf_prefix(r, "keyset '%s'", name));
+        if (json)
+                print_items_json(name, key, keydir, items, n_items);
+        else
+                print_items(name, key, items, n_items, paths, value);
+        items_free(items, n_items);
         return 0;
 }
 
@@ -401,8 +577,8 @@ int cmd_keyset(int argc, char **argv)
         }
         if (is_help_word(argv[1])) {
                 printf("Usage: trust keyset add [--org ORG]... NAME\n"
-                       "       trust keyset list\n"
-                       "       trust keyset show NAME [KEY [ITEM]] [--path|--value]\n"
+                       "       trust keyset list [--json]\n"
+                       "       trust keyset show NAME [KEY [ITEM]] [--path|--value|--json]\n"
                        "       trust keyset pcr7data NAME ...\n"
                        "       trust keyset path NAME [PROJECT]\n\n"
                        "Manage keysets in $XDG_DATA_HOME/machine/trust/keys/.\n"
@@ -424,21 +600,26 @@ int cmd_keyset(int argc, char **argv)
 
 /* ---- project ---- */
 
+static const char project_help[] =
+        "Usage: trust project add KEYSET PROJECT\n"
+        "       trust project list KEYSET [--json]\n\n"
+        "A project is a product inside a keyset: a uuid, a keypair and a cert\n"
+        "(CN 'manifest PRODUCT:<uuid>') issued by the keyset's manifest-ca, and\n"
+        "a sudi/ dir for its machines' SUDI certs. 'list' prints one a line;\n"
+        "with --json a JSON array: [{\"name\":PROJECT},...]\n";
+
 int cmd_project(int argc, char **argv)
 {
         _cleanup_(strv_freep) char **names = NULL;
         _cleanup_free_ char *path = NULL;
+        bool json = false;
         size_t n;
         int r;
 
         if (argc < 2)
                 return usage_error("project", "expected a subcommand: add, list");
         if (is_help_word(argv[1]) || (argc == 3 && is_help_word(argv[2]))) {
-                printf("Usage: trust project add KEYSET PROJECT\n"
-                       "       trust project list KEYSET\n\n"
-                       "A project is a product inside a keyset: a uuid, a keypair and a cert\n"
-                       "(CN 'manifest PRODUCT:<uuid>') issued by the keyset's manifest-ca, and\n"
-                       "a sudi/ dir for its machines' SUDI certs.\n");
+                fputs(project_help, stdout);
                 return 0;
         }
         if (!strcmp(argv[1], "add")) {
@@ -454,14 +635,16 @@ int cmd_project(int argc, char **argv)
                 return 0;
         }
         if (!strcmp(argv[1], "list")) {
-                if (argc != 3)
-                        return usage_error("project list", "expected KEYSET");
-                if ((r = check_name("keyset", argv[2])))
+                r = list_args("project list", project_help, "expected KEYSET", 1, argc - 1,
+                              argv + 1, &json);
+                if (r >= 0)
                         return r;
-                r = project_list(argv[2], &names, &n);
+                if ((r = check_name("keyset", argv[1 + optind])))
+                        return r;
+                r = project_list(argv[1 + optind], &names, &n);
                 if (r < 0)
                         return op_failed(r);
-                print_strv(names);
+                print_names(names, json);
                 return 0;
         }
         return usage_error("project", "unknown subcommand '%s'", argv[1]);
@@ -469,21 +652,26 @@ int cmd_project(int argc, char **argv)
 
 /* ---- sudi ---- */
 
+static const char sudi_help[] =
+        "Usage: trust sudi add KEYSET PROJECT [SERIAL]\n"
+        "       trust sudi list KEYSET PROJECT [--json]\n\n"
+        "Issue a per-machine SUDI keypair and cert (issued by the keyset's sudi-ca)\n"
+        "into <keyset>/manifest/<project>/sudi/<serial>/; SERIAL defaults to a\n"
+        "fresh UUID. 'add' prints the serial. 'list' prints the serials one a line;\n"
+        "with --json a JSON array: [{\"name\":SERIAL},...]\n";
+
 int cmd_sudi(int argc, char **argv)
 {
         _cleanup_(strv_freep) char **names = NULL;
         _cleanup_free_ char *serial = NULL;
+        bool json = false;
         size_t n;
         int r;
 
         if (argc < 2)
                 return usage_error("sudi", "expected a subcommand: add, list");
         if (is_help_word(argv[1]) || (argc >= 3 && is_help_word(argv[2]))) {
-                printf("Usage: trust sudi add KEYSET PROJECT [SERIAL]\n"
-                       "       trust sudi list KEYSET PROJECT\n\n"
-                       "Issue a per-machine SUDI keypair and cert (issued by the keyset's sudi-ca)\n"
-                       "into <keyset>/manifest/<project>/sudi/<serial>/; SERIAL defaults to a\n"
-                       "fresh UUID. 'add' prints the serial.\n");
+                fputs(sudi_help, stdout);
                 return 0;
         }
         if (!strcmp(argv[1], "add")) {
@@ -504,14 +692,17 @@ int cmd_sudi(int argc, char **argv)
                 return 0;
         }
         if (!strcmp(argv[1], "list")) {
-                if (argc != 4)
-                        return usage_error("sudi list", "expected KEYSET PROJECT");
-                if ((r = check_name("keyset", argv[2])) || (r = check_name("project", argv[3])))
+                r = list_args("sudi list", sudi_help, "expected KEYSET PROJECT", 2, argc - 1,
+                              argv + 1, &json);
+                if (r >= 0)
                         return r;
-                r = sudi_list(argv[2], argv[3], &names, &n);
+                argv += 1 + optind; /* KEYSET PROJECT */
+                if ((r = check_name("keyset", argv[0])) || (r = check_name("project", argv[1])))
+                        return r;
+                r = sudi_list(argv[0], argv[1], &names, &n);
                 if (r < 0)
                         return op_failed(r);
-                print_strv(names);
+                print_names(names, json);
                 return 0;
         }
         return usage_error("sudi", "unknown subcommand '%s'", argv[1]);
