@@ -7,44 +7,25 @@
 # stdout.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
-command -v python3 >/dev/null || skip "python3 is not installed"
 
 # every path below holds a quote and a backslash
 export XDG_DATA_HOME=$T/'da"ta\dir'
 KEYS=$XDG_DATA_HOME/machine/trust/keys
 mkdir -p "$XDG_DATA_HOME"
 
-# json_check CODE [ARG...]: $T/out is one JSON document on one line; CODE (Python)
-# asserts on j (the document), text ($T/text, the text output) and args.
-json_check() {
-	local code=$1
-	shift
-	python3 -c "import json, sys
-raw = open(sys.argv[1]).read()
-assert raw.endswith('\n') and raw.count('\n') == 1, 'not one line'
-j = json.loads(raw)
-text = open(sys.argv[2], errors='surrogateescape').read()
-args = sys.argv[3:]
-$code" "$T/out" "$T/text" "$@" || fail "JSON check failed on: $(cat "$T/out")"
-}
-# text CMD...: runs trust CMD, keeps its text output in $T/text
-text() { expect_rc 0 trust "$@"; cp "$T/out" "$T/text"; }
-nothing_out() { [ ! -s "$T/out" ] || fail "$1 printed on stdout: $(cat "$T/out")"; }
-
 # --- keyset list
 expect_rc 0 trust keyset list --json
-: >"$T/text"
 json_check 'assert j == [], j'
 expect_rc 0 trust keyset add snakeoil
 expect_rc 0 trust keyset add beta
 mkdir "$KEYS/we\"ird\\name" # by hand: listed, though no command takes the name
-text keyset list
+json_text keyset list
 expect_rc 0 trust keyset list --json
 json_check 'assert [k["name"] for k in j] == text.splitlines() == ["beta", "snakeoil", args[0]]' \
 	'we"ird\name'
 rmdir "$KEYS/we\"ird\\name"
 expect_rc 2 trust keyset list --json extra
-nothing_out "keyset list --json extra"
+no_stdout "keyset list --json extra"
 
 # --- keyset show NAME: the overview, rebuilt as text
 ks=$KEYS/snakeoil
@@ -61,7 +42,7 @@ for d in j["dirs"]:
     lines += ["  " + s + "/" for s in d["subdirs"]] + ["  " + f for f in d["files"]]
 assert lines == text.splitlines(), lines
 '
-text keyset show snakeoil
+json_text keyset show snakeoil
 expect_rc 0 trust keyset show snakeoil --json
 json_check "$overview"'
 d = {d["name"]: d for d in j["dirs"]}
@@ -70,7 +51,7 @@ assert d["manifest"]["subdirs"] == ["default"] and d["manifest"]["files"] == []
 assert d["uefi-pk"]["files"] == ["cert.pem", "guid", "privkey.pem"]
 assert d["pcr7data"]["subdirs"] == ["policy-2"]' snakeoil "$ks"
 rm -rf "$KEYS/beta/uki-limited"
-text keyset show beta
+json_text keyset show beta
 expect_rc 0 trust keyset show beta --json
 json_check "$overview"'
 assert [x["name"] for x in j["dirs"] if not x["present"]] == ["uki-limited"]' beta "$KEYS/beta"
@@ -95,7 +76,7 @@ for i in j["items"]:
         assert i["value_hex"] == data.hex()
     out += i["path"] + "\n" + data.decode("latin-1") + ("" if data.endswith(b"\n") else "\n")
 '
-text keyset show snakeoil uefi-pk
+json_text keyset show snakeoil uefi-pk
 expect_rc 0 trust keyset show snakeoil uefi-pk --json
 json_check "$items"'
 assert out.encode("latin-1") == open(sys.argv[2], "rb").read(), out
@@ -119,42 +100,42 @@ assert j["items"] == []' snakeoil pcr7data "$ks/pcr7data"
 # failures print nothing on stdout, in the middle of a listing too
 head -c $((1024 * 1024 + 1)) /dev/zero >"$ks/uefi-pk/zz-big"
 expect_error 1 "^trust: keyset 'snakeoil': .*zz-big" trust keyset show snakeoil uefi-pk --json
-nothing_out "a failed keyset show KEY --json"
+no_stdout "a failed keyset show KEY --json"
 expect_error 1 "zz-big" trust keyset show snakeoil uefi-pk
-nothing_out "a failed keyset show KEY"
+no_stdout "a failed keyset show KEY"
 rm -rf "$KEYS/beta/uki-tpm" && : >"$KEYS/beta/uki-tpm"
 expect_error 1 "^trust: keyset 'beta': .*uki-tpm" trust keyset show beta --json
-nothing_out "a failed keyset show --json"
+no_stdout "a failed keyset show --json"
 expect_error 1 "keyset 'nosuch' does not exist" trust keyset show nosuch --json
-nothing_out "keyset show nosuch --json"
+no_stdout "keyset show nosuch --json"
 expect_error 1 "has no item 'nosuch'" trust keyset show snakeoil uefi-pk nosuch --json
-nothing_out "keyset show of a missing item"
+no_stdout "keyset show of a missing item"
 expect_error 2 "exclude each other" trust keyset show snakeoil --json --path
 expect_error 2 "exclude each other" trust keyset show snakeoil uefi-pk guid --json --value
-nothing_out "keyset show --json --value"
+no_stdout "keyset show --json --value"
 
 # --- project list, sudi list
 expect_rc 0 trust project add beta widget
-text project list beta
+json_text project list beta
 expect_rc 0 trust project list beta --json
 json_check 'assert [p["name"] for p in j] == text.splitlines() == ["default", "widget"], j'
 expect_rc 0 trust project list --json beta
 json_check 'assert [p["name"] for p in j] == ["default", "widget"], j'
 expect_error 1 "keyset 'nosuch' does not exist" trust project list nosuch --json
-nothing_out "project list nosuch --json"
+no_stdout "project list nosuch --json"
 expect_rc 2 trust project list --json
-nothing_out "project list --json"
+no_stdout "project list --json"
 
 expect_rc 0 trust sudi list beta widget --json
 json_check 'assert j == [], j'
 expect_rc 0 trust sudi add beta widget m-1
 expect_rc 0 trust sudi add beta widget
 serial=$(cat "$T/out")
-text sudi list beta widget
+json_text sudi list beta widget
 expect_rc 0 trust sudi list beta widget --json
 json_check 'assert [s["name"] for s in j] == text.splitlines() == sorted(args), j' m-1 "$serial"
 expect_error 1 "project 'nosuch' does not exist" trust sudi list beta nosuch --json
-nothing_out "sudi list of a missing project"
+no_stdout "sudi list of a missing project"
 expect_rc 2 trust sudi list beta --json
 expect_rc 2 trust sudi list beta widget --jsn
 echo ok
