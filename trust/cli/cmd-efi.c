@@ -563,8 +563,9 @@ static int efivars_list(int argc, char **argv)
                 if (v->valid && is_sigdb(v)) {
                         r = esl_walk(buf + v->data_offset, v->data_len, NULL, NULL);
                         if (r < 0) {
+                                fail(r, "%s: %s", path, v->name); /* v is freed next */
                                 varstore_done(&vs);
-                                return fail(r, "%s: %s", path, v->name);
+                                return 1;
                         }
                 }
         }
