@@ -62,6 +62,27 @@ expect_error() {
 	grep -Eq -- "$pat" "$T/err" || { cat "$T/err"; fail "'$*': error does not match /$pat/"; }
 }
 
+# json_check CODE [ARG...]: the last command's stdout ($T/out) is one JSON
+# document on one line; CODE (Python) asserts on j (the document), text
+# ($T/text if there is one: the same command's text output) and args.
+json_check() {
+	local code=$1
+	shift
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	[ -e "$T/text" ] || : >"$T/text"
+	python3 -c "import json, sys
+raw = open(sys.argv[1]).read()
+assert raw.endswith('\n') and raw.count('\n') == 1, 'not one line'
+j = json.loads(raw)
+text = open(sys.argv[2], errors='surrogateescape').read()
+args = sys.argv[3:]
+$code" "$T/out" "$T/text" "$@" || fail "JSON check failed on: $(cat "$T/out")"
+}
+# json_text CMD...: runs trust CMD, keeps its text output in $T/text.
+json_text() { expect_rc 0 trust "$@"; cp "$T/out" "$T/text"; }
+# no_stdout WHAT: the last command printed nothing on stdout.
+no_stdout() { [ ! -s "$T/out" ] || fail "$1 printed on stdout: $(cat "$T/out")"; }
+
 # tree_snapshot DIR: a listing that changes when anything below DIR changes.
 tree_snapshot() { (cd "$1" 2>/dev/null && find . -printf '%p %s %m\n' | sort) || true; }
 

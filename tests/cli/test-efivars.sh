@@ -3,7 +3,9 @@
 # vars file exactly as the spec lays them out (the expected records are
 # rebuilt here in shell from the keyset's certs and guids, independently of
 # the C code), the db bytes are the ones `computepcr7` measures, re-enrolling
-# replaces rather than duplicates, and `efivars list` shows them.
+# replaces rather than duplicates, and `efivars list` shows them; with --json
+# the same (the text is rebuilt from the JSON), a name with '"' and '\'
+# escaped, and nothing on stdout when the store is broken.
 . "$(dirname "$0")/../lib.sh"
 
 template=/usr/share/OVMF/OVMF_VARS_4M.fd
@@ -46,6 +48,13 @@ record() { # NAME VENDOR DATAFILE: record header, UTF-16LE name + NUL, data
 	# pad to the next 4-byte boundary with erased flash
 	head -c $(((4 - (60 + 2 * (n + 1) + size) % 4) % 4)) /dev/zero | tr '\0' '\377'
 }
+# in_store RECORDS: the template with the records of file RECORDS at the
+# start of its (empty) variable store
+in_store() {
+	head -c $((0x64)) "$template"
+	cat "$1"
+	tail -c +$((0x64 + $(stat -c %s "$1") + 1)) "$template"
+}
 global=8be4df61-93ca-11d2-aa0d-00e098032b8c
 imagesec=d719b2cb-3d3a-4596-a3bc-dad00e67656f
 esl uefi-pk >"$T/pk.esl"
@@ -78,11 +87,35 @@ for k in uefi-pk uefi-kek uefi-db uki-production uki-tpm uki-limited; do
 	grep -q "owner $(cat "$ks/$k/guid")  .*CN=" "$T/list" || fail "list: no entry owned by $k's guid"
 done
 [ "$(grep -c 'x509 ' "$T/list")" = 6 ] || fail "list: expected 6 certificates"
+# list --json: the text output rebuilt from the JSON
+as_text='
+lines = []
+for v in j:
+    lines.append("%-16s %s attributes 0x%02x size %d" % (v["name"], v["guid"], v["attributes"], v["size"]))
+    for e in v.get("entries", []):
+        if e["type"] == "x509":
+            lines.append("  x509   owner %s  %s" % (e["owner"], e["subject"]))
+        elif e["type"] == "sha256":
+            lines.append("  sha256 owner %s  %s" % (e["owner"], e["hash"]))
+        else:
+            lines.append("  type %s owner %s  %d bytes" % (e["signature_type"], e["owner"], e["size"]))
+assert lines == text.splitlines(), lines
+'
+json_text efivars list "$T/vars.fd"
 expect_rc 0 trust efivars list --json "$T/vars.fd"
-if command -v python3 >/dev/null; then
-	python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); assert [x["name"] for x in v] == ["PK","KEK","db"], v; assert len(v[2]["entries"]) == 4' "$T/out" ||
-		fail "list --json: $(cat "$T/out")"
-fi
+json_check "$as_text"'
+assert [v["name"] for v in j] == ["PK", "KEK", "db"] and j[0]["attributes"] == 0x27, j
+assert [e["owner"] for e in j[2]["entries"]] == args, j[2]' \
+	"$(cat "$ks/uefi-db/guid")" "$(cat "$ks/uki-production/guid")" "$(cat "$ks/uki-tpm/guid")" \
+	"$(cat "$ks/uki-limited/guid")"
+# a variable whose name has a quote and a backslash, in the template's empty store
+printf 'x' >"$T/one"
+record 'a"b\c' $global "$T/one" >"$T/rec"
+in_store "$T/rec" >"$T/odd.fd"
+json_text efivars list "$T/odd.fd"
+expect_rc 0 trust efivars list "$T/odd.fd" --json
+json_check "$as_text"'
+assert [(v["name"], v["size"], "entries" in v) for v in j] == [(args[0], 1, False)], j' 'a"b\c'
 
 # re-enrolling into our own output: old records deleted (state 0x3c), one of each valid
 expect_rc 0 trust efivars enroll --keyset snakeoil --template "$T/vars.fd" --output "$T/vars2.fd"
@@ -102,13 +135,27 @@ grep -q "^dbx .* size 76\$" "$T/out" || fail "dbx not listed: $(cat "$T/out")"
 grep -q "sha256 owner 11111111-2222-3333-4444-555555555555  0000" "$T/out" || fail "dbx entry not listed"
 head -c 30 "$T/dbx.esl" >"$T/bad.esl"
 expect_error 1 "bad.esl" trust efivars enroll --keyset snakeoil --dbx "$T/bad.esl" --output "$T/x.fd"
+# and an entry of a type list does not know (EFI_CERT_SHA1), in JSON too
+{ cat "$T/dbx.esl"; guid 826ca512-cf10-4ac9-b187-be01496631bd; le $((28 + 36)) 4; le 0 4; le 36 4
+  guid 66666666-7777-8888-9999-000000000000; printf 'y%.0s' $(seq 20); } >"$T/dbx2.esl"
+expect_rc 0 trust efivars enroll --keyset snakeoil --dbx "$T/dbx2.esl" --output "$T/vars4.fd"
+json_text efivars list "$T/vars4.fd"
+expect_rc 0 trust efivars list --json "$T/vars4.fd"
+json_check "$as_text"'
+dbx = j[-1]
+assert dbx["name"] == "dbx" and dbx["entries"] == [
+    {"type": "sha256", "owner": "11111111-2222-3333-4444-555555555555", "hash": "00" * 32},
+    {"type": "other", "owner": "66666666-7777-8888-9999-000000000000",
+     "signature_type": "826ca512-cf10-4ac9-b187-be01496631bd", "size": 20}], dbx'
 
 # a template with Microsoft's keys and dbx: ours replace them, and the dbx
 # goes (computepcr7 without --dbx predicts none)
 ms=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
 if [ -r "$ms" ]; then
-	expect_rc 0 trust efivars list "$ms"
+	json_text efivars list "$ms"
 	grep -q '^dbx ' "$T/out" || fail "the MS template has no dbx?"
+	expect_rc 0 trust efivars list --json "$ms"
+	json_check "$as_text"
 	expect_rc 0 trust efivars enroll --keyset snakeoil --template "$ms" --output "$T/vars-ms.fd"
 	expect_rc 0 trust efivars list "$T/vars-ms.fd"
 	grep -q '^dbx ' "$T/out" && fail "the template's dbx survived enrolling"
@@ -121,6 +168,13 @@ expect_error 1 "vars-full.fd: variable store full" trust efivars enroll --keyset
 	--template "$TOP/tests/data/efi/vars-full.fd" --output "$T/x.fd"
 expect_error 1 "keyset 'nope' does not exist" trust efivars enroll --keyset nope --output "$T/x.fd"
 expect_error 1 "pk.esl: no firmware volume signature" trust efivars list "$T/pk.esl"
+expect_error 1 "pk.esl: no firmware volume signature" trust efivars list --json "$T/pk.esl"
+no_stdout "efivars list --json of a file that is no vars file"
+# a broken signature list after a good variable: nothing printed
+{ record PK $global "$T/pk.esl"; record db $imagesec "$T/bad.esl"; } >"$T/rec"
+in_store "$T/rec" >"$T/bad.fd"
+expect_error 1 "bad.fd: db: " trust efivars list --json "$T/bad.fd"
+no_stdout "efivars list --json with a broken db"
 [ -e "$T/x.fd" ] && fail "a failed enroll left output"
 expect_rc 2 trust efivars enroll --keyset snakeoil
 expect_rc 2 trust efivars list

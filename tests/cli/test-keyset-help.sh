@@ -14,12 +14,12 @@ check_help() { # PATTERN CMD...
 check_help 'trust initkeyset --keysetname NAME \[--org ORG\]' initkeyset --help
 check_help 'trust keyset add \[--org ORG\]... NAME' keyset --help
 check_help 'trust keyset add \[--org ORG\]... NAME' keyset add --help
-check_help 'Usage: trust keyset list' keyset list --help
-check_help 'trust keyset show NAME \[KEY \[ITEM\]\] \[--path|--value\]' keyset show --help
+check_help 'Usage: trust keyset list \[--json\]' keyset list --help
+check_help 'trust keyset show NAME \[KEY \[ITEM\]\] \[--path|--value|--json\]' keyset show --help
 check_help 'trust project add KEYSET PROJECT' project --help
-check_help 'trust project list KEYSET' project add --help
+check_help 'trust project list KEYSET \[--json\]' project add --help
 check_help 'trust sudi add KEYSET PROJECT \[SERIAL\]' sudi --help
-check_help 'trust sudi list KEYSET PROJECT' sudi list --help
+check_help 'trust sudi list KEYSET PROJECT \[--json\]' sudi list --help
 check_help 'trust new-uuid --keysetname NAME' new-uuid --help
 # help never creates anything
 [ -z "$(find "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" -mindepth 1)" ] || fail "--help wrote files"

@@ -78,6 +78,7 @@ for key in keyset project serial images created accel; do
 	for c in "info broken" "info broken --json" "list" "list --json" "start broken"; do
 		# shellcheck disable=SC2086 # c is a command line
 		expect_error 1 "^trust: vm 'broken': .*/broken/vm.conf: '$key' is missing$" trust vm $c
+		no_stdout "vm $c with a broken vm.conf"
 	done
 done
 printf 'name=broken\nkeyset=k\nproject=p\nserial=\nimages=/i\ncreated=\naccel=\n' >"$VMS/broken/vm.conf"

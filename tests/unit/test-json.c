@@ -1,7 +1,7 @@
 /* test-json.c: the one JSON string writer: the exact bytes of every escape
- * (commands and info.json print them, so they must not drift), members, and
- * a round trip of every control character through the strict info.json
- * parser. */
+ * (commands and info.json print them, so they must not drift), members,
+ * string arrays, and a round trip of every control character through the
+ * strict info.json parser. */
 #include "base/json.h"
 #include "base/util.h"
 #include "formats/pcr7data.h"
@@ -41,6 +41,22 @@ static void test_members(void)
         free(buf);
 }
 
+static void test_strv(void)
+{
+        char *v[] = { "a", "q\"b\\", NULL }, *empty[] = { NULL };
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+
+        ASSERT_TRUE(f != NULL);
+        json_write_strv(f, v, 0);
+        json_write_strv(f, empty, 0);
+        json_write_strv(f, NULL, 0);
+        ASSERT_TRUE(fclose(f) == 0);
+        ASSERT_STREQ(buf, "[\"a\",\"q\\\"b\\\\\"][][]");
+        free(buf);
+}
+
 /* Whatever the writer escapes, a strict parser reads back unchanged. */
 static void test_round_trip(void)
 {
@@ -76,6 +92,7 @@ int main(void)
 {
         RUN(test_escapes);
         RUN(test_members);
+        RUN(test_strv);
         RUN(test_round_trip);
         RUN(test_info_format);
         return test_exit();

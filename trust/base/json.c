@@ -47,3 +47,14 @@ void json_write_member(FILE *f, bool comma, const char *name, const char *value,
         fputc(':', f);
         json_write_string(f, value, flags);
 }
+
+void json_write_strv(FILE *f, char *const *v, unsigned flags)
+{
+        fputc('[', f);
+        for (size_t i = 0; v && v[i]; i++) {
+                if (i)
+                        fputc(',', f);
+                json_write_string(f, v[i], flags);
+        }
+        fputc(']', f);
+}

@@ -22,3 +22,5 @@ char *json_quote(const char *s, unsigned flags);
 /* A member of an object: "name":"value" (value NULL: null), with a leading
  * comma when comma is set. */
 void json_write_member(FILE *f, bool comma, const char *name, const char *value, unsigned flags);
+/* An array of strings, ["a","b"], from a NULL-terminated vector (NULL: []). */
+void json_write_strv(FILE *f, char *const *v, unsigned flags);

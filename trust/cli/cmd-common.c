@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/util.h"
 #include "cli/commands.h"
 
 bool is_help_arg(const char *arg)
@@ -64,5 +65,27 @@ int fail(int r, const char *fmt, ...)
         vfprintf(stderr, fmt, ap);
         va_end(ap);
         fprintf(stderr, ": %s\n", err_msg(r));
+        return 1;
+}
+
+int check_name(const char *what, const char *name)
+{
+        int r = name_validate(what, name);
+
+        if (r < 0) {
+                log_error("%s", err_msg(r));
+                return EXIT_USAGE;
+        }
+        return 0;
+}
+
+int bad_option(const char *cmd, char **argv)
+{
+        return usage_error(cmd, "bad option '%s' or missing argument", argv[optind - 1]);
+}
+
+int op_failed(int r)
+{
+        log_error("%s", err_msg(r));
         return 1;
 }

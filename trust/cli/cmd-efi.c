@@ -209,31 +209,41 @@ int cmd_sign(int argc, char **argv)
 
 static void verify_help(FILE *f)
 {
-        fprintf(f, "Usage: trust verify efi --cert CERT IN\n\n"
+        fprintf(f, "Usage: trust verify efi --cert CERT [--json] IN\n\n"
                    "Exits 0 only if the PE image IN carries an Authenticode signature by CERT\n"
                    "(or by a certificate CERT issued) over its current contents, checked the\n"
                    "way UEFI firmware checks it (CERT is the trust anchor; validity dates and\n"
-                   "key purposes are not checked).\n");
+                   "key purposes are not checked). Prints 'IN: signature by SUBJECT verifies'.\n\n"
+                   "  --json    {\"image\":IN,\"cert\":CERT,\"subject\":CERT's subject,\"verified\":true}\n");
 }
 
 int cmd_verify(int argc, char **argv)
 {
         static const struct option opts[] = { { "cert", required_argument, NULL, 'c' },
+                                              { "json", no_argument, NULL, 'j' },
                                               { "help", no_argument, NULL, 'h' },
                                               {} };
         _cleanup_(blob_done) struct blob in = {};
         _cleanup_(X509_freep) X509 *cert = NULL;
         const char *cert_path = NULL, *input;
         char subject[256];
+        bool json = false;
         int c, r;
 
         r = verb_word("verify", "efi", verify_help, &argc, &argv);
         if (r >= 0)
                 return r;
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
-                if (c != 'c')
+                switch (c) {
+                case 'c':
+                        cert_path = optarg;
+                        break;
+                case 'j':
+                        json = true;
+                        break;
+                default:
                         return usage_error("verify", "bad option");
-                cert_path = optarg;
+                }
         }
         if (optind != argc - 1)
                 return usage_error("verify", "expected one input image");
@@ -251,7 +261,14 @@ int cmd_verify(int argc, char **argv)
         if (r < 0)
                 return fail(r, "%s", input);
         X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
-        printf("%s: signature by %s verifies\n", input, subject);
+        if (json) {
+                putchar('{');
+                json_write_member(stdout, false, "image", input, 0);
+                json_write_member(stdout, true, "cert", cert_path, 0);
+                json_write_member(stdout, true, "subject", subject, 0);
+                printf(",\"verified\":true}\n");
+        } else
+                printf("%s: signature by %s verifies\n", input, subject);
         return 0;
 }
 
@@ -448,7 +465,10 @@ static void efivars_help(FILE *f)
                    "Older records of these variables are marked deleted. Firmware then boots\n"
                    "with Secure Boot enabled.\n"
                    "list prints each variable: name, vendor GUID, attributes, size, and the\n"
-                   "entries of PK, KEK, db and dbx (certificate subjects, hashes).\n");
+                   "entries of PK, KEK, db and dbx (certificate subjects, hashes).\n\n"
+                   "  --json    [{\"name\",\"guid\",\"attributes\",\"size\",\"entries\"}]; entries (PK, KEK,\n"
+                   "            db, dbx only): [{\"type\":\"x509\",\"owner\",\"subject\"}, {\"type\":\"sha256\",\n"
+                   "            \"owner\",\"hash\"} or {\"type\":\"other\",\"owner\",\"signature_type\",\"size\"}]\n");
 }
 
 struct list_ctx {
@@ -543,8 +563,9 @@ static int efivars_list(int argc, char **argv)
                 if (v->valid && is_sigdb(v)) {
                         r = esl_walk(buf + v->data_offset, v->data_len, NULL, NULL);
                         if (r < 0) {
+                                fail(r, "%s: %s", path, v->name); /* v is freed next */
                                 varstore_done(&vs);
-                                return fail(r, "%s: %s", path, v->name);
+                                return 1;
                         }
                 }
         }

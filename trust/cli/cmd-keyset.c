@@ -1,11 +1,12 @@
 /* cmd-keyset.c: the keyset administration commands: initkeyset, keyset
- * (add/list/show; pcr7data lives in cmd-pcr7.c), project, sudi, new-uuid.
+ * (add/list/path; show lives in cmd-keyset-show.c, pcr7data in cmd-pcr7.c),
+ * project, sudi, new-uuid.
  * Argument parsing and output only; the work is in keyset.c, project.c,
  * sudi.c and x509.c. */
 #include <getopt.h>
 #include <stdio.h>
-#include <sys/stat.h>
 
+#include "base/json.h"
 #include "cli/commands.h"
 #include "keys/keyset.h"
 #include "keys/project.h"
@@ -16,37 +17,6 @@
 #include "base/dirlist.h"
 
 #define MAX_ORGS 16
-
-/* Name checks before any work: a bad name is a usage error (exit 2). */
-static int check_name(const char *what, const char *name)
-{
-        int r = name_validate(what, name);
-
-        if (r < 0) {
-                log_error("%s", err_msg(r));
-                return EXIT_USAGE;
-        }
-        return 0;
-}
-
-/* getopt's own messages are off (getopt_reset(true)) so a bad option gives one line. */
-static int bad_option(const char *cmd, char **argv)
-{
-        return usage_error(cmd, "bad option '%s' or missing argument", argv[optind - 1]);
-}
-
-/* Prints the library's message, which already names the object. */
-static int op_failed(int r)
-{
-        log_error("%s", err_msg(r));
-        return 1;
-}
-
-static void print_strv(char **v)
-{
-        for (char **p = v; *p; p++)
-                printf("%s\n", *p);
-}
 
 /* ---- keyset add / initkeyset ---- */
 
@@ -152,22 +122,76 @@ int cmd_initkeyset(int argc, char **argv)
         return keyset_add_args("initkeyset", true, argc, argv);
 }
 
-/* ---- keyset list ---- */
+/* ---- keyset list, project list, sudi list ---- */
+
+/* One name a line, or with --json an array of {"name":...} objects (objects,
+ * so that a field can be added without breaking a reader). */
+static void print_names(char **v, bool json)
+{
+        if (!json) {
+                for (char **p = v; *p; p++)
+                        printf("%s\n", *p);
+                return;
+        }
+        putchar('[');
+        for (char **p = v; *p; p++) {
+                fputs(p == v ? "{" : ",{", stdout);
+                json_write_member(stdout, false, "name", *p, 0);
+                putchar('}');
+        }
+        printf("]\n");
+}
+
+/* The arguments of a list command: --json, --help and n_args names, which
+ * start at argv[optind] afterwards. -1 to go on, else the exit code. */
+static int list_args(const char *cmd, const char *help, const char *expected, int n_args,
+                     int argc, char **argv, bool *json)
+{
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+
+        getopt_reset(true);
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'j':
+                        *json = true;
+                        break;
+                case 'h':
+                        fputs(help, stdout);
+                        return 0;
+                default:
+                        return bad_option(cmd, argv);
+                }
+        }
+        if (argc - optind != n_args)
+                return usage_error(cmd, "%s", expected);
+        return -1;
+}
+
+static const char keyset_list_help[] =
+        "Usage: trust keyset list [--json]\n\n"
+        "List the keysets in $XDG_DATA_HOME/machine/trust/keys/, one a line.\n\n"
+        "  --json    a JSON array instead: [{\"name\":KEYSET},...]\n";
 
 static int keyset_list_cmd(int argc, char **argv)
 {
         _cleanup_free_ char *root = NULL;
         _cleanup_(strv_freep) char **names = NULL;
+        bool json = false;
         size_t n;
         int r;
 
         if (argc == 2 && is_help_word(argv[1])) {
-                printf("Usage: trust keyset list\n\nList the keysets in "
-                       "$XDG_DATA_HOME/machine/trust/keys/, one a line.\n");
+                fputs(keyset_list_help, stdout);
                 return 0;
         }
-        if (argc != 1)
-                return usage_error("keyset list", "takes no arguments");
+        r = list_args("keyset list", keyset_list_help, "takes no arguments", 0, argc, argv, &json);
+        if (r >= 0)
+                return r;
         keysets_clean_stale(); /* leftovers of killed runs would only confuse */
         r = keysets_root(&root);
         if (r < 0)
@@ -175,194 +199,7 @@ static int keyset_list_cmd(int argc, char **argv)
         r = subdir_names(root, &names, &n);
         if (r < 0)
                 return op_failed(r);
-        print_strv(names);
-        return 0;
-}
-
-/* ---- keyset show ---- */
-
-static const char keyset_show_help[] =
-        "Usage: trust keyset show NAME [KEY [ITEM]] [--path|--value]\n\n"
-        "Show a keyset. KEY is a key directory (manifest-ca, sudi-ca, uefi-pk, uefi-kek,\n"
-        "uefi-db, uki-production, uki-tpm, uki-limited, tpmpol-admin, tpmpol-luks,\n"
-        "pcr7data) or manifest:PROJECT; ITEM a file in it (cert.pem, guid, ...).\n\n"
-        "  --path    print paths only\n"
-        "  --value   print the ITEM's contents only\n"
-        "  --help    show this help\n";
-
-static bool valid_keydir(const char *key)
-{
-        if (!strcmp(key, "pcr7data"))
-                return true;
-        for (unsigned i = 0; i < keyset_n_keydirs; i++)
-                if (!strcmp(key, keyset_keydirs[i]))
-                        return true;
-        return false;
-}
-
-static int show_keyset_overview(const char *name, const char *ks, bool paths)
-{
-        /* The spec's directory order (keysets.md "Keyset layout"). */
-        static const char *const dirs[] = {
-                "manifest",     "manifest-ca", "pcr7data", "sudi-ca",        "tpmpol-admin",
-                "tpmpol-luks",  "uefi-db",     "uefi-kek", "uefi-pk",        "uki-limited",
-                "uki-production", "uki-tpm",
-        };
-
-        if (paths)
-                printf("%s\n", ks);
-        else
-                printf("keyset %s (%s)\n", name, ks);
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                _cleanup_free_ char *d = path_join(ks, dirs[i]);
-                _cleanup_(strv_freep) char **subs = NULL, **files = NULL;
-                size_t ns, nf;
-                int r;
-
-                if (paths) {
-                        printf("%s\n", d);
-                        continue;
-                }
-                if (!path_exists(d)) {
-                        printf("%s/ (missing)\n", dirs[i]);
-                        continue;
-                }
-                printf("%s/\n", dirs[i]);
-                r = subdir_names(d, &subs, &ns);
-                if (r >= 0)
-                        r = file_names(d, &files, &nf);
-                if (r < 0)
-                        return op_failed(errf_prefix(r, "keyset '%s'", name));
-                for (char **p = subs; *p; p++)
-                        printf("  %s/\n", *p);
-                for (char **p = files; *p; p++)
-                        printf("  %s\n", *p);
-        }
-        return 0;
-}
-
-static int print_item(const char *name, const char *path, bool paths, bool value)
-{
-        _cleanup_free_ uint8_t *buf = NULL;
-        size_t len;
-        int r;
-
-        if (paths) {
-                printf("%s\n", path);
-                return 0;
-        }
-        r = read_file(path, 1024 * 1024, &buf, &len);
-        if (r < 0)
-                return op_failed(errf_prefix(r, "keyset '%s'", name));
-        if (!value)
-                printf("%s\n", path);
-        fwrite(buf, 1, len, stdout);
-        if (!value && len > 0 && buf[len - 1] != '\n')
-                putchar('\n');
-        explicit_bzero(buf, len);
-        return 0;
-}
-
-static int keyset_show_cmd(int argc, char **argv)
-{
-        static const struct option opts[] = {
-                { "path", no_argument, NULL, 'p' },
-                { "value", no_argument, NULL, 'v' },
-                { "help", no_argument, NULL, 'h' },
-                {},
-        };
-        _cleanup_free_ char *ks = NULL, *keydir = NULL;
-        bool paths = false, value = false;
-        const char *name, *key, *item;
-        struct stat st;
-        int c, r;
-
-        getopt_reset(true);
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'p':
-                        paths = true;
-                        break;
-                case 'v':
-                        value = true;
-                        break;
-                case 'h':
-                        fputs(keyset_show_help, stdout);
-                        return 0;
-                default:
-                        return bad_option("keyset show", argv);
-                }
-        }
-        if (paths && value)
-                return usage_error("keyset show", "--path and --value exclude each other");
-        if (argc - optind < 1 || argc - optind > 3)
-                return usage_error("keyset show", "expected NAME [KEY [ITEM]]");
-        name = argv[optind];
-        key = argc - optind >= 2 ? argv[optind + 1] : NULL;
-        item = argc - optind >= 3 ? argv[optind + 2] : NULL;
-        if ((r = check_name("keyset", name)))
-                return r;
-        if (value && !item)
-                return usage_error("keyset show", "--value needs an ITEM");
-        if (key) {
-                if (!strncmp(key, "manifest:", 9)) {
-                        if ((r = check_name("project", key + 9)))
-                                return r;
-                } else if (!strcmp(key, "manifest"))
-                        return usage_error("keyset show",
-                                           "KEY 'manifest' needs a project: manifest:PROJECT");
-                else if (!valid_keydir(key))
-                        return usage_error("keyset show", "unknown KEY '%s'", key);
-        }
-        if (item && (r = check_name("item", item)))
-                return r;
-
-        r = keyset_path(name, &ks);
-        if (r < 0)
-                return op_failed(r);
-        if (!key)
-                return show_keyset_overview(name, ks, paths);
-
-        if (!strncmp(key, "manifest:", 9)) {
-                keydir = xasprintf("%s/manifest/%s", ks, key + 9);
-                if (stat(keydir, &st) < 0 || !S_ISDIR(st.st_mode))
-                        return op_failed(errf(-ENOENT, "keyset '%s': project '%s' does not exist",
-                                              name, key + 9));
-        } else {
-                keydir = path_join(ks, key);
-                if (stat(keydir, &st) < 0 || !S_ISDIR(st.st_mode))
-                        return op_failed(errf(-ENOENT, "keyset '%s': key '%s' does not exist (%s)",
-                                              name, key, keydir));
-        }
-
-        if (item) {
-                _cleanup_free_ char *p = path_join(keydir, item);
-                if (stat(p, &st) < 0 || !S_ISREG(st.st_mode))
-                        return op_failed(errf(-ENOENT, "keyset '%s': %s has no item '%s'", name,
-                                              key, item));
-                return print_item(name, p, paths, value);
-        }
-
-        {
-                _cleanup_(strv_freep) char **files = NULL;
-                size_t n;
-
-                r = file_names(keydir, &files, &n);
-                if (r < 0)
-                        return op_failed(errf_prefix(r, "keyset '%s'", name));
-                for (char **f = files; *f; f++) {
-                        _cleanup_free_ char *p = path_join(keydir, *f);
-                        /* A private key only when asked for by name. */
-                        if (!paths && !strcmp(*f, "privkey.pem")) {
-                                printf("%s\n(private key: 'trust keyset show %s %s %s')\n", p, name,
-                                       key, *f);
-                                continue;
-                        }
-                        r = print_item(name, p, paths, false);
-                        if (r)
-                                return r;
-                }
-        }
+        print_names(names, json);
         return 0;
 }
 
@@ -401,8 +238,8 @@ int cmd_keyset(int argc, char **argv)
         }
         if (is_help_word(argv[1])) {
                 printf("Usage: trust keyset add [--org ORG]... NAME\n"
-                       "       trust keyset list\n"
-                       "       trust keyset show NAME [KEY [ITEM]] [--path|--value]\n"
+                       "       trust keyset list [--json]\n"
+                       "       trust keyset show NAME [KEY [ITEM]] [--path|--value|--json]\n"
                        "       trust keyset pcr7data NAME ...\n"
                        "       trust keyset path NAME [PROJECT]\n\n"
                        "Manage keysets in $XDG_DATA_HOME/machine/trust/keys/.\n"
@@ -414,7 +251,7 @@ int cmd_keyset(int argc, char **argv)
         if (!strcmp(argv[1], "list"))
                 return keyset_list_cmd(argc - 1, argv + 1);
         if (!strcmp(argv[1], "show"))
-                return keyset_show_cmd(argc - 1, argv + 1);
+                return cmd_keyset_show(argc - 1, argv + 1);
         if (!strcmp(argv[1], "pcr7data"))
                 return cmd_keyset_pcr7data(argc - 1, argv + 1);
         if (!strcmp(argv[1], "path"))
@@ -424,21 +261,26 @@ int cmd_keyset(int argc, char **argv)
 
 /* ---- project ---- */
 
+static const char project_help[] =
+        "Usage: trust project add KEYSET PROJECT\n"
+        "       trust project list KEYSET [--json]\n\n"
+        "A project is a product inside a keyset: a uuid, a keypair and a cert\n"
+        "(CN 'manifest PRODUCT:<uuid>') issued by the keyset's manifest-ca, and\n"
+        "a sudi/ dir for its machines' SUDI certs. 'list' prints one a line;\n"
+        "with --json a JSON array: [{\"name\":PROJECT},...]\n";
+
 int cmd_project(int argc, char **argv)
 {
         _cleanup_(strv_freep) char **names = NULL;
         _cleanup_free_ char *path = NULL;
+        bool json = false;
         size_t n;
         int r;
 
         if (argc < 2)
                 return usage_error("project", "expected a subcommand: add, list");
         if (is_help_word(argv[1]) || (argc == 3 && is_help_word(argv[2]))) {
-                printf("Usage: trust project add KEYSET PROJECT\n"
-                       "       trust project list KEYSET\n\n"
-                       "A project is a product inside a keyset: a uuid, a keypair and a cert\n"
-                       "(CN 'manifest PRODUCT:<uuid>') issued by the keyset's manifest-ca, and\n"
-                       "a sudi/ dir for its machines' SUDI certs.\n");
+                fputs(project_help, stdout);
                 return 0;
         }
         if (!strcmp(argv[1], "add")) {
@@ -454,14 +296,16 @@ int cmd_project(int argc, char **argv)
                 return 0;
         }
         if (!strcmp(argv[1], "list")) {
-                if (argc != 3)
-                        return usage_error("project list", "expected KEYSET");
-                if ((r = check_name("keyset", argv[2])))
+                r = list_args("project list", project_help, "expected KEYSET", 1, argc - 1,
+                              argv + 1, &json);
+                if (r >= 0)
                         return r;
-                r = project_list(argv[2], &names, &n);
+                if ((r = check_name("keyset", argv[1 + optind])))
+                        return r;
+                r = project_list(argv[1 + optind], &names, &n);
                 if (r < 0)
                         return op_failed(r);
-                print_strv(names);
+                print_names(names, json);
                 return 0;
         }
         return usage_error("project", "unknown subcommand '%s'", argv[1]);
@@ -469,21 +313,26 @@ int cmd_project(int argc, char **argv)
 
 /* ---- sudi ---- */
 
+static const char sudi_help[] =
+        "Usage: trust sudi add KEYSET PROJECT [SERIAL]\n"
+        "       trust sudi list KEYSET PROJECT [--json]\n\n"
+        "Issue a per-machine SUDI keypair and cert (issued by the keyset's sudi-ca)\n"
+        "into <keyset>/manifest/<project>/sudi/<serial>/; SERIAL defaults to a\n"
+        "fresh UUID. 'add' prints the serial. 'list' prints the serials one a line;\n"
+        "with --json a JSON array: [{\"name\":SERIAL},...]\n";
+
 int cmd_sudi(int argc, char **argv)
 {
         _cleanup_(strv_freep) char **names = NULL;
         _cleanup_free_ char *serial = NULL;
+        bool json = false;
         size_t n;
         int r;
 
         if (argc < 2)
                 return usage_error("sudi", "expected a subcommand: add, list");
         if (is_help_word(argv[1]) || (argc >= 3 && is_help_word(argv[2]))) {
-                printf("Usage: trust sudi add KEYSET PROJECT [SERIAL]\n"
-                       "       trust sudi list KEYSET PROJECT\n\n"
-                       "Issue a per-machine SUDI keypair and cert (issued by the keyset's sudi-ca)\n"
-                       "into <keyset>/manifest/<project>/sudi/<serial>/; SERIAL defaults to a\n"
-                       "fresh UUID. 'add' prints the serial.\n");
+                fputs(sudi_help, stdout);
                 return 0;
         }
         if (!strcmp(argv[1], "add")) {
@@ -504,14 +353,17 @@ int cmd_sudi(int argc, char **argv)
                 return 0;
         }
         if (!strcmp(argv[1], "list")) {
-                if (argc != 4)
-                        return usage_error("sudi list", "expected KEYSET PROJECT");
-                if ((r = check_name("keyset", argv[2])) || (r = check_name("project", argv[3])))
+                r = list_args("sudi list", sudi_help, "expected KEYSET PROJECT", 2, argc - 1,
+                              argv + 1, &json);
+                if (r >= 0)
                         return r;
-                r = sudi_list(argv[2], argv[3], &names, &n);
+                argv += 1 + optind; /* KEYSET PROJECT */
+                if ((r = check_name("keyset", argv[0])) || (r = check_name("project", argv[1])))
+                        return r;
+                r = sudi_list(argv[0], argv[1], &names, &n);
                 if (r < 0)
                         return op_failed(r);
-                print_strv(names);
+                print_names(names, json);
                 return 0;
         }
         return usage_error("sudi", "unknown subcommand '%s'", argv[1]);

@@ -266,7 +266,9 @@ static void pcr7data_help(void)
                "  dir: PATH\n  key: KEY\n  key_type: production|tpm|limited\n"
                "  pubkey: PATH|-\n  signed_policy: PATH|-\n"
                "('password' in older data reads as tpm). Exit 1 when the value has no valid\n"
-               "entry.\n");
+               "entry.\n\n"
+               "  --json    {\"dir\",\"key\",\"key_type\",\"pubkey\",\"signed_policy\",\"policy_n\"}\n"
+               "            (null for '-'; policy_n: the N of policy-N/)\n");
 }
 
 int cmd_pcr7data(int argc, char **argv)

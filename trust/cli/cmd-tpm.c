@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/json.h"
 #include "cli/commands.h"
 #include "target/runtime.h"
 #include "target/tpm2.h"
@@ -335,7 +336,10 @@ static int tpm_status(int argc, char **argv)
         static const char help[] =
                 "Usage: trust tpm status [--json]\n\n"
                 "Shows PCR7, the NV layout and policy versions, and which of trust's NV indices\n"
-                "exist with their sizes and attributes. Reads no secret.\n" TPM_HELP;
+                "exist with their sizes and attributes. Reads no secret.\n\n"
+                "  --json    {\"pcr7\",\"layout_version\",\"policy_version\",\"indices\":[{\"index\",\n"
+                "            \"role\",\"defined\",\"size\",\"attributes\",\"policy\"}],\n"
+                "            \"owner_reads_secrets\"}\n" TPM_HELP;
         struct runtime_status st;
         struct runtime_opts o;
         bool json = false;
@@ -399,11 +403,44 @@ static int tpm_admin_password(int argc, char **argv)
         return exit_locked(r, lock_failed, "tpm admin-password");
 }
 
+static void print_check(const struct runtime_check *res)
+{
+        for (size_t i = 0; i < RUNTIME_GUARDED; i++) {
+                const struct runtime_check_slot *c = &res->slots[i];
+
+                printf("0x%08x %-14s %-8s %s\n", c->id, c->role,
+                       c->readable ? "READABLE" : c->defined ? "refused" : "absent", c->why);
+        }
+        if (res->n_readable)
+                printf("READABLE: %u of trust's indices can be read in this boot\n",
+                       res->n_readable);
+        else
+                printf("locked: the TPM refused every read\n");
+}
+
+static void print_check_json(const struct runtime_check *res)
+{
+        printf("{\"locked\":%s,\"readable_count\":%u,\"indices\":[",
+               res->n_readable ? "false" : "true", res->n_readable);
+        for (size_t i = 0; i < RUNTIME_GUARDED; i++) {
+                const struct runtime_check_slot *c = &res->slots[i];
+
+                printf("%s{\"index\":\"0x%08x\"", i ? "," : "", c->id);
+                json_write_member(stdout, true, "role", c->role, 0);
+                printf(",\"defined\":%s,\"readable\":%s", c->defined ? "true" : "false",
+                       c->readable ? "true" : "false");
+                json_write_member(stdout, true, "answers", c->why, 0);
+                putchar('}');
+        }
+        printf("]}\n");
+}
+
 static int tpm_check_locked(int argc, char **argv)
 {
-        static const int allowed[] = { OPT_PCR7DATA, OPT_ADMIN_PASSWORD_FILE };
+        static const int allowed[] = { OPT_PCR7DATA, OPT_ADMIN_PASSWORD_FILE, OPT_JSON };
         static const char help[] =
-                "Usage: trust tpm check-locked [--pcr7data DIR] [--admin-password-file F]\n\n"
+                "Usage: trust tpm check-locked [--pcr7data DIR] [--admin-password-file F]\n"
+                "                              [--json]\n\n"
                 "Tries to read each of trust's policy-guarded NV indices (admin password,\n"
                 "certificate, private key, both LUKS passphrases) the way anything in this boot\n"
                 "could: with every signed policy in pcr7data (production entries for the luks\n"
@@ -416,7 +453,9 @@ static int tpm_check_locked(int argc, char **argv)
                 "certificate) are also tried owner-authorized: NV layout 3 lets the owner\n"
                 "read them, layout 4 does not.\n\n"
                 "  --admin-password-file F  the TPM owner password (one trailing newline is\n"
-                "                      dropped); a password the TPM refuses fails the check\n\n"
+                "                      dropped); a password the TPM refuses fails the check\n"
+                "  --json              {\"locked\",\"readable_count\",\"indices\":[{\"index\",\"role\",\n"
+                "                      \"defined\",\"readable\",\"answers\"}]}, same exit status\n\n"
                 "Exit status: 0 the TPM refused every read (locked), 1 the check failed,\n"
                 "2 usage, 3 some index is READABLE in this boot.\n\n" COMMON_HELP;
         struct runtime_opts o;
@@ -433,19 +472,11 @@ static int tpm_check_locked(int argc, char **argv)
         r = runtime_check_locked(&o, &res);
         if (r < 0)
                 return fail(r, "tpm check-locked");
-        for (size_t i = 0; i < RUNTIME_GUARDED; i++) {
-                const struct runtime_check_slot *c = &res.slots[i];
-
-                printf("0x%08x %-14s %-8s %s\n", c->id, c->role,
-                       c->readable ? "READABLE" : c->defined ? "refused" : "absent", c->why);
-        }
-        if (res.n_readable) {
-                printf("READABLE: %u of trust's indices can be read in this boot\n",
-                       res.n_readable);
-                return EXIT_PCR7_UNLOCKED;
-        }
-        printf("locked: the TPM refused every read\n");
-        return 0;
+        if (json)
+                print_check_json(&res);
+        else
+                print_check(&res);
+        return res.n_readable ? EXIT_PCR7_UNLOCKED : 0;
 }
 
 int cmd_tpm(int argc, char **argv)
@@ -462,7 +493,8 @@ int cmd_tpm(int argc, char **argv)
                 "Usage: trust tpm status [--json]\n"
                 "       trust tpm admin-password [--pcr7data DIR]\n"
                 "                                [--keyring user|session | --output FILE|-]\n"
-                "       trust tpm check-locked [--pcr7data DIR] [--admin-password-file F]\n\n"
+                "       trust tpm check-locked [--pcr7data DIR] [--admin-password-file F]\n"
+                "                              [--json]\n\n"
                 "  status          PCR7, NV layout and policy versions, trust's NV indices\n"
                 "                  (reads no secret)\n"
                 "  admin-password  in a tpm-admin-signed OS: the TPM owner password, then\n"

@@ -21,8 +21,11 @@ static const char vm_usage[] =
         "  stop NAME [--timeout SEC]\n"
         "                         power button, then quit after SEC (default 60)\n"
         "  console NAME           attach to the serial console (Ctrl-] detaches)\n"
-        "  list [--json]          the VMs and whether they run\n"
-        "  info NAME [--json]     one VM's settings, paths and processes\n"
+        "  list [--json]          the VMs and whether they run; --json:\n"
+        "                         [{\"name\",\"state\",\"keyset\",\"project\",\"serial\"}]\n"
+        "  info NAME [--json]     one VM's settings, paths and processes; --json: list's\n"
+        "                         keys, \"dir\",\"images\",\"created\",\"accel\",\"qemu_pid\",\n"
+        "                         \"swtpm_pid\",\"console_log\" (pids 0: not running)\n"
         "  delete NAME            stop the VM and remove everything it has\n\n"
         "State: $XDG_STATE_HOME/machine/trust/vms/NAME/. Images: --images DIR, default\n"
         "build/images/KEYSET (images/README.md: vars.fd, provision/ and\n"
@@ -369,8 +372,9 @@ static int do_list(int argc, char **argv)
                 {},
         };
         _cleanup_(vm_names_freep) char **names = NULL;
+        struct vm_info *infos;
         bool json = false;
-        size_t n;
+        size_t n, k;
         int c, r;
 
         getopt_reset(true);
@@ -391,33 +395,32 @@ static int do_list(int argc, char **argv)
         r = vm_list(&names, &n);
         if (r < 0)
                 return fail(r, "vm list");
-        if (json)
+        /* All read before anything is printed: one broken VM fails the list. */
+        infos = xmalloc0(n * sizeof(*infos));
+        for (k = 0; k < n; k++)
+                if ((r = vm_info_load(names[k], &infos[k])) < 0)
+                        break;
+        if (r >= 0 && json) {
                 putchar('[');
-        else if (n)
-                printf("%-20s %-8s %-24s %s\n", "NAME", "STATE", "KEYSET:PROJECT", "SERIAL");
-        for (size_t k = 0; k < n; k++) {
-                struct vm_info i = {};
-
-                r = vm_info_load(names[k], &i);
-                if (r < 0) {
-                        vm_info_done(&i);
-                        if (json)
-                                putchar(']');
-                        return vm_fail(r, names[k]);
-                }
-                if (json) {
-                        if (k)
+                for (size_t i = 0; i < n; i++) {
+                        if (i)
                                 putchar(',');
-                        info_json(&i, false);
-                } else {
-                        _cleanup_free_ char *kp = xasprintf("%s:%s", i.keyset, i.project);
-                        printf("%-20s %-8s %-24s %s\n", i.name, state_of(&i), kp, i.serial);
+                        info_json(&infos[i], false);
                 }
-                vm_info_done(&i);
-        }
-        if (json)
                 printf("]\n");
-        return 0;
+        } else if (r >= 0 && n) {
+                printf("%-20s %-8s %-24s %s\n", "NAME", "STATE", "KEYSET:PROJECT", "SERIAL");
+                for (size_t i = 0; i < n; i++) {
+                        const struct vm_info *v = &infos[i];
+                        _cleanup_free_ char *kp = xasprintf("%s:%s", v->keyset, v->project);
+
+                        printf("%-20s %-8s %-24s %s\n", v->name, state_of(v), kp, v->serial);
+                }
+        }
+        for (size_t i = 0; i < n; i++)
+                vm_info_done(&infos[i]);
+        free(infos);
+        return r < 0 ? vm_fail(r, names[k]) : 0;
 }
 
 static int do_info(int argc, char **argv)

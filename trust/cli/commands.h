@@ -13,6 +13,7 @@ int cmd_keyset(int argc, char **argv);
 int cmd_project(int argc, char **argv);
 int cmd_sudi(int argc, char **argv);
 int cmd_new_uuid(int argc, char **argv);
+int cmd_keyset_show(int argc, char **argv); /* cmd-keyset-show.c: "trust keyset show ..." */
 
 /* cmd-pcr7.c (PCR7 prediction, policies, pcr7data) */
 int cmd_computepcr7(int argc, char **argv);
@@ -60,3 +61,12 @@ int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(pri
  * "<what>: <the message recorded for r>" and returns 1. */
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int fail(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The keyset family's (cmd-keyset*.c): check_name() checks a name before any
+ * work, a bad one is a usage error (prints it, returns 2, else 0);
+ * bad_option() is the one usage line of a getopt_reset(true) parser;
+ * op_failed() prints the library's message, which names the object, and
+ * returns 1. */
+int check_name(const char *what, const char *name);
+int bad_option(const char *cmd, char **argv);
+int op_failed(int r);
