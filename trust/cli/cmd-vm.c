@@ -323,7 +323,6 @@ static int do_console(int argc, char **argv)
         return 0;
 }
 
-/* JSON string: our names are plain, but paths may hold anything. */
 /* A JSON string; a missing value is "" (vm.conf fields are validated). */
 static void json_str(const char *s)
 {

@@ -15,6 +15,7 @@ int vm_socket_connect(const char *dir, const char *name, int *ret)
 {
         _cleanup_close_ int dfd = -1, fd = -1;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int r;
 
         dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
@@ -33,7 +34,8 @@ int vm_socket_connect(const char *dir, const char *name, int *ret)
                         return errf(-errno, "%s/%s: %s", dir, name, strerror(errno));
                 sleep_ms(50);
         }
-        if (fcntl(fd, F_SETFL, 0) < 0)
+        r = fcntl(fd, F_GETFL);
+        if (r < 0 || fcntl(fd, F_SETFL, r & ~O_NONBLOCK) < 0)
                 return errf(-errno, "%s/%s: %s", dir, name, strerror(errno));
         *ret = fd;
         fd = -1;
