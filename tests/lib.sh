@@ -19,15 +19,24 @@ _cleanups=()
 _pids=()
 on_exit() { _cleanups+=("$*"); }
 track_pid() { _pids+=("$1"); }
+# _ours PID: PID is still a child of this shell. A tracked process that ended
+# long ago left its number free: by now it may be another test's QEMU (the
+# host and boot lanes run side by side), which a blind kill would hit.
+_ours() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) } # after "pid (comm) ": state ppid ...
+	[ "${s#* }" != "$s" ] && s=${s#* } && [ "${s%% *}" = "$$" ]
+}
 _run_cleanups() {
 	local rc=$? i
 	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" || true; done
 	for p in "${_pids[@]}"; do
-		kill "$p" 2>/dev/null || true
+		_ours "$p" && kill "$p" 2>/dev/null
 	done
 	for p in "${_pids[@]}"; do
-		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
-		kill -9 "$p" 2>/dev/null || true
+		for _ in 1 2 3 4 5 6 7 8 9 10; do _ours "$p" || break; sleep 0.2; done
+		_ours "$p" && kill -9 "$p" 2>/dev/null
 	done
 	rm -rf "$T"
 	exit $rc
