@@ -54,10 +54,10 @@ _vm_kill() {
 	local pid=$1 i
 	kill "$pid" 2>/dev/null || true
 	for ((i = 0; i < 30; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
+		_ours "$pid" || break
 		sleep 0.1
 	done
-	kill -9 "$pid" 2>/dev/null || true
+	! _ours "$pid" || kill -9 "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 }
 
