@@ -2,6 +2,7 @@
 #include "base/crypto.h"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <stdio.h>
 
@@ -23,6 +24,25 @@ int openssl_errf(int r, const char *fmt, ...)
         if (reason[0])
                 return errf(r, "%s (%s)", what, reason);
         return errf(r, "%s", what);
+}
+
+/* OpenSSL 3 copies its legacy table of cipher and digest names into every
+ * library context it creates, the first time one fetches an algorithm.
+ * tpm2-tss 3.2 creates a context for each hash and each nonce of a session
+ * command, so with the full table (some 400 names, each formatted from its
+ * OID) three quarters of `trust setup`'s instructions went into copying it
+ * 36 times. trust and tpm2-tss fetch by provider name or use EVP_sha256()
+ * and friends; OpenSSL's PKCS#7 code (Authenticode) still looks digests up
+ * in the table, so it holds exactly the digests trust signs and verifies
+ * with, and no cipher (trust never decrypts a PEM file). */
+void crypto_init(void)
+{
+        (void)OPENSSL_init_crypto(OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+                                          OPENSSL_INIT_NO_ADD_ALL_DIGESTS,
+                                  NULL);
+        (void)EVP_add_digest(EVP_sha256());
+        (void)EVP_add_digest(EVP_sha384());
+        (void)EVP_add_digest(EVP_sha512());
 }
 
 static int load_bio(const char *path, BIO **ret)

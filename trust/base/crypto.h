@@ -10,11 +10,15 @@
 DEFINE_CLEANUP(X509_freep, X509 *, X509_free)
 DEFINE_CLEANUP(EVP_PKEY_freep, EVP_PKEY *, EVP_PKEY_free)
 DEFINE_CLEANUP(EVP_MD_CTX_freep, EVP_MD_CTX *, EVP_MD_CTX_free)
+DEFINE_CLEANUP(EVP_MD_freep, EVP_MD *, EVP_MD_free)
 DEFINE_CLEANUP(EVP_PKEY_CTX_freep, EVP_PKEY_CTX *, EVP_PKEY_CTX_free)
 DEFINE_CLEANUP(BIO_freep, BIO *, BIO_free_all)
 
 /* Drains OpenSSL's error queue into errf() as "<what>: <openssl reason>". */
 int openssl_errf(int r, const char *fmt, ...) _printf_(2, 3);
+/* Once, before any other OpenSSL call (after process_harden, which must see
+ * OpenSSL's first allocation): see crypto.c. */
+void crypto_init(void);
 
 /* Each fails with a message naming the path: "<path>: not a PEM certificate". */
 int pem_load_cert(const char *path, X509 **ret);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/crypto.h"
 #include "base/secure.h"
 #include "cli/commands.h"
 #include "cli/version.h"
@@ -57,12 +58,15 @@ static int run(const char *name, int (*fn)(int argc, char **argv), bool harden, 
 {
         int r;
 
-        if (!harden)
+        if (!harden) {
+                crypto_init();
                 return fn(argc, argv);
+        }
         /* Fail closed: no secret is touched in a process that could dump it. */
         r = process_harden();
         if (r < 0)
                 return fail(r, "%s", name);
+        crypto_init();
         r = fn(argc, argv);
         stack_wipe();
         return r;

@@ -267,12 +267,30 @@ static int der_next(const uint8_t **p, size_t *len, uint8_t *tag, const uint8_t 
         return 0;
 }
 
+/* The digests an image may be hashed with; any other is refused by name. */
+static const EVP_MD *strong_digest(int nid)
+{
+        switch (nid) {
+        case NID_sha256:
+                return EVP_sha256();
+        case NID_sha384:
+                return EVP_sha384();
+        case NID_sha512:
+                return EVP_sha512();
+        default:
+                return NULL;
+        }
+}
+
 /* The content octets of SpcIndirectDataContent (what messageDigest covers:
  * Authenticode hashes the value without its outer tag and length) and the
- * DigestInfo inside it. */
+ * DigestInfo inside it; *nid is its digest algorithm, a digest OpenSSL
+ * knows (by its provider name: no legacy name table needed). */
 static int parse_idc(const uint8_t *idc, size_t idc_len, const uint8_t **body, size_t *body_len,
-                     const EVP_MD **md, const uint8_t **digest, size_t *digest_len)
+                     int *nid, const uint8_t **digest, size_t *digest_len)
 {
+        _cleanup_(EVP_MD_freep) EVP_MD *known = NULL;
+        const char *sn;
         const uint8_t *p = idc, *c, *alg, *oid, *dinfo;
         size_t len = idc_len, clen, alg_len, oid_len, dinfo_len;
         _cleanup_(ASN1_OBJECT_freep) ASN1_OBJECT *o = NULL;
@@ -303,10 +321,15 @@ static int parse_idc(const uint8_t *idc, size_t idc_len, const uint8_t **body, s
         o = d2i_ASN1_OBJECT(NULL, &op, (long)oid_len);
         if (!o)
                 return -EBADMSG;
-        *md = EVP_get_digestbyobj(o);
-        if (!*md)
+        *nid = OBJ_obj2nid(o);
+        sn = OBJ_nid2sn(*nid);
+        if (*nid == NID_undef || !sn)
                 return -EOPNOTSUPP;
-        return 0;
+        if (strong_digest(*nid))
+                return 0;
+        known = EVP_MD_fetch(NULL, sn, NULL);
+        ERR_clear_error();
+        return known ? 0 : -EOPNOTSUPP;
 }
 
 int win_cert_walk(const uint8_t *table, size_t len, win_cert_fn fn, void *userdata)
@@ -400,9 +423,9 @@ int authenticode_sign(const uint8_t *image, size_t size, EVP_PKEY *key, X509 *ce
         unsigned digest_len;
         struct pe_image pe;
         struct pe_csum csum = {};
-        const EVP_MD *md_unused;
         const uint8_t *d_unused;
         size_t dl_unused;
+        int nid_unused;
         int r, n;
 
         r = pe_parse(image, size, &pe);
@@ -422,7 +445,7 @@ int authenticode_sign(const uint8_t *image, size_t size, EVP_PKEY *key, X509 *ce
         r = build_idc(EVP_sha256(), digest, digest_len, &idc, &idc_len);
         if (r < 0)
                 return r;
-        r = parse_idc(idc, idc_len, &body, &body_len, &md_unused, &d_unused, &dl_unused);
+        r = parse_idc(idc, idc_len, &body, &body_len, &nid_unused, &d_unused, &dl_unused);
         if (r < 0)
                 return errf(r, "cannot encode SpcIndirectDataContent");
 
@@ -518,6 +541,7 @@ static int verify_one(const uint8_t *blob, size_t len, void *userdata)
         unsigned hash_len;
         const EVP_MD *md;
         PKCS7 *content;
+        int nid;
         ASN1_TYPE *t;
         char oid[64];
         int r, ok;
@@ -540,7 +564,7 @@ static int verify_one(const uint8_t *blob, size_t len, void *userdata)
                 return errf(-EBADMSG, "signature %u: malformed SpcIndirectDataContent",
                             v->n_signatures);
         r = parse_idc(t->value.sequence->data, (size_t)t->value.sequence->length, &body,
-                      &body_len, &md, &digest, &digest_len);
+                      &body_len, &nid, &digest, &digest_len);
         if (r == -EOPNOTSUPP)
                 return errf(r, "signature %u uses an unsupported digest", v->n_signatures);
         if (r < 0)
@@ -548,7 +572,7 @@ static int verify_one(const uint8_t *blob, size_t len, void *userdata)
                             v->n_signatures);
         {
                 STACK_OF(PKCS7_SIGNER_INFO) *sis = PKCS7_get_signer_info(p7);
-                const char *weak = weak_digest(EVP_MD_get_type(md));
+                const char *weak = weak_digest(nid);
                 X509_ALGOR *dig;
 
                 for (int k = 0; !weak && k < sk_PKCS7_SIGNER_INFO_num(sis); k++) {
@@ -583,6 +607,9 @@ static int verify_one(const uint8_t *blob, size_t len, void *userdata)
         }
         v->signer_ok = true;
 
+        md = strong_digest(nid); /* not weak: one of the three */
+        if (!md)
+                return -EOPNOTSUPP;
         r = authenticode_hash(v->pe, md, hash, &hash_len);
         if (r < 0)
                 return r;
