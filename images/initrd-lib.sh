@@ -10,7 +10,17 @@ export DM_DISABLE_UDEV
 
 say() { echo "trust-initrd: $*"; }
 
+# phase NAME: prints "trust-phase: NAME SECONDS", SECONDS since the kernel
+# started (/proc/uptime): `make bench` (tests/bench/bench-boot.sh) splits a
+# boot's time at these lines.
+phase() {
+	_up=
+	read -r _up _rest </proc/uptime
+	echo "trust-phase: $1 ${_up:-unknown}"
+}
+
 power_off() {
+	phase poweroff
 	sync
 	poweroff -f
 	echo o >/proc/sysrq-trigger
@@ -31,6 +41,7 @@ early_mounts() {
 	mkdir -p /run/cryptsetup
 	# Keep kernel chatter (module loads, dm) off the console lines we print.
 	echo 1 >/proc/sys/kernel/printk
+	phase init
 }
 
 load_modules() {
