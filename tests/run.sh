@@ -98,12 +98,18 @@ boot_lane() {
 	RESULTS=$LOGDIR/results-boot.txt
 	: >"$RESULTS"
 	plain_env
+	# test-vm-provisioned first: the machine it launches is copied for the
+	# VM tests that only need one (tests/vm/vm-common.sh, vm_launch_or_copy)
+	export TRUST_TEST_SHARED=$LOGDIR/shared
+	rm -rf "$TRUST_TEST_SHARED" && mkdir -p "$TRUST_TEST_SHARED"
 	for s in images vm; do # the VM suite boots the images the images suite built
 		suite_in $s || continue
-		for t in tests/"$s"/test-*.sh; do
-			[ -f "$t" ] && run_one "$s/$(basename "$t" .sh)" 1800 bash "$t"
+		for t in $(printf "%s\n" tests/"$s"/test-*.sh |
+			awk '/test-vm-provisioned/ { print; next } { rest = rest $0 "\n" } END { printf "%s", rest }'); do
+			run_one "$s/$(basename "$t" .sh)" 1800 bash "$t"
 		done
 	done
+	rm -rf "$TRUST_TEST_SHARED"
 }
 
 if [ "$TEST_LANES" = 1 ]; then

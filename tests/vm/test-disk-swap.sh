@@ -38,8 +38,7 @@ took[images]=$(($(date +%s) - t0))
 
 # --- the machine ----------------------------------------------------------------
 t0=$(date +%s)
-expect_rc 0 trust vm launch swap --project snakeoil:default --images "$IMG"
-cat "$T/out"
+vm_launch_or_copy swap "$IMG"
 took[launch]=$(($(date +%s) - t0))
 D=$VMS/swap
 serial=$(sed -n 's/^serial=//p' "$D/vm.conf")

@@ -35,6 +35,7 @@ grep -a 'up to date\|done in' "$T/images.log" | sed 's/^/  /'
 # --- launch: provision + install ---------------------------------------------
 expect_rc 0 trust vm launch p1 --project snakeoil:default --images "$IMG"
 cat "$T/out"
+vm_share p1 "$IMG" # for test-disk-swap, before its first start
 D=$VMS/p1
 serial=$(sed -n 's/^serial=//p' "$D/vm.conf")
 openssl verify -CAfile "$KEYS/snakeoil/sudi-ca/cert.pem" "$D/sudi-cert.pem" >/dev/null ||
