@@ -109,5 +109,8 @@ for img in $images; do
 	done
 	say "[$i/$n] $img: done in $(($(date +%s) - start))s:$made"
 done
-cp "$out/$(echo "$images" | cut -d' ' -f1)/vars.fd" "$out/vars.fd.tmp" && mv "$out/vars.fd.tmp" "$out/vars.fd"
+# the top-level vars.fd: replaced only when it changed (an up-to-date run
+# leaves the images directory as it was)
+vars=$out/$(echo "$images" | cut -d' ' -f1)/vars.fd
+cmp -s "$vars" "$out/vars.fd" || { cp "$vars" "$out/vars.fd.tmp" && mv "$out/vars.fd.tmp" "$out/vars.fd"; }
 say "all done in $(($(date +%s) - total_start))s: $out"
