@@ -22,13 +22,29 @@ DEFINE_CLEANUP(PKCS7_freep, PKCS7 *, PKCS7_free)
 DEFINE_CLEANUP(X509_STORE_freep, X509_STORE *, X509_STORE_free)
 DEFINE_CLEANUP(ASN1_OBJECT_freep, ASN1_OBJECT *, ASN1_OBJECT_free)
 
+/* The digests an image may be hashed with; any other is refused by name. */
+static const EVP_MD *strong_digest(int nid)
+{
+        switch (nid) {
+        case NID_sha256:
+                return EVP_sha256();
+        case NID_sha384:
+                return EVP_sha384();
+        case NID_sha512:
+                return EVP_sha512();
+        default:
+                return NULL;
+        }
+}
+
 /* MD5 and SHA-1 admit chosen-prefix collisions: a second image (or signed
- * attribute set) with the digest of a signed one. Anything else is refused. */
+ * attribute set) with the digest of a signed one. Anything but a strong
+ * digest is refused, by its name. */
 static const char *weak_digest(int nid)
 {
         const char *sn;
 
-        if (nid == NID_sha256 || nid == NID_sha384 || nid == NID_sha512)
+        if (strong_digest(nid))
                 return NULL;
         sn = OBJ_nid2sn(nid);
         return sn ? sn : "unknown";
@@ -265,21 +281,6 @@ static int der_next(const uint8_t **p, size_t *len, uint8_t *tag, const uint8_t 
         *p = q + l;
         *len = left - l;
         return 0;
-}
-
-/* The digests an image may be hashed with; any other is refused by name. */
-static const EVP_MD *strong_digest(int nid)
-{
-        switch (nid) {
-        case NID_sha256:
-                return EVP_sha256();
-        case NID_sha384:
-                return EVP_sha384();
-        case NID_sha512:
-                return EVP_sha512();
-        default:
-                return NULL;
-        }
 }
 
 /* The content octets of SpcIndirectDataContent (what messageDigest covers:
