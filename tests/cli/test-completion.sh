@@ -101,7 +101,7 @@ expect "trust vm " launch start stop console list info delete
 expect "trust vm l" launch list
 expect "trust tpm " status admin-password check-locked
 expect "trust volume " open check
-expect "trust efivars " enroll list
+expect "trust efivars " apply enroll list sign-update
 expect "trust project " add list
 expect "trust sudi " add list
 expect "trust sign " efi

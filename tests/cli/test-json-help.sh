@@ -32,7 +32,7 @@ missing = sorted(k for k in keys if not re.search(r"(?<![\w-])" + re.escape(k) +
 assert not missing, "not explained: %s" % missing
 EOF
 }
-check 'computepcr7 KEYSET [--dbx FILE] --json;computepcr7 KEYSET [--dbx FILE] --events [--class CLASS] --json' \
+check 'computepcr7 KEYSET [--dbx FILE] [--update FILE.auth]... --json;computepcr7 KEYSET [--dbx FILE] --events [--class CLASS] --json' \
 	computepcr7 --help
 check 'pcr7data lookup DIR --pcr7 HEX|FILE [--policy-version NNNN] --json' pcr7data --help
 check 'keyset list --json' keyset list --help

@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 (void)esl_walk(copy + v->data_offset, v->data_len, touch, NULL);
                 }
                 (void)varstore_set(&vs, &EFI_GLOBAL_VARIABLE_GUID, "PK", EFI_SECURE_BOOT_VAR_ATTRS,
-                                   value, sizeof(value));
+                                   NULL, value, sizeof(value));
                 varstore_done(&vs);
         }
         err_clear();

@@ -309,10 +309,10 @@ static void test_varstore(void)
         ASSERT_OK(varstore_parse(buf, len, &vs));
         ASSERT_EQ(vs.n_vars, 0);
         ASSERT_EQ(vs.free_offset, 0x64);
-        ASSERT_OK(varstore_set(&vs, &EFI_GLOBAL_VARIABLE_GUID, "PK", EFI_SECURE_BOOT_VAR_ATTRS, data1,
+        ASSERT_OK(varstore_set(&vs, &EFI_GLOBAL_VARIABLE_GUID, "PK", EFI_SECURE_BOOT_VAR_ATTRS, NULL, data1,
                                sizeof(data1)));
         ASSERT_EQ(vs.free_offset, 0x64 + 60 + 6 + 100 + 2); /* aligned to 4 */
-        ASSERT_OK(varstore_set(&vs, &EFI_GLOBAL_VARIABLE_GUID, "PK", EFI_SECURE_BOOT_VAR_ATTRS, data2,
+        ASSERT_OK(varstore_set(&vs, &EFI_GLOBAL_VARIABLE_GUID, "PK", EFI_SECURE_BOOT_VAR_ATTRS, NULL, data2,
                                sizeof(data2)));
         ASSERT_EQ(vs.n_vars, 2);
         ASSERT_EQ(buf[0x66], 0x3c);
@@ -330,7 +330,7 @@ static void test_varstore(void)
         before = xmalloc0(len);
         memcpy(before, buf, len);
         ASSERT_EQ(varstore_set(&vs, &EFI_IMAGE_SECURITY_DB_GUID, "db", EFI_SECURE_BOOT_VAR_ATTRS,
-                               big, sizeof(big)),
+                               NULL, big, sizeof(big)),
                   -ENOSPC);
         ASSERT_MEMEQ(before, buf, len);
         varstore_done(&vs);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <openssl/evp.h>
+#include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 
 #include "base/util.h"
@@ -13,6 +14,8 @@ DEFINE_CLEANUP(EVP_MD_CTX_freep, EVP_MD_CTX *, EVP_MD_CTX_free)
 DEFINE_CLEANUP(EVP_MD_freep, EVP_MD *, EVP_MD_free)
 DEFINE_CLEANUP(EVP_PKEY_CTX_freep, EVP_PKEY_CTX *, EVP_PKEY_CTX_free)
 DEFINE_CLEANUP(BIO_freep, BIO *, BIO_free_all)
+DEFINE_CLEANUP(PKCS7_freep, PKCS7 *, PKCS7_free)
+DEFINE_CLEANUP(X509_STORE_freep, X509_STORE *, X509_STORE_free)
 
 /* Drains OpenSSL's error queue into errf() as "<what>: <openssl reason>". */
 int openssl_errf(int r, const char *fmt, ...) _printf_(2, 3);

@@ -11,6 +11,7 @@
 #include "formats/pcr7data.h"
 #include "formats/policy.h"
 #include "base/util.h"
+#include "keys/efi-update.h"
 #include "keys/keyset-path.h"
 #include "keys/keyset-pcr7.h"
 #include "keys/pcr7data-write.h"
@@ -36,13 +37,18 @@ static int read_pcr_file(const char *path, uint8_t out[32])
 
 static void computepcr7_help(void)
 {
-        printf("Usage: trust computepcr7 KEYSET [--dbx FILE] [--json] [--events [--class CLASS]]\n\n"
+        printf("Usage: trust computepcr7 KEYSET [--dbx FILE] [--update FILE.auth]... [--json]\n"
+               "                         [--events [--class CLASS]]\n\n"
                "Predicts the PCR7 (sha256 bank) that UEFI firmware with the keyset's PK, KEK\n"
                "and db enrolled (and dbx from FILE, an EFI_SIGNATURE_LIST, when given) measures\n"
                "when it starts a UKI signed by uki-production, uki-limited or uki-tpm.\n"
                "Prints one line per class, lower-case hex:\n"
-               "  uki-production: HEX\n  uki-limited: HEX\n  uki-tpm: HEX\n\n"
-               "  --json          the same as a JSON object with those keys\n"
+               "  uki-production: HEX\n  uki-limited: HEX\n  uki-tpm: HEX\n"
+               "A class the firmware no longer boots after the updates prints\n"
+               "  uki-limited: refused (dbx holds its certificate)\n\n"
+               "  --update FILE.auth  after the firmware applied these signed updates\n"
+               "                  (efivars sign-update), in order, with its rules (efivars apply)\n"
+               "  --json          the same as a JSON object with those keys (null: refused)\n"
                "  --events        print instead the PCR7 events of one class in measurement\n"
                "                  order, one line 'NAME HEXDIGEST' each, nothing else:\n"
                "                    SecureBoot PK KEK db dbx separator authority\n"
@@ -64,9 +70,13 @@ int cmd_computepcr7(int argc, char **argv)
         static const struct option opts[] = {
                 { "help", no_argument, NULL, 'h' },     { "dbx", required_argument, NULL, 'd' },
                 { "json", no_argument, NULL, 'j' },     { "events", no_argument, NULL, 'e' },
-                { "class", required_argument, NULL, 'c' }, {},
+                { "class", required_argument, NULL, 'c' }, { "update", required_argument, NULL, 'u' },
+                {},
         };
         _cleanup_free_ char *dir = NULL;
+        _cleanup_free_ const char **updates = NULL;
+        const char *refused[_UKI_CLASS_MAX] = {};
+        size_t n_updates = 0;
         struct keyset_efi_vars vars = { 0 };
         struct pcr7_event ev[_UKI_CLASS_MAX][PCR7_MAX_EVENTS];
         uint8_t pcr[_UKI_CLASS_MAX][32];
@@ -83,6 +93,12 @@ int cmd_computepcr7(int argc, char **argv)
                 case 'd': dbx = optarg; break;
                 case 'j': json = true; break;
                 case 'e': events = true; break;
+                case 'u':
+                        updates = realloc(updates, (n_updates + 1) * sizeof(*updates));
+                        if (!updates)
+                                abort();
+                        updates[n_updates++] = optarg;
+                        break;
                 case 'c':
                         if (uki_class_from_string(optarg, &cls) < 0)
                                 return usage_error("computepcr7",
@@ -100,6 +116,19 @@ int cmd_computepcr7(int argc, char **argv)
         r = keyset_efi_vars_load(dir, dbx, &vars);
         if (r < 0)
                 return fail(r, "keyset '%s'", argv[optind]);
+        if (n_updates) {
+                r = keyset_efi_vars_update(&vars, updates, n_updates, refused);
+                if (r < 0) {
+                        keyset_efi_vars_free(&vars);
+                        return fail(r, "computepcr7 --update");
+                }
+        }
+        if (events && refused[cls]) {
+                keyset_efi_vars_free(&vars);
+                return fail(errf(-EPERM, "%s: refused by the firmware after the updates (%s)",
+                                 uki_class_keydir(cls), refused[cls]),
+                            "computepcr7");
+        }
         for (int k = 0; k < _UKI_CLASS_MAX; k++) {
                 r = pcr7_events(&vars, (enum uki_class)k, ev[k], &n_ev[k], pcr[k]);
                 if (r < 0) {
@@ -128,7 +157,12 @@ int cmd_computepcr7(int argc, char **argv)
         } else if (json) {
                 putchar('{');
                 for (size_t i = 0; i < ELEMENTSOF(print_order); i++) {
-                        printf("%s\"%s\":\"", i ? "," : "", uki_class_keydir(print_order[i]));
+                        printf("%s\"%s\":", i ? "," : "", uki_class_keydir(print_order[i]));
+                        if (refused[print_order[i]]) {
+                                printf("null");
+                                continue;
+                        }
+                        putchar('"');
                         print_hex(pcr[print_order[i]], 32);
                         putchar('"');
                 }
@@ -136,7 +170,10 @@ int cmd_computepcr7(int argc, char **argv)
         } else {
                 for (size_t i = 0; i < ELEMENTSOF(print_order); i++) {
                         printf("%s: ", uki_class_keydir(print_order[i]));
-                        print_hex(pcr[print_order[i]], 32);
+                        if (refused[print_order[i]])
+                                printf("refused (%s)", refused[print_order[i]]);
+                        else
+                                print_hex(pcr[print_order[i]], 32);
                         putchar('\n');
                 }
         }

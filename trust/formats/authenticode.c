@@ -18,8 +18,6 @@
 #define WIN_CERT_HEADER_SIZE 8
 #define MAX_DER 0x100000 /* a signature table larger than 1 MiB is not ours */
 
-DEFINE_CLEANUP(PKCS7_freep, PKCS7 *, PKCS7_free)
-DEFINE_CLEANUP(X509_STORE_freep, X509_STORE *, X509_STORE_free)
 DEFINE_CLEANUP(ASN1_OBJECT_freep, ASN1_OBJECT *, ASN1_OBJECT_free)
 
 /* The digests an image may be hashed with; any other is refused by name. */

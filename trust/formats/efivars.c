@@ -146,6 +146,7 @@ static int parse_records(struct varstore *vs)
                 v->valid = v->state == VAR_ADDED ||
                            v->state == (VAR_ADDED & VAR_IN_DELETED_TRANSITION);
                 v->attributes = le32(buf + off + 4);
+                memcpy(v->timestamp, buf + off + 16, sizeof(v->timestamp));
                 memcpy(v->vendor.b, buf + off + 44, 16);
                 r = name_to_utf8(buf + off + VAR_HEADER_SIZE, name_size, v->name, sizeof(v->name));
                 if (r < 0)
@@ -200,7 +201,7 @@ int varstore_delete(struct varstore *vs, const efi_guid *vendor, const char *nam
 }
 
 int varstore_set(struct varstore *vs, const efi_guid *vendor, const char *name, uint32_t attributes,
-                 const uint8_t *data, size_t len)
+                 const uint8_t *timestamp, const uint8_t *data, size_t len)
 {
         size_t name_len = strlen(name), name_size, rec, off = vs->free_offset;
         uint8_t *h;
@@ -229,7 +230,9 @@ int varstore_set(struct varstore *vs, const efi_guid *vendor, const char *name, 
         put_le16(h, VAR_START_ID);
         h[2] = VAR_ADDED;
         put_le32(h + 4, attributes);
-        /* MonotonicCount, TimeStamp, PubKeyIndex: zero */
+        /* MonotonicCount, PubKeyIndex: zero */
+        if (timestamp)
+                memcpy(h + 16, timestamp, 16);
         put_le32(h + 36, (uint32_t)name_size);
         put_le32(h + 40, (uint32_t)len);
         memcpy(h + 44, vendor->b, 16);
@@ -246,4 +249,33 @@ int varstore_set(struct varstore *vs, const efi_guid *vendor, const char *name, 
         if (r < 0)
                 return errf_prefix(r, "variable store inconsistent after writing %s", name);
         return 0;
+}
+
+int varstore_sbvars(const struct varstore *vs, struct sbvar_value out[_SBVAR_MAX])
+{
+        for (int i = 0; i < _SBVAR_MAX; i++) {
+                const struct efivar *v = varstore_find(vs, sbvar_vendor((enum sbvar)i),
+                                                       sbvar_name((enum sbvar)i));
+                struct sbvar_value *o = &out[i];
+
+                *o = (struct sbvar_value){ .time_known = true };
+                if (!v)
+                        continue;
+                o->exists = true;
+                memcpy(o->timestamp, v->timestamp, sizeof(o->timestamp));
+                o->len = v->data_len;
+                o->data = xmalloc0(v->data_len + 1);
+                memcpy(o->data, vs->buf + v->data_offset, v->data_len);
+        }
+        return 0;
+}
+
+int varstore_put_sbvar(struct varstore *vs, enum sbvar v, const struct sbvar_value *val)
+{
+        if (!val->exists) {
+                (void)varstore_delete(vs, sbvar_vendor(v), sbvar_name(v));
+                return 0;
+        }
+        return varstore_set(vs, sbvar_vendor(v), sbvar_name(v), EFI_SECURE_BOOT_VAR_ATTRS,
+                            val->timestamp, val->data, val->len);
 }

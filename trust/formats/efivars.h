@@ -8,16 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "formats/auth2.h"
 #include "formats/esl.h"
-
-#define EFI_VARIABLE_NON_VOLATILE 0x01u
-#define EFI_VARIABLE_BOOTSERVICE_ACCESS 0x02u
-#define EFI_VARIABLE_RUNTIME_ACCESS 0x04u
-#define EFI_VARIABLE_TIME_BASED_AUTHENTICATED_WRITE_ACCESS 0x20u
-/* PK, KEK, db and dbx as firmware stores them (NV|BS|RT|AT = 0x27). */
-#define EFI_SECURE_BOOT_VAR_ATTRS                                                                  \
-        (EFI_VARIABLE_NON_VOLATILE | EFI_VARIABLE_BOOTSERVICE_ACCESS |                             \
-         EFI_VARIABLE_RUNTIME_ACCESS | EFI_VARIABLE_TIME_BASED_AUTHENTICATED_WRITE_ACCESS)
 
 #define EFIVAR_NAME_MAX 128 /* UTF-8 bytes of a name we keep (longer names are refused) */
 
@@ -25,6 +17,7 @@ struct efivar {
         efi_guid vendor;
         char name[EFIVAR_NAME_MAX + 1]; /* UTF-8 */
         uint32_t attributes;
+        uint8_t timestamp[16]; /* EFI_TIME of time-based authenticated variables */
         uint8_t state;
         bool valid;    /* state is VAR_ADDED (possibly in delete transition) */
         size_t offset; /* of the record header in the file */
@@ -49,11 +42,18 @@ void varstore_done(struct varstore *vs);
 const struct efivar *varstore_find(const struct varstore *vs, const efi_guid *vendor,
                                    const char *name);
 
-/* Appends a record (ASCII name, zero timestamp and monotonic count) and marks
- * any older valid record of the same variable deleted. -ENOSPC when the store
- * cannot hold it; the buffer is then unchanged. */
+/* Appends a record (ASCII name, the EFI_TIME timestamp or zero when NULL, zero
+ * monotonic count) and marks any older valid record of the same variable
+ * deleted. -ENOSPC when the store cannot hold it; the buffer is then
+ * unchanged. */
 int varstore_set(struct varstore *vs, const efi_guid *vendor, const char *name, uint32_t attributes,
-                 const uint8_t *data, size_t len);
+                 const uint8_t *timestamp, const uint8_t *data, size_t len);
 
 /* Marks every valid record of (vendor, name) deleted; returns how many. */
 int varstore_delete(struct varstore *vs, const efi_guid *vendor, const char *name);
+
+/* PK, KEK, db and dbx as the store holds them (values and timestamps). */
+int varstore_sbvars(const struct varstore *vs, struct sbvar_value out[_SBVAR_MAX]);
+/* Writes one of them back: a record with its timestamp, or none when it no
+ * longer exists. */
+int varstore_put_sbvar(struct varstore *vs, enum sbvar v, const struct sbvar_value *val);
