@@ -1,6 +1,7 @@
 /* dirlist.h: sorted directory listings as string vectors (base/strv.h). */
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -14,3 +15,10 @@ int dir_names(const char *dir, bool (*keep)(int dir_fd, const char *name, void *
 /* The sub-directories, and the regular files (links are neither). */
 int subdir_names(const char *dir, char ***ret, size_t *ret_n);
 int file_names(const char *dir, char ***ret, size_t *ret_n);
+
+/* For _cleanup_(closedirp) DIR *d. */
+static inline void closedirp(DIR **d)
+{
+        if (*d)
+                closedir(*d);
+}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/ioctl.h>
 
+#include "base/dirlist.h"
 #include "base/endian.h"
 #include "base/util.h"
 
@@ -18,17 +19,37 @@ static char *var_path(const char *dir, enum sbvar v)
         return xasprintf("%s/%s-%s", dir, sbvar_name(v), guid);
 }
 
+/* A mounted efivarfs always shows variables (Boot*, the Secure Boot state);
+ * an empty directory is the mount point without it. */
+static int check_dir(const char *dir)
+{
+        _cleanup_(closedirp) DIR *d = opendir(dir);
+        struct dirent *e;
+
+        if (!d)
+                return errf(-errno, "%s: %s", dir, strerror(errno));
+        while ((e = readdir(d)))
+                if (e->d_name[0] != '.')
+                        return 0;
+        return errf(-ENOENT, "%s: empty: efivarfs is not mounted there", dir);
+}
+
 int efivarfs_sbvars(const char *dir, struct sbvar_value out[_SBVAR_MAX])
 {
+        int r = check_dir(dir);
+
+        if (r < 0)
+                return r;
         for (int i = 0; i < _SBVAR_MAX; i++) {
                 _cleanup_free_ char *p = var_path(dir, (enum sbvar)i);
                 _cleanup_free_ uint8_t *buf = NULL;
                 size_t len;
-                int r;
 
                 out[i] = (struct sbvar_value){};
                 r = read_file(p, AUTH2_MAX, &buf, &len);
-                if (r == -ENOENT)
+                /* An empty file is a variable that does not exist: what a
+                 * create whose write the firmware refused leaves behind. */
+                if (r == -ENOENT || (r >= 0 && len == 0))
                         continue;
                 if (r < 0) {
                         sbvar_values_done(out);

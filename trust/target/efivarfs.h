@@ -12,7 +12,9 @@
 
 #define EFIVARFS_DEFAULT "/sys/firmware/efi/efivars"
 
-/* PK, KEK, db and dbx as efivarfs shows them (no timestamps). */
+/* PK, KEK, db and dbx as efivarfs shows them (no timestamps; an empty file
+ * is a variable that does not exist). -ENOENT for an empty DIR, which is a
+ * mount point without efivarfs. */
 int efivarfs_sbvars(const char *dir, struct sbvar_value out[_SBVAR_MAX]);
 
 /* Hands one signed payload to the firmware for t's variable, in one write;

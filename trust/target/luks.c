@@ -225,12 +225,6 @@ static int cmp_str(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void closedirp(DIR **d)
-{
-        if (*d)
-                closedir(*d);
-}
-
 /* Whether dev holds a LUKS2 header labelled label (any failure: no). */
 static bool has_label(const char *dev, const char *label)
 {

@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "base/dirlist.h"
 #include "base/crypto.h"
 #include "formats/gpt.h"
 #include "target/workflow.h"
@@ -43,12 +44,6 @@ int passphrase_new(size_t len, struct secret *ret)
         return 0;
 }
 
-static void closedirp_(DIR **d)
-{
-        if (*d)
-                closedir(*d);
-}
-
 char *partition_path(const char *dev, unsigned n)
 {
         size_t l = strlen(dev);
@@ -61,7 +56,7 @@ char *partition_path(const char *dev, unsigned n)
  * (as the older tool did), which needs no udev. */
 static int find_pbf(char **ret)
 {
-        _cleanup_(closedirp_) DIR *d = opendir("/sys/block");
+        _cleanup_(closedirp) DIR *d = opendir("/sys/block");
         struct dirent *de;
         uint8_t type[16];
 

@@ -1,0 +1,115 @@
+# shellcheck shell=bash
+# test-efivars-ovmf.sh: real OVMF takes trust's signed variable updates and
+# keeps them, and PCR7 then is what `computepcr7 --update` predicted.
+#   boot 1: a production-signed UKI whose initrd carries the trust binary
+#           and two payloads; the guest prints PCR7, writes a dbx append
+#           signed by another keyset's KEK straight into efivarfs (the
+#           firmware must refuse it), then runs `trust efivars apply
+#           --efivarfs` with the keyset's dbx update revoking uki-limited;
+#   host:   the vars file (the machine's NVRAM) holds the revocation and not
+#           the foreign entry;
+#   boot 2: PCR7 equals `computepcr7 --update`, not the value before;
+#   boot 3: a limited-signed UKI is refused by the firmware.
+. "$(dirname "$0")/lib.sh"
+
+vm_require
+kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1 || true)
+[ -n "$kernel" ] && [ -r "$kernel" ] || skip "no readable kernel in /boot (linux-image-amd64; read as root)"
+[ -r /usr/lib/systemd/boot/efi/linuxx64.efi.stub ] || skip "no systemd-stub (systemd-boot-efi)"
+
+expect_rc 0 trust keyset add snakeoil
+expect_rc 0 trust keyset add foreign
+ks=$KEYS/snakeoil
+expect_rc 0 trust efivars sign-update --keyset snakeoil --var dbx --append \
+	--output "$T/revoke.auth" "$ks/uki-limited/cert.pem"
+foreign_hash=$(printf '%064d' 42)
+expect_rc 0 trust efivars sign-update --keyset foreign --var dbx --append \
+	--output "$T/foreign.auth" "sha256:$foreign_hash"
+expect_rc 0 trust computepcr7 snakeoil
+before=$(sed -n 's/^uki-production: //p' "$T/out")
+expect_rc 0 trust computepcr7 snakeoil --update "$T/revoke.auth"
+after=$(sed -n 's/^uki-production: //p' "$T/out")
+[ -n "$before" ] && [ -n "$after" ] && [ "$before" != "$after" ] || fail "computepcr7: $before / $after"
+
+# --- the guest: busybox, plus trust with its libraries and the payloads ------
+cat >"$T/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+/bin/busybox mount -t devtmpfs dev /dev
+/bin/busybox insmod /efivarfs.ko 2>/dev/null
+/bin/busybox mount -t efivarfs efivarfs /sys/firmware/efi/efivars
+i=0
+while [ ! -r /sys/class/tpm/tpm0/pcr-sha256/7 ] && [ $i -lt 50 ]; do
+	/bin/busybox sleep 0.1
+	i=$((i + 1))
+done
+echo "trust-vm: pcr7=$(/bin/busybox cat /sys/class/tpm/tpm0/pcr-sha256/7 2>/dev/null || echo none)"
+dbx=/sys/firmware/efi/efivars/dbx-d719b2cb-3d3a-4596-a3bc-dad00e67656f
+if [ -d /payload ]; then
+	# the firmware's own check: attributes | payload in one write, no trust
+	{ /bin/busybox printf '\147\000\000\000'; /bin/busybox cat /payload/foreign.auth; } >/tmp/raw
+	/bin/busybox dd if=/tmp/raw of=$dbx bs=65536 conv=notrunc 2>/dev/null
+	echo "trust-vm: raw-foreign rc=$?"
+	/usr/bin/trust efivars apply --efivarfs /sys/firmware/efi/efivars /payload/revoke.auth
+	echo "trust-vm: apply rc=$?"
+fi
+echo "trust-vm: done"
+/bin/busybox poweroff -f
+EOF
+"$TOP/vm/busybox-initrd.sh" "$T/base.cpio" "$T/init" >/dev/null || fail "busybox initrd failed"
+extra=$T/extra
+mkdir -p "$extra/usr/bin" "$extra/payload"
+cp "$TRUST" "$extra/usr/bin/trust"
+for lib in $(ldd "$TRUST" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }'); do
+	mkdir -p "$extra$(dirname "$lib")"
+	cp -L "$lib" "$extra$lib"
+done
+[ -e "$extra/lib64/ld-linux-x86-64.so.2" ] || { mkdir -p "$extra/lib64"; cp -L /lib64/ld-linux-x86-64.so.2 "$extra/lib64/"; }
+cp "$T/revoke.auth" "$T/foreign.auth" "$extra/payload/"
+# efivarfs is a module in Debian's kernel (none when it is built in)
+kver=${kernel##*/vmlinuz-}
+mod=$(find "/lib/modules/$kver" -name efivarfs.ko 2>/dev/null | head -n 1)
+[ -z "$mod" ] || cp "$mod" "$extra/efivarfs.ko"
+(cd "$extra" && find . | cpio -o -H newc --quiet) >"$T/extra.cpio" || fail "cpio failed"
+
+expect_rc 0 trust uki build --kernel "$kernel" --initrd "$T/base.cpio" --initrd "$T/extra.cpio" \
+	--cmdline "console=ttyS0 quiet panic=-1" --output "$T/uki.efi"
+for c in production limited; do
+	expect_rc 0 trust sign efi --keyset snakeoil --class $c --output "$T/uki-$c.efi" "$T/uki.efi"
+done
+expect_rc 0 trust efivars enroll --keyset snakeoil --output "$T/vars.fd"
+vm_esp "$T/esp-production.img" "$T/uki-production.efi"
+vm_esp "$T/esp-limited.img" "$T/uki-limited.efi"
+VM_MEMORY=512
+VM_EXPECT='trust-vm: done'
+
+# --- boot 1: updates through efivarfs ----------------------------------------------
+vm_boot "$T/boot1.log" "$T/vars.fd" "$T/esp-production.img"
+[ "$VM_RESULT" = expected ] || { tail -n 30 "$T/boot1.log"; fail "boot 1: $VM_RESULT"; }
+tr -d '\r' <"$T/boot1.log" | grep -a '^trust-vm:\|efivars\|revoke.auth' | sed 's/^/  guest: /'
+[ "$(vm_log_pcr7 "$T/boot1.log")" = "$before" ] || fail "boot 1: PCR7 is not computepcr7's"
+grep -aq 'trust-vm: raw-foreign rc=0' "$T/boot1.log" && fail "the firmware took a dbx update signed by a foreign KEK"
+grep -aq 'trust-vm: raw-foreign rc=' "$T/boot1.log" || fail "boot 1: the raw write did not run"
+grep -aq 'trust-vm: apply rc=0' "$T/boot1.log" || { tail -n 20 "$T/boot1.log"; fail "efivars apply --efivarfs failed in the guest"; }
+grep -aq 'revoke.auth: dbx (append), signed by .*CN=UEFI KEK: applied' "$T/boot1.log" ||
+	fail "apply did not report the update"
+
+# --- the NVRAM now --------------------------------------------------------------------
+expect_rc 0 trust efivars list "$T/vars.fd" --json
+grep -q '"name":"dbx".*CN=UKI Limited' "$T/out" || fail "dbx in NVRAM does not hold the revocation: $(cat "$T/out")"
+grep -q "$foreign_hash" "$T/out" && fail "the foreign dbx entry reached the NVRAM"
+
+# --- boot 2: PCR7 as predicted --------------------------------------------------------
+cp "$T/vars.fd" "$T/vars-limited.fd"
+VM_EXPECT='trust-vm: pcr7='
+vm_boot "$T/boot2.log" "$T/vars.fd" "$T/esp-production.img"
+[ "$VM_RESULT" = expected ] || { tail -n 30 "$T/boot2.log"; fail "boot 2: $VM_RESULT"; }
+got=$(vm_log_pcr7 "$T/boot2.log")
+[ "$got" = "$after" ] || fail "after the update PCR7 is $got, computepcr7 --update said $after"
+note "PCR7 after the dbx update: $got as predicted"
+
+# --- boot 3: the revoked class ----------------------------------------------------------
+vm_boot "$T/boot3.log" "$T/vars-limited.fd" "$T/esp-limited.img"
+[ "$VM_RESULT" = denied ] || { tail -n 20 "$T/boot3.log"; fail "limited-signed UKI after revocation: $VM_RESULT"; }
+echo ok
