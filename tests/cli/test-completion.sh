@@ -96,7 +96,7 @@ expect "trust tpm" tpm tpm-policy-gen
 expect "trust --" --help --version
 
 # Subcommands, as each family's --help shows them; each answers --help.
-expect "trust keyset " add list show pcr7data path
+expect "trust keyset " add list show pcr7data rollout path
 expect "trust vm " launch start stop console list info delete
 expect "trust vm l" launch list
 expect "trust tpm " status admin-password check-locked
@@ -220,6 +220,8 @@ expect "trust volume open --keyring s" session
 expect "trust provision --disk a" any
 expect "trust computepcr7 k --dbx $T/files/d" "$T/files/dbx.esl" "$T/files/dir"
 expect "trust computepcr7 k --dbx=$T/files/d" "$T/files/dbx.esl" "$T/files/dir"
+expect "trust efivars apply $T/files/d" "$T/files/dbx.esl" "$T/files/dir"
+expect "trust keyset rollout k $T/files/d" "$T/files/dbx.esl" "$T/files/dir"
 expect "trust uki build --cmdline @$T/files/d" "@$T/files/dbx.esl" "@$T/files/dir"
 expect "trust uki build --cmdline x" # TEXT: nothing to offer
 expect "trust pcr7data lookup $T/files/" "$T/files/dir"
@@ -241,6 +243,8 @@ expect_rc 0 trust project add alpha web
 expect "trust keyset show " alpha snakeoil
 expect "trust keyset show a" alpha
 expect "trust keyset pcr7data s" snakeoil
+expect "trust keyset rollout " alpha snakeoil
+expect "trust efivars sign-update --keyset " alpha snakeoil
 expect "trust computepcr7 " alpha snakeoil
 expect "trust computepcr7 --json " alpha snakeoil
 expect "trust computepcr7 --dbx $T/files/dbx.esl " alpha snakeoil

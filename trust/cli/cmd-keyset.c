@@ -233,7 +233,7 @@ static int keyset_path_cmd(int argc, char **argv)
 int cmd_keyset(int argc, char **argv)
 {
         if (argc < 2) {
-                usage_error("keyset", "expected a subcommand: add, list, show, pcr7data");
+                usage_error("keyset", "expected a subcommand: add, list, show, pcr7data, rollout, path");
                 return EXIT_USAGE;
         }
         if (is_help_word(argv[1])) {
@@ -241,6 +241,7 @@ int cmd_keyset(int argc, char **argv)
                        "       trust keyset list [--json]\n"
                        "       trust keyset show NAME [KEY [ITEM]] [--path|--value|--json]\n"
                        "       trust keyset pcr7data NAME ...\n"
+                       "       trust keyset rollout NAME FILE.auth... [--dbx FILE] [--policy-version NNNN]\n"
                        "       trust keyset path NAME [PROJECT]\n\n"
                        "Manage keysets in $XDG_DATA_HOME/machine/trust/keys/.\n"
                        "'trust keyset SUBCOMMAND --help' describes a subcommand.\n");
@@ -254,6 +255,8 @@ int cmd_keyset(int argc, char **argv)
                 return cmd_keyset_show(argc - 1, argv + 1);
         if (!strcmp(argv[1], "pcr7data"))
                 return cmd_keyset_pcr7data(argc - 1, argv + 1);
+        if (!strcmp(argv[1], "rollout"))
+                return cmd_keyset_rollout(argc - 1, argv + 1);
         if (!strcmp(argv[1], "path"))
                 return keyset_path_cmd(argc - 1, argv + 1);
         return usage_error("keyset", "unknown subcommand '%s'", argv[1]);

@@ -429,7 +429,7 @@ int cmd_keyset_pcr7data(int argc, char **argv)
         const char *ftpm = NULL, *fprod = NULL, *flim = NULL, *fpasswd = NULL, *fluks = NULL,
                    *version = POLICY_VERSION, *comment = "added by trust keyset pcr7data";
         _cleanup_free_ char *dir = NULL;
-        struct pcr7data_set set;
+        struct pcr7data_set set = { 0 };
         uint8_t d[32];
         int c, r;
 
@@ -485,4 +485,108 @@ int cmd_keyset_pcr7data(int argc, char **argv)
         printf("keyset '%s': %d of 3 pcr7data entries added or re-signed%s\n", argv[optind], r,
                r < 3 ? " (the others were already present)" : "");
         return 0;
+}
+
+/* ---- keyset rollout ----------------------------------------------------- */
+
+static void keyset_rollout_help(void)
+{
+        printf("Usage: trust keyset rollout KEYSET FILE.auth... [--dbx FILE]\n"
+               "                   [--policy-version NNNN]\n\n"
+               "Before a firmware key update reaches the machines: predicts the PCR7 of\n"
+               "each class once the firmware applied the signed updates FILE.auth (in\n"
+               "order, by the rules of 'trust efivars apply'; --dbx as for computepcr7: the\n"
+               "dbx the machines hold now) and adds pcr7data entries for those values next\n"
+               "to the current ones, signed as 'keyset pcr7data' signs them. A machine then\n"
+               "unlocks before and after it applies the update. Prints the new values, one\n"
+               "line per class as computepcr7 does (a class the update leaves refused gets\n"
+               "no entry). Afterwards, 'keyset pcr7data --policy-version' with the next\n"
+               "version and the new values revokes the pre-update signatures.\n");
+}
+
+int cmd_keyset_rollout(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "dbx", required_argument, NULL, 'd' },
+                { "policy-version", required_argument, NULL, 'v' },
+                {},
+        };
+        static const unsigned absent_bit[_UKI_CLASS_MAX] = {
+                [UKI_PRODUCTION] = PCR7DATA_NO_PRODUCTION,
+                [UKI_TPM] = PCR7DATA_NO_TPM,
+                [UKI_LIMITED] = PCR7DATA_NO_LIMITED,
+        };
+        _cleanup_free_ char *dir = NULL, *comment = NULL;
+        struct keyset_efi_vars vars = { 0 };
+        struct pcr7data_set set = { 0 };
+        uint8_t *dst[_UKI_CLASS_MAX] = {
+                [UKI_PRODUCTION] = set.production,
+                [UKI_TPM] = set.tpm,
+                [UKI_LIMITED] = set.limited,
+        };
+        struct pcr7_event ev[PCR7_MAX_EVENTS];
+        const char *refused[_UKI_CLASS_MAX] = {}, *dbx = NULL, *version = POLICY_VERSION;
+        const char *keyset;
+        size_t n_ev;
+        int c, r;
+
+        getopt_reset(false);
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'h': keyset_rollout_help(); return 0;
+                case 'd': dbx = optarg; break;
+                case 'v':
+                        if (version_arg("keyset rollout", optarg))
+                                return EXIT_USAGE;
+                        version = optarg;
+                        break;
+                default: return usage_error("keyset rollout", "unknown option");
+                }
+        }
+        if (argc - optind < 2)
+                return usage_error("keyset rollout", "expected KEYSET and at least one FILE.auth");
+        keyset = argv[optind];
+
+        r = keyset_path(keyset, &dir);
+        if (r < 0)
+                return fail(r, "keyset rollout");
+        r = keyset_efi_vars_load(dir, dbx, &vars);
+        if (r < 0)
+                return fail(r, "keyset '%s'", keyset);
+        r = keyset_efi_vars_update(&vars, (const char *const *)argv + optind + 1,
+                                   (size_t)(argc - optind - 1), refused);
+        for (int k = 0; k < _UKI_CLASS_MAX && r >= 0; k++) {
+                if (refused[k])
+                        set.absent |= absent_bit[k];
+                else
+                        r = pcr7_events(&vars, (enum uki_class)k, ev, &n_ev, dst[k]);
+        }
+        keyset_efi_vars_free(&vars);
+        if (r < 0)
+                return fail(r, "keyset rollout");
+
+        comment = xstrdup("rollout of");
+        for (int i = optind + 1; i < argc; i++) {
+                const char *base = strrchr(argv[i], '/');
+                char *n = xasprintf("%s %s", comment, base ? base + 1 : argv[i]);
+
+                free(comment);
+                comment = n;
+        }
+        if (strlen(comment) > 256)
+                comment[256] = 0;
+        r = pcr7data_add(dir, keyset, &set, version, comment, NULL);
+        if (r < 0)
+                return fail(r, "keyset '%s': pcr7data", keyset);
+        for (size_t i = 0; i < ELEMENTSOF(print_order); i++) {
+                printf("%s: ", uki_class_keydir(print_order[i]));
+                if (refused[print_order[i]])
+                        printf("refused (%s)", refused[print_order[i]]);
+                else
+                        print_hex(dst[print_order[i]], 32);
+                putchar('\n');
+        }
+        printf("keyset '%s': %d pcr7data entries added or re-signed\n", keyset, r);
+        return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -20,6 +20,7 @@ int cmd_computepcr7(int argc, char **argv);
 int cmd_tpm_policy_gen(int argc, char **argv);
 int cmd_pcr7data(int argc, char **argv);
 int cmd_keyset_pcr7data(int argc, char **argv); /* "trust keyset pcr7data ..." */
+int cmd_keyset_rollout(int argc, char **argv);  /* "trust keyset rollout ..." (cmd-pcr7.c) */
 
 /* cmd-efi.c (Authenticode, UKI, OVMF variables) */
 int cmd_sign(int argc, char **argv);

@@ -285,7 +285,7 @@ _trust_add_positional() {
 	local cmd=$1 sub=$2 n=$3
 	shift 3
 	case "$cmd $sub:$n" in
-	"keyset show:1" | "keyset path:1" | "keyset pcr7data:1" | "project list:1" | \
+	"keyset show:1" | "keyset path:1" | "keyset pcr7data:1" | "keyset rollout:1" | "project list:1" | \
 		"project add:1" | "sudi add:1" | "sudi list:1" | "computepcr7 :1")
 		_trust_get_keysets
 		;;
@@ -301,7 +301,8 @@ _trust_add_positional() {
 	"vm start:1" | "vm stop:1" | "vm console:1" | "vm info:1" | "vm delete:1")
 		_trust_get_vms
 		;;
-	"sign efi:1" | "verify efi:1" | "efivars list:1" | "provision :1" | "provision :2")
+	"sign efi:1" | "verify efi:1" | "efivars list:1" | "provision :1" | "provision :2" | \
+		"keyset rollout:"[2-9] | "efivars apply:"* | "efivars sign-update:"*)
 		_trust_add_files "" files
 		return 0
 		;;

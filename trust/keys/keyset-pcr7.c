@@ -121,7 +121,7 @@ int keyset_write_pcr7data(const char *tmp_keyset_dir, const char *keyset_name)
 {
         struct keyset_efi_vars vars = { 0 };
         struct pcr7_event ev[PCR7_MAX_EVENTS];
-        struct pcr7data_set set;
+        struct pcr7data_set set = { 0 };
         uint8_t *dst[_UKI_CLASS_MAX] = {
                 [UKI_PRODUCTION] = set.production,
                 [UKI_TPM] = set.tpm,

@@ -152,8 +152,12 @@ static int write_entry(const char *tree, const struct entry_plan *e, const char 
                 static const char *const names[] = { "pcr_limited.bin", "pcr_tpm.bin",
                                                      "pcr_prod.bin" };
                 const uint8_t *vals[] = { set->limited, set->tpm, set->production };
+                const unsigned absent[] = { PCR7DATA_NO_LIMITED, PCR7DATA_NO_TPM,
+                                            PCR7DATA_NO_PRODUCTION };
 
                 for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                        if (set->absent & absent[i])
+                                continue;
                         free(p);
                         p = path_join(dir, names[i]);
                         r = write_file_excl(p, vals[i], 32, 0644);
@@ -210,9 +214,18 @@ int pcr7data_add(const char *keyset_dir, const char *key, const struct pcr7data_
         if (!policy_version_valid(version))
                 return errf(-EINVAL, "policy version must be %d decimal digits",
                             POLICY_VERSION_LEN);
-        if (!memcmp(set->production, set->tpm, 32) || !memcmp(set->production, set->limited, 32) ||
-            !memcmp(set->tpm, set->limited, 32))
-                return errf(-EINVAL, "the production, tpm and limited PCR7 values must differ");
+        {
+                const bool p = !(set->absent & PCR7DATA_NO_PRODUCTION),
+                           t = !(set->absent & PCR7DATA_NO_TPM),
+                           l = !(set->absent & PCR7DATA_NO_LIMITED);
+
+                if ((p && t && !memcmp(set->production, set->tpm, 32)) ||
+                    (p && l && !memcmp(set->production, set->limited, 32)) ||
+                    (t && l && !memcmp(set->tpm, set->limited, 32)))
+                        return errf(-EINVAL, "the production, tpm and limited PCR7 values must differ");
+                if (!p && !t && !l)
+                        return errf(-EINVAL, "no PCR7 value to add");
+        }
         if (!est_date) {
                 time_t now = time(NULL);
                 struct tm tm;
@@ -235,12 +248,17 @@ int pcr7data_add(const char *keyset_dir, const char *key, const struct pcr7data_
         r = pem_load_privkey(admin_path, &admin_key);
         if (r < 0)
                 return r;
-        r = sign_checked(luks_key, luks_path, luks, &luks_sig, &luks_sig_len);
-        if (r < 0)
-                return r;
-        r = sign_checked(admin_key, admin_path, passwd, &passwd_sig, &passwd_sig_len);
-        if (r < 0)
-                return r;
+        /* Only what an entry carries is signed. */
+        if (!(set->absent & PCR7DATA_NO_PRODUCTION)) {
+                r = sign_checked(luks_key, luks_path, luks, &luks_sig, &luks_sig_len);
+                if (r < 0)
+                        return r;
+        }
+        if (!(set->absent & PCR7DATA_NO_TPM)) {
+                r = sign_checked(admin_key, admin_path, passwd, &passwd_sig, &passwd_sig_len);
+                if (r < 0)
+                        return r;
+        }
 
         r = mkdir_p(root, 0750);
         if (r < 0)
@@ -275,8 +293,12 @@ int pcr7data_add(const char *keyset_dir, const char *key, const struct pcr7data_
                         { "production", "production", set->production, "tpm_luks.policy.signed",
                           luks_sig, luks_sig_len },
                 };
+                const unsigned absent[] = { PCR7DATA_NO_LIMITED, PCR7DATA_NO_TPM,
+                                            PCR7DATA_NO_PRODUCTION };
 
                 for (size_t i = 0; i < ELEMENTSOF(plan); i++) {
+                        if (set->absent & absent[i])
+                                continue;
                         r = write_entry(tmp, &plan[i], key, set, comment ? comment : "",
                                         est_date);
                         if (r < 0)

@@ -3,9 +3,15 @@
 
 #include <stdint.h>
 
-/* The three PCR7 values of one keyset on one kind of machine. */
+/* The three PCR7 values of one keyset on one kind of machine. A class in
+ * `absent` (PCR7DATA_NO_*) has no value (the firmware refuses it, as after a
+ * dbx update that revoked its certificate): it gets no entry. */
+#define PCR7DATA_NO_PRODUCTION 1u
+#define PCR7DATA_NO_TPM 2u
+#define PCR7DATA_NO_LIMITED 4u
 struct pcr7data_set {
         uint8_t production[32], tpm[32], limited[32];
+        unsigned absent;
 };
 /* Adds the three entries of `set` (and the pubkeys when missing) to
  * <keyset_dir>/pcr7data/policy-2 as key `key`, signing the luks policy
