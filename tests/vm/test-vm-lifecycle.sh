@@ -78,7 +78,7 @@ track_pid $cons
 wait_console v1 "waiting for the power button" 120
 grep -aq "data disk absent" "$D/console.log" || fail "the SUDI disk is still attached after launch"
 expect_rc 0 trust vm stop v1
-grep -q "vm 'v1' stopped" "$T/out" || fail "stop: $(cat "$T/out")"
+grep -qx "vm 'v1' stopped" "$T/out" || fail "stop: $(cat "$T/out")"
 grep -aq "fake-os: power button pressed" "$D/console.log" || fail "stop did not press the power button"
 wait $cons || fail "vm console did not end with the VM"
 grep -aq "fake-os: power button pressed" "$T/console-out" || fail "vm console showed nothing live"
@@ -102,6 +102,7 @@ grep -Eq '^v1 +running' "$T/out" || fail "list: $(cat "$T/out")"
 grep -Eq '^v2 +running' "$T/out" || fail "list: $(cat "$T/out")"
 # the power-button fallback: --timeout 0 goes straight to QMP quit
 expect_rc 0 trust vm stop v2 --timeout 0
+grep -qx "vm 'v2' stopped (forced: --timeout 0)" "$T/out" || fail "stop --timeout 0: $(cat "$T/out")"
 expect_rc 0 trust vm info v1 --json
 grep -q '"state":"running"' "$T/out" || fail "stopping v2 stopped v1"
 [ "$(grep -ac 'fake-os: booted' "$D/console.log")" = 2 ] || fail "v1 did not boot twice"

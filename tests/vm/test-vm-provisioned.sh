@@ -62,6 +62,14 @@ boot_status() {
 		expect_rc 0 trust vm stop "$1" --timeout 0
 	else
 		expect_rc 0 trust vm stop "$1" --timeout 120
+		# a booted OS powers off on the button (no 120 s wait, no kill);
+		# the initrd of a refused class powers off on its own
+		if grep -q 'TRUST STATUS: cert=' "$T/status"; then
+			grep -qx "vm '$1' stopped" "$T/out" || {
+				tail -c +$((from + 1)) "$VMS/$1/console.log" | tr -d '\r' | tail -n 15
+				fail "$1: the OS did not power off on the button: $(cat "$T/out")"
+			}
+		fi
 	fi
 	[ -s "$T/status" ] || { tail -n 30 "$VMS/$1/console.log"; fail "$1: no status line"; }
 	note "$1: $(cat "$T/status")"

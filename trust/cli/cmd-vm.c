@@ -291,7 +291,15 @@ static int do_stop(int argc, char **argv)
         r = vm_stop(name, grace, &was);
         if (r < 0)
                 return vm_fail(r, name);
-        printf(was ? "vm '%s' stopped\n" : "vm '%s' was not running\n", name);
+        if (!was)
+                printf("vm '%s' was not running\n", name);
+        else if (r == VM_STOP_FORCED && grace == 0)
+                printf("vm '%s' stopped (forced: --timeout 0)\n", name);
+        else if (r == VM_STOP_FORCED)
+                printf("vm '%s' stopped (forced: the guest did not power off within %u s)\n",
+                       name, grace);
+        else
+                printf("vm '%s' stopped\n", name);
         return 0;
 }
 

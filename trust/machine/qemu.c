@@ -343,13 +343,16 @@ int vm_shutdown(const char *dir, struct vm_proc *p, unsigned grace_s)
 {
         _cleanup_free_ char *f1 = path_join(dir, VM_QEMU_PID);
         _cleanup_free_ char *f2 = path_join(dir, VM_SWTPM_PID);
+        int how = VM_STOP_CLEAN;
 
         if (vm_proc_alive(dir, p->qemu, p->children)) {
                 if (grace_s > 0 && qmp_execute(dir, "system_powerdown") >= 0) {
                         struct vm_proc only = { .qemu = p->qemu, .children = p->children };
                         (void)vm_wait_exit(dir, &only, grace_s);
                 }
-                if (vm_proc_alive(dir, p->qemu, p->children) && qmp_execute(dir, "quit") >= 0) {
+                if (vm_proc_alive(dir, p->qemu, p->children))
+                        how = VM_STOP_FORCED;
+                if (how == VM_STOP_FORCED && qmp_execute(dir, "quit") >= 0) {
                         struct vm_proc only = { .qemu = p->qemu, .children = p->children };
                         (void)vm_wait_exit(dir, &only, 5);
                 }
@@ -363,7 +366,7 @@ int vm_shutdown(const char *dir, struct vm_proc *p, unsigned grace_s)
         kill_and_reap(dir, &p->swtpm, p->children);
         (void)unlink(f1);
         (void)unlink(f2);
-        return 0;
+        return how;
 }
 
 int run_tool(char *const argv[], unsigned timeout_s)

@@ -55,7 +55,10 @@ int vm_wait_exit(const char *dir, struct vm_proc *p, unsigned timeout_s);
 
 /* Clean stop: QMP system_powerdown and grace_s for the guest, then QMP quit,
  * then SIGTERM and SIGKILL by pid; swtpm follows QEMU (--terminate) or is
- * killed. Removes the pid files. Always leaves nothing running. */
+ * killed. Removes the pid files. Always leaves nothing running. Returns
+ * VM_STOP_CLEAN when QEMU was gone by the end of the grace time (or was not
+ * running), VM_STOP_FORCED when it had to be made to quit. */
+enum { VM_STOP_CLEAN = 0, VM_STOP_FORCED = 1 };
 int vm_shutdown(const char *dir, struct vm_proc *p, unsigned grace_s);
 
 /* Runs a helper tool (mkfs.vfat, mcopy...) bounded by timeout_s; on failure

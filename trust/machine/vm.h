@@ -37,7 +37,8 @@ void vm_names_freep(char ***p);
 /* Boots the installed OS (detached; the VM runs until stopped). */
 int vm_start(const char *name, unsigned *ret_pid);
 /* Clean stop: ACPI power button, grace_s for the guest, then QMP quit, then
- * kill by pid. 0 also when the VM was not running. */
+ * kill by pid. VM_STOP_CLEAN (also when the VM was not running) or
+ * VM_STOP_FORCED (the guest did not power off within grace_s). */
 int vm_stop(const char *name, unsigned grace_s, bool *ret_was_running);
 /* Stops the VM if needed and removes its directory. */
 int vm_delete(const char *name);
