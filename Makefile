@@ -144,7 +144,7 @@ bench: $(BUILD)/trust
 	BUILD=$(BUILD) tests/bench/run.sh
 
 shellcheck:
-	shellcheck -x tests/*.sh tests/*/*.sh mb-hooks/* .ci/run vm/*.sh \
+	shellcheck -x tests/*.sh tests/*/*.sh tests/data/*/*.sh mb-hooks/* .ci/run vm/*.sh \
 		images/*.sh images/*/init images/*/initrd.conf images/*/mkosi.finalize \
 		images/os/mkosi.extra/usr/lib/trust/trust-status trust/completion/trust.bash
 

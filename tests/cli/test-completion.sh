@@ -113,7 +113,7 @@ paths=()
 declare -A FAMILY
 for c in $cmds; do
 	paths+=("$c")
-	case $c in computepcr7 | new-uuid | initkeyset | tpm-policy-gen | provision | preinit | setup | extend-pcr7)
+	case $c in computepcr7 | eventlog | new-uuid | initkeyset | tpm-policy-gen | provision | preinit | setup | extend-pcr7)
 		continue ;; # their words are arguments, not subcommands
 	esac
 	comp "trust $c "
@@ -221,6 +221,7 @@ expect "trust provision --disk a" any
 expect "trust computepcr7 k --dbx $T/files/d" "$T/files/dbx.esl" "$T/files/dir"
 expect "trust computepcr7 k --dbx=$T/files/d" "$T/files/dbx.esl" "$T/files/dir"
 expect "trust efivars apply $T/files/d" "$T/files/dbx.esl" "$T/files/dir"
+expect "trust eventlog $T/files/d" "$T/files/dbx.esl" "$T/files/dir"
 expect "trust keyset rollout k $T/files/d" "$T/files/dbx.esl" "$T/files/dir"
 expect "trust uki build --cmdline @$T/files/d" "@$T/files/dbx.esl" "@$T/files/dir"
 expect "trust uki build --cmdline x" # TEXT: nothing to offer
@@ -244,6 +245,7 @@ expect "trust keyset show " alpha snakeoil
 expect "trust keyset show a" alpha
 expect "trust keyset pcr7data s" snakeoil
 expect "trust keyset rollout " alpha snakeoil
+expect "trust eventlog --keyset " alpha snakeoil
 expect "trust efivars sign-update --keyset " alpha snakeoil
 expect "trust computepcr7 " alpha snakeoil
 expect "trust computepcr7 --json " alpha snakeoil

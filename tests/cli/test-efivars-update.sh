@@ -48,9 +48,9 @@ cmp -s <(tail -c "$(stat -c %s "$T/limited.der")" "$T/data.esl") "$T/limited.der
 	printf '\x67\0\0\0'; head -c 16 "$f"; cat "$T/data.esl"; } >"$T/msg"
 # wrap the SignedData in a ContentInfo for openssl (spec lifecycle.md)
 n=$(stat -c %s "$T/sd.der")
-le16be() { printf "\\x$(printf %02x $(($1 >> 8)))\\x$(printf %02x $(($1 & 255)))"; }
-{ printf '\x30\x82'; le16be $((n + 15)); printf '\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02\xa0\x82'
-	le16be "$n"; cat "$T/sd.der"; } >"$T/ci.der"
+be16() { printf '%b' "\\x$(printf %02x $(($1 >> 8)))\\x$(printf %02x $(($1 & 255)))"; }
+{ printf '\x30\x82'; be16 $((n + 15)); printf '\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02\xa0\x82'
+	be16 "$n"; cat "$T/sd.der"; } >"$T/ci.der"
 openssl cms -verify -binary -inform DER -in "$T/ci.der" -content "$T/msg" -noverify \
 	-out /dev/null 2>"$T/cms" || fail "openssl cms does not verify the payload: $(cat "$T/cms")"
 openssl cms -verify -binary -inform DER -in "$T/ci.der" -content "$T/msg" \

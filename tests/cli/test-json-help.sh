@@ -35,6 +35,7 @@ EOF
 check 'computepcr7 KEYSET [--dbx FILE] [--update FILE.auth]... --json;computepcr7 KEYSET [--dbx FILE] --events [--class CLASS] --json' \
 	computepcr7 --help
 check 'pcr7data lookup DIR --pcr7 HEX|FILE [--policy-version NNNN] --json' pcr7data --help
+check 'eventlog [FILE] [--keyset KEYSET] [--pcr7 HEX] --json' eventlog --help
 check 'keyset list --json' keyset list --help
 check 'keyset show NAME --json;keyset show NAME KEY [ITEM] --json' keyset show --help
 check 'project list KEYSET --json' project list --help

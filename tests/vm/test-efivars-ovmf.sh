@@ -58,20 +58,20 @@ echo "trust-vm: done"
 /bin/busybox poweroff -f
 EOF
 "$TOP/vm/busybox-initrd.sh" "$T/base.cpio" "$T/init" >/dev/null || fail "busybox initrd failed"
-extra=$T/extra
-mkdir -p "$extra/usr/bin" "$extra/payload"
-cp "$TRUST" "$extra/usr/bin/trust"
+groot=$T/guest-root
+mkdir -p "$groot/usr/bin" "$groot/payload"
+cp "$TRUST" "$groot/usr/bin/trust"
 for lib in $(ldd "$TRUST" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }'); do
-	mkdir -p "$extra$(dirname "$lib")"
-	cp -L "$lib" "$extra$lib"
+	mkdir -p "$groot$(dirname "$lib")"
+	cp -L "$lib" "$groot$lib"
 done
-[ -e "$extra/lib64/ld-linux-x86-64.so.2" ] || { mkdir -p "$extra/lib64"; cp -L /lib64/ld-linux-x86-64.so.2 "$extra/lib64/"; }
-cp "$T/revoke.auth" "$T/foreign.auth" "$extra/payload/"
+[ -e "$groot/lib64/ld-linux-x86-64.so.2" ] || { mkdir -p "$groot/lib64"; cp -L /lib64/ld-linux-x86-64.so.2 "$groot/lib64/"; }
+cp "$T/revoke.auth" "$T/foreign.auth" "$groot/payload/"
 # efivarfs is a module in Debian's kernel (none when it is built in)
 kver=${kernel##*/vmlinuz-}
 mod=$(find "/lib/modules/$kver" -name efivarfs.ko 2>/dev/null | head -n 1)
-[ -z "$mod" ] || cp "$mod" "$extra/efivarfs.ko"
-(cd "$extra" && find . | cpio -o -H newc --quiet) >"$T/extra.cpio" || fail "cpio failed"
+[ -z "$mod" ] || cp "$mod" "$groot/efivarfs.ko"
+(cd "$groot" && find . | cpio -o -H newc --quiet) >"$T/extra.cpio" || fail "cpio failed"
 
 expect_rc 0 trust uki build --kernel "$kernel" --initrd "$T/base.cpio" --initrd "$T/extra.cpio" \
 	--cmdline "console=ttyS0 quiet panic=-1" --output "$T/uki.efi"

@@ -5,9 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
 #include "base/error.h"
+#include "base/json.h"
 #include "base/util.h"
 #include "cli/commands.h"
+#include "formats/esl.h"
 
 bool is_help_arg(const char *arg)
 {
@@ -88,4 +93,48 @@ int op_failed(int r)
 {
         log_error("%s", err_msg(r));
         return 1;
+}
+
+int esl_print_entry(const efi_guid *type, const efi_guid *owner, const uint8_t *data, size_t len,
+                    void *userdata)
+{
+        struct esl_print_ctx *c = userdata;
+        char owner_s[37], type_s[37], subject[512] = "";
+        _cleanup_free_ char *hex = NULL;
+        const char *kind = "other";
+
+        guid_format(owner, owner_s);
+        guid_format(type, type_s);
+        if (!memcmp(type->b, EFI_CERT_X509_GUID.b, 16)) {
+                const unsigned char *p = data;
+                X509 *x = d2i_X509(NULL, &p, (long)len);
+
+                kind = "x509";
+                if (x) {
+                        X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
+                        X509_free(x);
+                } else {
+                        ERR_clear_error();
+                        snprintf(subject, sizeof(subject), "(unparsable certificate)");
+                }
+        } else if (!memcmp(type->b, EFI_CERT_SHA256_GUID.b, 16) && len == 32) {
+                kind = "sha256";
+                hex = hex_encode(data, len);
+        }
+        if (c->json) {
+                printf("%s{\"type\":\"%s\",\"owner\":\"%s\"", c->n++ ? "," : "", kind, owner_s);
+                if (!strcmp(kind, "x509"))
+                        json_write_member(stdout, true, "subject", subject, 0);
+                else if (hex)
+                        printf(",\"hash\":\"%s\"", hex);
+                else
+                        printf(",\"signature_type\":\"%s\",\"size\":%zu", type_s, len);
+                printf("}");
+        } else if (!strcmp(kind, "x509"))
+                printf("%sx509   owner %s  %s\n", c->indent, owner_s, subject);
+        else if (hex)
+                printf("%ssha256 owner %s  %s\n", c->indent, owner_s, hex);
+        else
+                printf("%stype %s owner %s  %zu bytes\n", c->indent, type_s, owner_s, len);
+        return 0;
 }

@@ -497,55 +497,6 @@ static void efivars_help(FILE *f)
                    "            \"owner\",\"hash\"} or {\"type\":\"other\",\"owner\",\"signature_type\",\"size\"}]\n");
 }
 
-struct list_ctx {
-        bool json;
-        unsigned n;
-};
-
-static int list_entry(const efi_guid *type, const efi_guid *owner, const uint8_t *data, size_t len,
-                      void *userdata)
-{
-        struct list_ctx *c = userdata;
-        char owner_s[37], type_s[37], subject[512] = "";
-        _cleanup_free_ char *hex = NULL;
-        const char *kind = "other";
-
-        guid_format(owner, owner_s);
-        guid_format(type, type_s);
-        if (!memcmp(type->b, EFI_CERT_X509_GUID.b, 16)) {
-                const unsigned char *p = data;
-                X509 *x = d2i_X509(NULL, &p, (long)len);
-
-                kind = "x509";
-                if (x) {
-                        X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
-                        X509_free(x);
-                } else {
-                        ERR_clear_error();
-                        snprintf(subject, sizeof(subject), "(unparsable certificate)");
-                }
-        } else if (!memcmp(type->b, EFI_CERT_SHA256_GUID.b, 16)) {
-                kind = "sha256";
-                hex = hex_encode(data, len);
-        }
-        if (c->json) {
-                printf("%s{\"type\":\"%s\",\"owner\":\"%s\"", c->n++ ? "," : "", kind, owner_s);
-                if (!strcmp(kind, "x509"))
-                        json_write_member(stdout, true, "subject", subject, 0);
-                else if (hex)
-                        printf(",\"hash\":\"%s\"", hex);
-                else
-                        printf(",\"signature_type\":\"%s\",\"size\":%zu", type_s, len);
-                printf("}");
-        } else if (!strcmp(kind, "x509"))
-                printf("  x509   owner %s  %s\n", owner_s, subject);
-        else if (hex)
-                printf("  sha256 owner %s  %s\n", owner_s, hex);
-        else
-                printf("  type %s owner %s  %zu bytes\n", type_s, owner_s, len);
-        return 0;
-}
-
 static bool is_sigdb(const struct efivar *v)
 {
         if (!memcmp(v->vendor.b, EFI_GLOBAL_VARIABLE_GUID.b, 16))
@@ -599,7 +550,7 @@ static int efivars_list(int argc, char **argv)
                 printf("[");
         for (size_t i = 0; i < vs.n_vars; i++) {
                 const struct efivar *v = &vs.vars[i];
-                struct list_ctx ctx = { .json = json };
+                struct esl_print_ctx ctx = { .json = json, .indent = "  " };
                 char guid[37];
 
                 if (!v->valid)
@@ -612,7 +563,7 @@ static int efivars_list(int argc, char **argv)
                                v->attributes, v->data_len);
                         if (is_sigdb(v)) {
                                 printf(",\"entries\":[");
-                                (void)esl_walk(buf + v->data_offset, v->data_len, list_entry, &ctx);
+                                (void)esl_walk(buf + v->data_offset, v->data_len, esl_print_entry, &ctx);
                                 printf("]");
                         }
                         printf("}");
@@ -620,7 +571,7 @@ static int efivars_list(int argc, char **argv)
                         printf("%-16s %s attributes 0x%02x size %zu\n", v->name, guid,
                                v->attributes, v->data_len);
                         if (is_sigdb(v))
-                                (void)esl_walk(buf + v->data_offset, v->data_len, list_entry, &ctx);
+                                (void)esl_walk(buf + v->data_offset, v->data_len, esl_print_entry, &ctx);
                 }
                 shown++;
         }

@@ -4,6 +4,10 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/guid.h"
 
 #define EXIT_USAGE 2
 
@@ -20,7 +24,8 @@ int cmd_computepcr7(int argc, char **argv);
 int cmd_tpm_policy_gen(int argc, char **argv);
 int cmd_pcr7data(int argc, char **argv);
 int cmd_keyset_pcr7data(int argc, char **argv); /* "trust keyset pcr7data ..." */
-int cmd_keyset_rollout(int argc, char **argv);  /* "trust keyset rollout ..." (cmd-pcr7.c) */
+int cmd_keyset_rollout(int argc, char **argv);
+int cmd_eventlog(int argc, char **argv); /* cmd-eventlog.c */  /* "trust keyset rollout ..." (cmd-pcr7.c) */
 
 /* cmd-efi.c (Authenticode, UKI, OVMF variables) */
 int cmd_sign(int argc, char **argv);
@@ -71,3 +76,14 @@ int fail(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int check_name(const char *what, const char *name);
 int bad_option(const char *cmd, char **argv);
 int op_failed(int r);
+
+/* esl_walk callback printing one signature database entry: text lines
+ * "<indent>x509   owner GUID  SUBJECT" (sha256: the hash), or with json
+ * objects {"type":"x509"|"sha256"|"other","owner",...} separated by commas. */
+struct esl_print_ctx {
+        bool json;
+        unsigned n;
+        const char *indent;
+};
+int esl_print_entry(const efi_guid *type, const efi_guid *owner, const uint8_t *data, size_t len,
+                    void *userdata);

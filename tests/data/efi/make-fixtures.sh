@@ -19,7 +19,7 @@ cd "$(dirname "$0")"
 put() {
 	local f=$1 off=$2 n=$3 v=$4 i s=
 	for ((i = 0; i < n; i++)); do s+=$(printf '\\x%02x' $(((v >> (8 * i)) & 0xff))); done
-	printf "$s" | dd of="$f" bs=1 seek=$((off)) conv=notrunc status=none
+	printf '%b' "$s" | dd of="$f" bs=1 seek=$((off)) conv=notrunc status=none
 }
 putstr() { printf '%s' "$3" | dd of="$1" bs=1 seek=$(($2)) conv=notrunc status=none; }
 zeros() { head -c $(($2)) /dev/zero >"$1"; }
