@@ -1,7 +1,9 @@
 #!/bin/bash
 # bench-efi.sh: EFI figures for `make bench` (run by tests/bench/run.sh).
 # `trust sign efi` against sbsign on the same ~50 MB PE (a UKI), both timed
-# here in one run and the ratios printed; `efivars enroll` and `uki build`.
+# here in one run and the ratios printed; `efivars enroll` and `uki build`;
+# signed variable updates (`efivars sign-update` next to efitools'
+# sign-efi-sig-list, `efivars apply`) and `eventlog` on a real OVMF log.
 # Files live in /dev/shm when it exists so that the disk (and our fsync,
 # which sbsign does not do) does not drown the signing itself; CPU time
 # (user+sys) is printed next to wall time because the machine may be shared.
@@ -42,8 +44,10 @@ cert=$XDG_DATA_HOME/machine/trust/keys/snakeoil/uki-production/cert.pem
 # ~50 MB PE: the stub, an 8 MB "kernel" and a 42 MB initrd of random bytes
 head -c $((8 << 20)) /dev/urandom >kernel
 head -c $((42 << 20)) /dev/urandom >initrd
+printf 'ID=bench\n' >os-release
 build() { "$TRUST" uki build --stub "$stub" --kernel kernel --initrd initrd --cmdline x \
-	--os-release /dev/null --output uki.efi; }
+	--os-release os-release --output uki.efi; }
+build >/dev/null || { echo "bench-efi: uki build failed" >&2; exit 1; }
 read -r t_build c_build < <(median_ms 5 build)
 size=$(stat -c %s uki.efi)
 
@@ -57,6 +61,23 @@ sbverify --cert "$cert" ours.efi >/dev/null 2>&1 || { echo "bench-efi: sbverify 
 enroll() { rm -f vars.fd; "$TRUST" efivars enroll --keyset snakeoil --output vars.fd; }
 read -r t_enroll c_enroll < <(median_ms 11 enroll)
 
+ks=$XDG_DATA_HOME/machine/trust/keys/snakeoil
+upd() { "$TRUST" efivars sign-update --keyset snakeoil --var dbx --append --output dbx.auth \
+	"$ks/uki-limited/cert.pem"; }
+read -r t_upd c_upd < <(median_ms 11 upd)
+t_efitools=
+if command -v sign-efi-sig-list >/dev/null; then
+	cert-to-efi-sig-list "$ks/uki-limited/cert.pem" limited.esl >/dev/null
+	efitools() { sign-efi-sig-list -a -k "$ks/uefi-kek/privkey.pem" -c "$ks/uefi-kek/cert.pem" \
+		dbx limited.esl efitools.auth; }
+	read -r t_efitools c_efitools < <(median_ms 11 efitools)
+fi
+apply() { cp vars.fd applied.fd; "$TRUST" efivars apply dbx.auth --vars applied.fd; }
+read -r t_apply c_apply < <(median_ms 11 apply)
+evlog=$TOP/tests/data/eventlog/production.bin
+evlog_cmd() { "$TRUST" eventlog "$evlog" --keyset snakeoil --pcr7 "$(cat "${evlog%.bin}.pcr7")"; }
+read -r t_evlog c_evlog < <(median_ms 11 evlog_cmd)
+
 mb=$((size >> 20))
 echo "(files in $tmpdir)"
 printf 'uki build (%d MB UKI): median %s ms wall, %s ms CPU over 5 runs\n' $mb "$t_build" "$c_build"
@@ -65,3 +86,11 @@ printf 'sbsign         (%d MB PE): median %s ms wall, %s ms CPU over 7 runs\n' $
 awk -v a="$t_ours" -v b="$t_theirs" -v x="$c_ours" -v y="$c_theirs" 'BEGIN {
 	printf "trust sign efi / sbsign: %.2f wall, %.2f CPU (below 1 is faster)\n", a / b, (y > 0 ? x / y : 0) }'
 printf 'efivars enroll (OVMF_VARS_4M, snakeoil): median %s ms wall, %s ms CPU over 11 runs\n' "$t_enroll" "$c_enroll"
+printf 'efivars sign-update (dbx append, one cert): median %s ms wall, %s ms CPU over 11 runs\n' "$t_upd" "$c_upd"
+if [ -n "$t_efitools" ]; then
+	printf 'sign-efi-sig-list (efitools, the same):      median %s ms wall, %s ms CPU over 11 runs\n' \
+		"$t_efitools" "$c_efitools"
+fi
+printf 'efivars apply (dbx append to OVMF_VARS_4M):  median %s ms wall, %s ms CPU over 11 runs\n' "$t_apply" "$c_apply"
+printf 'eventlog (OVMF log, %d bytes, --keyset --pcr7): median %s ms wall, %s ms CPU over 11 runs\n' \
+	"$(stat -c %s "$evlog")" "$t_evlog" "$c_evlog"

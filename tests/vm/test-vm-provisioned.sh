@@ -84,6 +84,8 @@ check_released() {
 	grep -q ' luks-key=dropped' "$T/status" || fail "$1: LUKS key left in the keyring"
 	# the initrd's read of the OS passphrase index after setup: refused by the TPM
 	grep -q ' luks-read=refused' "$T/status" || fail "$1: LUKS index not refused after setup"
+	# the OS's own event log is the keyset's production boot
+	grep -q ' eventlog=match' "$T/status" || fail "$1: the event log does not match the keyset"
 }
 
 # --- first boot, then stop + start: the TPM still releases the secrets -------
