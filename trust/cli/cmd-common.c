@@ -138,3 +138,13 @@ int esl_print_entry(const efi_guid *type, const efi_guid *owner, const uint8_t *
                 printf("%stype %s owner %s  %zu bytes\n", c->indent, type_s, owner_s, len);
         return 0;
 }
+
+void argv_push(const char ***v, size_t *n, const char *arg)
+{
+        const char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+        if (!nv)
+                abort();
+        nv[(*n)++] = arg;
+        *v = nv;
+}

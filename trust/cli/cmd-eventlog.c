@@ -13,7 +13,6 @@
 #include "formats/eventlog.h"
 #include "keys/efi-update.h"
 #include "keys/eventlog-match.h"
-#include "keys/keyset-path.h"
 #include "keys/keyset-pcr7.h"
 #include "target/tpm2.h"
 
@@ -128,7 +127,6 @@ int cmd_eventlog(int argc, char **argv)
         };
         _cleanup_free_ const char **updates = NULL;
         _cleanup_free_ uint8_t *buf = NULL;
-        _cleanup_free_ char *dir = NULL;
         const char *path = DEFAULT_LOG, *keyset = NULL, *pcr7_arg = NULL, *dbx = NULL;
         const char *refused[_UKI_CLASS_MAX] = {};
         struct keyset_efi_vars vars = { 0 };
@@ -148,10 +146,7 @@ int cmd_eventlog(int argc, char **argv)
                 case 'j': json = true; break;
                 case 'd': dbx = optarg; break;
                 case 'u':
-                        updates = realloc(updates, (n_updates + 1) * sizeof(*updates));
-                        if (!updates)
-                                abort();
-                        updates[n_updates++] = optarg;
+                        argv_push(&updates, &n_updates, optarg);
                         break;
                 default: return usage_error("eventlog", "unknown option");
                 }
@@ -188,17 +183,14 @@ int cmd_eventlog(int argc, char **argv)
                 check = true;
         }
         if (keyset) {
-                r = keyset_path(keyset, &dir);
-                if (r >= 0)
-                        r = keyset_efi_vars_load(dir, dbx, &vars);
-                if (r >= 0 && n_updates)
-                        r = keyset_efi_vars_update(&vars, updates, n_updates, refused);
-                if (r >= 0)
+                r = keyset_efi_vars_after(keyset, dbx, updates, n_updates, &vars, refused, NULL);
+                if (r >= 0) {
                         r = eventlog_match(&log, &vars, refused, &m);
-                keyset_efi_vars_free(&vars);
+                        keyset_efi_vars_free(&vars);
+                }
                 if (r < 0) {
                         eventlog_done(&log);
-                        return fail(r, "eventlog: keyset '%s'", keyset);
+                        return op_failed(r);
                 }
                 ok = m.match >= 0;
         }

@@ -73,7 +73,6 @@ int cmd_computepcr7(int argc, char **argv)
                 { "class", required_argument, NULL, 'c' }, { "update", required_argument, NULL, 'u' },
                 {},
         };
-        _cleanup_free_ char *dir = NULL;
         _cleanup_free_ const char **updates = NULL;
         const char *refused[_UKI_CLASS_MAX] = {};
         size_t n_updates = 0;
@@ -94,10 +93,7 @@ int cmd_computepcr7(int argc, char **argv)
                 case 'j': json = true; break;
                 case 'e': events = true; break;
                 case 'u':
-                        updates = realloc(updates, (n_updates + 1) * sizeof(*updates));
-                        if (!updates)
-                                abort();
-                        updates[n_updates++] = optarg;
+                        argv_push(&updates, &n_updates, optarg);
                         break;
                 case 'c':
                         if (uki_class_from_string(optarg, &cls) < 0)
@@ -110,19 +106,9 @@ int cmd_computepcr7(int argc, char **argv)
         if (optind + 1 != argc)
                 return usage_error("computepcr7", "expected one KEYSET");
 
-        r = keyset_path(argv[optind], &dir);
+        r = keyset_efi_vars_after(argv[optind], dbx, updates, n_updates, &vars, refused, NULL);
         if (r < 0)
-                return fail(r, "computepcr7");
-        r = keyset_efi_vars_load(dir, dbx, &vars);
-        if (r < 0)
-                return fail(r, "keyset '%s'", argv[optind]);
-        if (n_updates) {
-                r = keyset_efi_vars_update(&vars, updates, n_updates, refused);
-                if (r < 0) {
-                        keyset_efi_vars_free(&vars);
-                        return fail(r, "computepcr7 --update");
-                }
-        }
+                return op_failed(r);
         if (events && refused[cls]) {
                 keyset_efi_vars_free(&vars);
                 return fail(errf(-EPERM, "%s: refused by the firmware after the updates (%s)",
@@ -548,14 +534,10 @@ int cmd_keyset_rollout(int argc, char **argv)
                 return usage_error("keyset rollout", "expected KEYSET and at least one FILE.auth");
         keyset = argv[optind];
 
-        r = keyset_path(keyset, &dir);
+        r = keyset_efi_vars_after(keyset, dbx, (const char *const *)argv + optind + 1,
+                                  (size_t)(argc - optind - 1), &vars, refused, &dir);
         if (r < 0)
-                return fail(r, "keyset rollout");
-        r = keyset_efi_vars_load(dir, dbx, &vars);
-        if (r < 0)
-                return fail(r, "keyset '%s'", keyset);
-        r = keyset_efi_vars_update(&vars, (const char *const *)argv + optind + 1,
-                                   (size_t)(argc - optind - 1), refused);
+                return op_failed(r);
         for (int k = 0; k < _UKI_CLASS_MAX && r >= 0; k++) {
                 if (refused[k])
                         set.absent |= absent_bit[k];

@@ -87,3 +87,6 @@ struct esl_print_ctx {
 };
 int esl_print_entry(const efi_guid *type, const efi_guid *owner, const uint8_t *data, size_t len,
                     void *userdata);
+
+/* Appends arg to a growing array of option values (--update F...). */
+void argv_push(const char ***v, size_t *n, const char *arg);

@@ -11,6 +11,7 @@
 #include "base/util.h"
 #include "formats/esl.h"
 #include "keys/keyset-path.h"
+#include "keys/keyset-pcr7.h"
 
 #define INPUT_MAX ((size_t)1 << 20)
 
@@ -97,19 +98,7 @@ const char *efi_update_signer(enum sbvar var)
 
 int efi_update_default_owner(const char *keyset_dir, enum sbvar var, efi_guid *ret)
 {
-        _cleanup_free_ char *p = keyset_file(keyset_dir, efi_update_signer(var), "guid");
-        _cleanup_free_ uint8_t *buf = NULL;
-        size_t len;
-        int r;
-
-        r = read_file(p, 64, &buf, &len);
-        if (r < 0)
-                return r;
-        if (len > 0 && buf[len - 1] == '\n')
-                buf[--len] = 0;
-        if (guid_parse((const char *)buf, ret) < 0)
-                return errf(-EBADMSG, "%s: not a GUID", p);
-        return 0;
+        return keyset_item_guid(keyset_dir, efi_update_signer(var), ret);
 }
 
 int keyset_sign_update(const char *keyset_dir, enum sbvar var, bool append,
@@ -229,5 +218,32 @@ int keyset_efi_vars_update(struct keyset_efi_vars *v, const char *const *auth_pa
                              : !in_db.found ? "db no longer holds its certificate"
                                             : NULL;
         }
+        return 0;
+}
+
+int keyset_efi_vars_after(const char *keyset, const char *dbx_path, const char *const *updates,
+                          size_t n, struct keyset_efi_vars *v, const char *refused[_UKI_CLASS_MAX],
+                          char **ret_dir)
+{
+        _cleanup_free_ char *dir = NULL;
+        int r;
+
+        for (int c = 0; c < _UKI_CLASS_MAX; c++)
+                refused[c] = NULL;
+        r = keyset_path(keyset, &dir);
+        if (r < 0)
+                return r;
+        r = keyset_efi_vars_load(dir, dbx_path, v);
+        if (r < 0)
+                return errf_prefix(r, "keyset '%s'", keyset);
+        if (n) {
+                r = keyset_efi_vars_update(v, updates, n, refused);
+                if (r < 0) {
+                        keyset_efi_vars_free(v);
+                        return r;
+                }
+        }
+        if (ret_dir)
+                *ret_dir = TAKE_PTR(dir);
         return 0;
 }

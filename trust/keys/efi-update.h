@@ -33,3 +33,10 @@ int keyset_sign_update(const char *keyset_dir, enum sbvar var, bool append,
  * refused[c] says why (NULL: it boots). */
 int keyset_efi_vars_update(struct keyset_efi_vars *v, const char *const *auth_paths, size_t n,
                            const char *refused[_UKI_CLASS_MAX]);
+
+/* keyset_path + keyset_efi_vars_load (dbx_path may be NULL) + the updates
+ * (n may be 0): the variables a keyset's machines hold, as the PCR7
+ * commands predict from. ret_dir (optional) gets the keyset's directory. */
+int keyset_efi_vars_after(const char *keyset, const char *dbx_path, const char *const *updates,
+                          size_t n, struct keyset_efi_vars *v, const char *refused[_UKI_CLASS_MAX],
+                          char **ret_dir);

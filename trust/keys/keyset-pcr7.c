@@ -13,7 +13,7 @@
 
 #define DBX_MAX (1024 * 1024)
 
-static int load_owner(const char *keyset_dir, const char *keydir, efi_guid *ret)
+int keyset_item_guid(const char *keyset_dir, const char *keydir, efi_guid *ret)
 {
         _cleanup_free_ char *p = keyset_file(keyset_dir, keydir, "guid");
         _cleanup_free_ uint8_t *buf = NULL;
@@ -42,7 +42,7 @@ static int append_key(const char *keyset_dir, const char *keydir, uint8_t **buf,
         size_t before = *len;
         int r;
 
-        r = load_owner(keyset_dir, keydir, &owner);
+        r = keyset_item_guid(keyset_dir, keydir, &owner);
         if (r < 0)
                 return r;
         r = pem_load_cert(cert_path, &cert);
