@@ -57,9 +57,13 @@ from=$(stat -c %s "$log")
 "$TRUST" vm start "$VM" || stop_here "'trust vm start $VM' failed"
 status=
 for _ in $(seq "$BOOT_TIMEOUT"); do
+	# whether it runs, before looking, so a line printed just before the
+	# guest powers off is not missed
+	running=yes
+	"$TRUST" vm info "$VM" | grep -q '^state: *running' || running=no
 	status=$(tail -c +"$((from + 1))" "$log" | tr -d '\r' | grep -a -m1 -E 'TRUST STATUS:|XXX FAIL XXX')
 	[ -n "$status" ] && break
-	"$TRUST" vm info "$VM" | grep -q '^state: *running' || break
+	[ $running = yes ] || break
 	sleep 1
 done
 "$TRUST" vm stop "$VM" >/dev/null
@@ -72,7 +76,7 @@ case $status in *"XXX FAIL XXX"*)
 	stop_here "the OS failed: ${status#*XXX FAIL XXX }" ;;
 esac
 
-# TRUST STATUS: cert="<subject>" volume=opened pcr7=locked luks-key=dropped luks-read=refused
+# TRUST STATUS: cert="<subject>" volume=opened pcr7=locked luks-key=dropped luks-read=refused eventlog=match
 cert=$(printf '%s' "$status" | sed -n 's/.*cert="\([^"]*\)".*/\1/p')
 field() { printf '%s' "$status" | sed -n "s/.* $1=\([a-z-]*\).*/\1/p"; }
 serial=$("$TRUST" vm info "$VM" | sed -n 's/^serial: *//p')
@@ -83,6 +87,7 @@ printf '  LUKS volume:         %s\n' "$(field volume)"
 printf '  PCR7:                %s\n' "$(field pcr7)"
 printf '  LUKS key in keyring: %s\n' "$(field luks-key)"
 printf '  LUKS index read after setup: %s by the TPM\n' "$(field luks-read)"
+printf '  firmware event log vs keyset: %s\n' "$(field eventlog)"
 printf '  console log:         %s\n' "$log"
 printf '  total time:          %ss\n' "$(($(date +%s) - t0))"
 if [ "$(field volume)" != opened ] || [ "$(field pcr7)" != locked ] || [ -z "$cert" ] ||

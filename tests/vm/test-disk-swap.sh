@@ -125,10 +125,14 @@ boot() {
 	start=$(date +%s)
 	expect_rc 0 trust vm start swap
 	for _ in $(seq 900); do
+		# whether it runs, before looking: a guest that prints its outcome
+		# and powers off between the look and this check would be missed
+		running=yes
+		"$TRUST" vm info swap | grep -q '^state: *running' || running=no
 		tail -c +$((from + 1)) "$D/console.log" | tr -d '\r' |
 			grep -a -m1 -E 'TRUST STATUS:|XXX FAIL XXX|EVIL ROOT: end|Access Denied' \
 				>"$T/status" && break
-		"$TRUST" vm info swap | grep -q '^state: *running' || break
+		[ $running = yes ] || break
 		sleep 1
 	done
 	expect_rc 0 trust vm stop swap --timeout 120

@@ -51,9 +51,13 @@ boot_status() {
 	from=$(console_size "$1")
 	expect_rc 0 trust vm start "$1"
 	for _ in $(seq 900); do
+		# whether it runs, before looking: a guest that prints its line and
+		# powers off between the look and this check would be missed
+		running=yes
+		"$TRUST" vm info "$1" | grep -q '^state: *running' || running=no
 		tail -c +$((from + 1)) "$VMS/$1/console.log" | tr -d '\r' |
 			grep -a -m1 -E 'TRUST STATUS:|XXX FAIL XXX|Access Denied' >"$T/status" && break
-		"$TRUST" vm info "$1" | grep -q '^state: *running' || break
+		[ $running = yes ] || break
 		sleep 1
 	done
 	# the OS powers off on the power button; the firmware's boot menu
