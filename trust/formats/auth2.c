@@ -384,25 +384,6 @@ static int check_signer(const struct auth2 *a, const struct auth2_target *t,
         return 0;
 }
 
-struct entry_find {
-        const efi_guid *type;
-        const uint8_t *esd; /* owner | data */
-        size_t size;
-        bool found;
-};
-
-static int find_entry(const efi_guid *type, const efi_guid *owner, const uint8_t *data, size_t len,
-                      void *userdata)
-{
-        struct entry_find *f = userdata;
-
-        if (!memcmp(type->b, f->type->b, 16) && len + ESD_OWNER_SIZE == f->size &&
-            !memcmp(owner->b, f->esd, ESD_OWNER_SIZE) &&
-            !memcmp(data, f->esd + ESD_OWNER_SIZE, len))
-                f->found = true;
-        return 0;
-}
-
 /* The new lists without the entries old already holds (edk2's
  * FilterSignatureList); lists left empty go. Both are valid lists. */
 static void filter_new(const uint8_t *old, size_t old_len, const uint8_t *in, size_t in_len,
@@ -420,10 +401,11 @@ static void filter_new(const uint8_t *old, size_t old_len, const uint8_t *in, si
                 memcpy(out + o, l, first);
                 o += first;
                 for (size_t e = first; e + sig <= list_size; e += sig) {
-                        struct entry_find f = { .type = &type, .esd = l + e, .size = sig };
+                        efi_guid owner;
 
-                        (void)esl_walk(old, old_len, find_entry, &f);
-                        if (f.found)
+                        memcpy(owner.b, l + e, ESD_OWNER_SIZE);
+                        if (esl_holds(old, old_len, &type, &owner, l + e + ESD_OWNER_SIZE,
+                                      sig - ESD_OWNER_SIZE))
                                 continue;
                         memcpy(out + o, l + e, sig);
                         o += sig;

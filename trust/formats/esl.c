@@ -57,6 +57,24 @@ int esl_append_cert(uint8_t **buf, size_t *len, const efi_guid *owner, X509 *cer
         return 0;
 }
 
+void esl_append_sha256(uint8_t **buf, size_t *len, const efi_guid *owner, const uint8_t hash[32])
+{
+        const size_t list_len = ESL_HEADER_SIZE + ESD_OWNER_SIZE + 32;
+        uint8_t *n = realloc(*buf, *len + list_len), *p;
+
+        if (!n)
+                abort();
+        p = n + *len;
+        memcpy(p, EFI_CERT_SHA256_GUID.b, 16);
+        put_le32(p + 16, (uint32_t)list_len);
+        put_le32(p + 20, 0);
+        put_le32(p + 24, ESD_OWNER_SIZE + 32);
+        memcpy(p + ESL_HEADER_SIZE, owner->b, 16);
+        memcpy(p + ESL_HEADER_SIZE + ESD_OWNER_SIZE, hash, 32);
+        *buf = n;
+        *len += list_len;
+}
+
 int esl_walk(const uint8_t *buf, size_t len, esl_entry_fn fn, void *userdata)
 {
         size_t off = 0, list_no = 0;
@@ -115,6 +133,33 @@ int esl_walk(const uint8_t *buf, size_t len, esl_entry_fn fn, void *userdata)
                 list_no++;
         }
         return 0;
+}
+
+struct holds {
+        const efi_guid *type, *owner;
+        const uint8_t *data;
+        size_t len;
+        bool found;
+};
+
+static int holds_entry(const efi_guid *type, const efi_guid *owner, const uint8_t *data, size_t len,
+                       void *userdata)
+{
+        struct holds *h = userdata;
+
+        if (!memcmp(type->b, h->type->b, 16) && (!h->owner || !memcmp(owner->b, h->owner->b, 16)) &&
+            len == h->len && !memcmp(data, h->data, len))
+                h->found = true;
+        return 0;
+}
+
+bool esl_holds(const uint8_t *buf, size_t len, const efi_guid *type, const efi_guid *owner,
+               const uint8_t *data, size_t data_len)
+{
+        struct holds h = { type, owner, data, data_len, false };
+
+        (void)esl_walk(buf, len, holds_entry, &h);
+        return h.found;
 }
 
 int efi_variable_data(const efi_guid *vendor, const char *name, const uint8_t *data, size_t len,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <openssl/x509.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,12 +18,18 @@ extern const efi_guid EFI_CERT_SHA256_GUID;      /* c1c41626-504c-4092-aca9-41f9
 
 /* One signature list holding one X509 cert owned by `owner`; appended to *buf. */
 int esl_append_cert(uint8_t **buf, size_t *len, const efi_guid *owner, X509 *cert);
+/* One signature list holding one SHA-256 hash (an image, for dbx) owned by `owner`. */
+void esl_append_sha256(uint8_t **buf, size_t *len, const efi_guid *owner, const uint8_t hash[32]);
 
 /* Walks a signature-list blob, checking every bound; calls fn for each entry
  * (type, owner, data). Returns -EBADMSG on any inconsistency. */
 typedef int (*esl_entry_fn)(const efi_guid *type, const efi_guid *owner, const uint8_t *data,
                             size_t len, void *userdata);
 int esl_walk(const uint8_t *buf, size_t len, esl_entry_fn fn, void *userdata);
+/* Whether the lists in buf hold an entry of this type with these data, owned
+ * by owner (NULL: by anyone). Lists past a malformed one hold nothing. */
+bool esl_holds(const uint8_t *buf, size_t len, const efi_guid *type, const efi_guid *owner,
+               const uint8_t *data, size_t data_len);
 
 /* UEFI_VARIABLE_DATA serialisation measured into PCR7 (pcr7.md). */
 int efi_variable_data(const efi_guid *vendor, const char *name, const uint8_t *data, size_t len,

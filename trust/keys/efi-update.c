@@ -7,7 +7,6 @@
 #include <stdio.h>
 
 #include "base/crypto.h"
-#include "base/endian.h"
 #include "base/util.h"
 #include "formats/esl.h"
 #include "keys/keyset-path.h"
@@ -17,23 +16,11 @@
 
 static int append_sha256(uint8_t **buf, size_t *len, const efi_guid *owner, const char *arg)
 {
-        const size_t list = 28 + 16 + 32;
-        uint8_t hash[32], *n, *p;
+        uint8_t hash[32];
 
         if (strlen(arg) != 7 + 64 || hex_decode(arg + 7, hash, sizeof(hash)) < 0)
                 return errf(-EINVAL, "'%s': expected sha256: and 64 hex digits", arg);
-        n = realloc(*buf, *len + list);
-        if (!n)
-                abort();
-        p = n + *len;
-        memcpy(p, EFI_CERT_SHA256_GUID.b, 16);
-        put_le32(p + 16, (uint32_t)list);
-        put_le32(p + 20, 0);
-        put_le32(p + 24, 16 + 32);
-        memcpy(p + 28, owner->b, 16);
-        memcpy(p + 44, hash, 32);
-        *buf = n;
-        *len += list;
+        esl_append_sha256(buf, len, owner, hash);
         return 0;
 }
 
@@ -137,28 +124,6 @@ static uint8_t **field(struct keyset_efi_vars *v, enum sbvar s, size_t **len)
         }
 }
 
-struct holds {
-        const efi_guid *type;
-        const uint8_t *data; /* with owner when owner_too */
-        size_t len;
-        bool owner_too, found;
-};
-
-static int holds_entry(const efi_guid *type, const efi_guid *owner, const uint8_t *data, size_t len,
-                       void *userdata)
-{
-        struct holds *h = userdata;
-
-        if (memcmp(type->b, h->type->b, 16) != 0)
-                return 0;
-        if (h->owner_too)
-                h->found |= len + 16 == h->len && !memcmp(owner->b, h->data, 16) &&
-                            !memcmp(data, h->data + 16, len);
-        else
-                h->found |= len == h->len && !memcmp(data, h->data, len);
-        return 0;
-}
-
 int keyset_efi_vars_update(struct keyset_efi_vars *v, const char *const *auth_paths, size_t n,
                            const char *refused[_UKI_CLASS_MAX])
 {
@@ -207,16 +172,16 @@ int keyset_efi_vars_update(struct keyset_efi_vars *v, const char *const *auth_pa
 
         for (int c = 0; c < _UKI_CLASS_MAX; c++) {
                 /* authority = owner | DER of the class's db entry */
-                struct holds in_db = { .type = &EFI_CERT_X509_GUID, .data = v->authority[c],
-                                       .len = v->authority_len[c], .owner_too = true };
-                struct holds in_dbx = { .type = &EFI_CERT_X509_GUID, .data = v->authority[c] + 16,
-                                        .len = v->authority_len[c] - 16 };
+                efi_guid owner;
+                const uint8_t *der = v->authority[c] + 16;
+                size_t der_len = v->authority_len[c] - 16;
 
-                (void)esl_walk(v->db, v->db_len, holds_entry, &in_db);
-                (void)esl_walk(v->dbx, v->dbx_len, holds_entry, &in_dbx);
-                refused[c] = in_dbx.found ? "dbx holds its certificate"
-                             : !in_db.found ? "db no longer holds its certificate"
-                                            : NULL;
+                memcpy(owner.b, v->authority[c], 16);
+                refused[c] = esl_holds(v->dbx, v->dbx_len, &EFI_CERT_X509_GUID, NULL, der, der_len)
+                                     ? "dbx holds its certificate"
+                             : !esl_holds(v->db, v->db_len, &EFI_CERT_X509_GUID, &owner, der, der_len)
+                                     ? "db no longer holds its certificate"
+                                     : NULL;
         }
         return 0;
 }

@@ -60,25 +60,6 @@ void esl_entry_describe(const efi_guid *type, const uint8_t *data, size_t len, c
 
 /* ---- entries one list holds that another does not ------------------------ */
 
-struct entry_ref {
-        const efi_guid *type;
-        const efi_guid *owner;
-        const uint8_t *data;
-        size_t len;
-        bool found;
-};
-
-static int find_in(const efi_guid *type, const efi_guid *owner, const uint8_t *data, size_t len,
-                   void *userdata)
-{
-        struct entry_ref *r = userdata;
-
-        if (!memcmp(type->b, r->type->b, 16) && !memcmp(owner->b, r->owner->b, 16) &&
-            len == r->len && !memcmp(data, r->data, len))
-                r->found = true;
-        return 0;
-}
-
 struct diff_ctx {
         const uint8_t *other;
         size_t other_len;
@@ -91,12 +72,10 @@ static int not_in_other(const efi_guid *type, const efi_guid *owner, const uint8
                         size_t len, void *userdata)
 {
         struct diff_ctx *c = userdata;
-        struct entry_ref ref = { type, owner, data, len, false };
         size_t used = strlen(c->buf);
         char d[320];
 
-        (void)esl_walk(c->other, c->other_len, find_in, &ref);
-        if (ref.found)
+        if (esl_holds(c->other, c->other_len, type, owner, data, len))
                 return 0;
         esl_entry_describe(type, data, len, d, sizeof(d));
         if (used + 4 < c->size)
