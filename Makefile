@@ -146,7 +146,8 @@ bench: $(BUILD)/trust
 shellcheck:
 	shellcheck -x tests/*.sh tests/*/*.sh tests/data/*/*.sh mb-hooks/* .ci/run vm/*.sh \
 		images/*.sh images/*/init images/*/initrd.conf images/*/mkosi.finalize \
-		images/os/mkosi.extra/usr/lib/trust/trust-status trust/completion/trust.bash
+		images/os/mkosi.extra/usr/lib/trust/trust-status \
+		images/os/mkosi.extra/usr/lib/trust/trust-update trust/completion/trust.bash
 
 clean:
 	rm -rf $(BUILD)

@@ -147,7 +147,9 @@ dd if="$P" of="$T/esp" bs=512 skip="$(start_of trust-esp)" count="$(size_of trus
 mcopy -n -i "$T/esp" ::/EFI/BOOT/BOOTX64.EFI "$T/bootx64.efi" || fail "payload ESP has no \\EFI\\BOOT\\BOOTX64.EFI"
 cmp -s "$T/bootx64.efi" "$OUT/os/uki-production.efi" || fail "payload ESP's BOOTX64.EFI is not os/uki-production.efi"
 dd if="$P" of="$T/root" bs=512 skip="$(start_of trust-root)" count="$(size_of trust-root)" status=none
-for f in /usr/bin/trust /usr/lib/trust/trust-status /etc/systemd/system/trust-status.service /priv/factory/secure /sbin/init; do
+for f in /usr/bin/trust /usr/lib/trust/trust-status /etc/systemd/system/trust-status.service \
+	/usr/lib/trust/trust-update /etc/systemd/system/multi-user.target.wants/trust-update.service \
+	/priv/factory/secure /sbin/init; do
 	debugfs -R "stat $f" "$T/root" 2>/dev/null | grep -q '^Inode:' || fail "payload root: $f missing"
 done
 debugfs -R "stat /usr/lib/modules" "$T/root" 2>/dev/null | grep -q '^Inode:' &&

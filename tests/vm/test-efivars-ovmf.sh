@@ -1,15 +1,15 @@
 # shellcheck shell=bash
-# test-efivars-ovmf.sh: real OVMF takes trust's signed variable updates and
-# keeps them, and PCR7 then is what `computepcr7 --update` predicted.
-#   boot 1: a production-signed UKI whose initrd carries the trust binary
-#           and two payloads; the guest prints PCR7, writes a dbx append
-#           signed by another keyset's KEK straight into efivarfs (the
-#           firmware must refuse it), then runs `trust efivars apply
-#           --efivarfs` with the keyset's dbx update revoking uki-limited;
-#   host:   the vars file (the machine's NVRAM) holds the revocation and not
-#           the foreign entry;
-#   boot 2: PCR7 equals `computepcr7 --update`, not the value before;
-#   boot 3: a limited-signed UKI is refused by the firmware.
+# test-efivars-ovmf.sh: real OVMF takes trust's signed variable updates,
+# keeps them, and refuses a foreign one by itself.
+#   boot:  a production-signed UKI whose initrd carries the trust binary and
+#          two payloads; the guest prints PCR7, writes a dbx append signed by
+#          another keyset's KEK straight into efivarfs (the firmware must
+#          refuse it: no trust in between), then runs `trust efivars apply
+#          --efivarfs` with the keyset's dbx update revoking uki-limited;
+#   host:  the vars file (the machine's NVRAM) holds the revocation and not
+#          the foreign entry.
+# What the next boots measure and refuse after such an update is proven on
+# an installed machine, end to end, in test-vm-provisioned.sh.
 . "$(dirname "$0")/lib.sh"
 
 vm_require
@@ -27,9 +27,7 @@ expect_rc 0 trust efivars sign-update --keyset foreign --var dbx --append \
 	--output "$T/foreign.auth" "sha256:$foreign_hash"
 expect_rc 0 trust computepcr7 snakeoil
 before=$(sed -n 's/^uki-production: //p' "$T/out")
-expect_rc 0 trust computepcr7 snakeoil --update "$T/revoke.auth"
-after=$(sed -n 's/^uki-production: //p' "$T/out")
-[ -n "$before" ] && [ -n "$after" ] && [ "$before" != "$after" ] || fail "computepcr7: $before / $after"
+[ -n "$before" ] || fail "computepcr7: $(cat "$T/out")"
 
 # --- the guest: busybox, plus trust with its libraries and the payloads ------
 cat >"$T/init" <<'EOF'
@@ -75,24 +73,21 @@ mod=$(find "/lib/modules/$kver" -name efivarfs.ko 2>/dev/null | head -n 1)
 
 expect_rc 0 trust uki build --kernel "$kernel" --initrd "$T/base.cpio" --initrd "$T/extra.cpio" \
 	--cmdline "console=ttyS0 quiet panic=-1" --output "$T/uki.efi"
-for c in production limited; do
-	expect_rc 0 trust sign efi --keyset snakeoil --class $c --output "$T/uki-$c.efi" "$T/uki.efi"
-done
+expect_rc 0 trust sign efi --keyset snakeoil --class production --output "$T/uki-production.efi" "$T/uki.efi"
 expect_rc 0 trust efivars enroll --keyset snakeoil --output "$T/vars.fd"
 vm_esp "$T/esp-production.img" "$T/uki-production.efi"
-vm_esp "$T/esp-limited.img" "$T/uki-limited.efi"
 VM_MEMORY=512
 VM_EXPECT='trust-vm: done'
 
-# --- boot 1: updates through efivarfs ----------------------------------------------
-vm_boot "$T/boot1.log" "$T/vars.fd" "$T/esp-production.img"
-[ "$VM_RESULT" = expected ] || { tail -n 30 "$T/boot1.log"; fail "boot 1: $VM_RESULT"; }
-tr -d '\r' <"$T/boot1.log" | grep -a '^trust-vm:\|efivars\|revoke.auth' | sed 's/^/  guest: /'
-[ "$(vm_log_pcr7 "$T/boot1.log")" = "$before" ] || fail "boot 1: PCR7 is not computepcr7's"
-grep -aq 'trust-vm: raw-foreign rc=0' "$T/boot1.log" && fail "the firmware took a dbx update signed by a foreign KEK"
-grep -aq 'trust-vm: raw-foreign rc=' "$T/boot1.log" || fail "boot 1: the raw write did not run"
-grep -aq 'trust-vm: apply rc=0' "$T/boot1.log" || { tail -n 20 "$T/boot1.log"; fail "efivars apply --efivarfs failed in the guest"; }
-grep -aq 'revoke.auth: dbx (append), signed by .*CN=UEFI KEK: applied' "$T/boot1.log" ||
+# --- the boot: updates through efivarfs ----------------------------------------------
+vm_boot "$T/boot.log" "$T/vars.fd" "$T/esp-production.img"
+[ "$VM_RESULT" = expected ] || { tail -n 30 "$T/boot.log"; fail "boot: $VM_RESULT"; }
+tr -d '\r' <"$T/boot.log" | grep -a '^trust-vm:\|efivars\|revoke.auth' | sed 's/^/  guest: /'
+[ "$(vm_log_pcr7 "$T/boot.log")" = "$before" ] || fail "boot: PCR7 is not computepcr7's"
+grep -aq 'trust-vm: raw-foreign rc=0' "$T/boot.log" && fail "the firmware took a dbx update signed by a foreign KEK"
+grep -aq 'trust-vm: raw-foreign rc=' "$T/boot.log" || fail "boot: the raw write did not run"
+grep -aq 'trust-vm: apply rc=0' "$T/boot.log" || { tail -n 20 "$T/boot.log"; fail "efivars apply --efivarfs failed in the guest"; }
+grep -aq 'revoke.auth: dbx (append), signed by .*CN=UEFI KEK: applied' "$T/boot.log" ||
 	fail "apply did not report the update"
 
 # --- the NVRAM now --------------------------------------------------------------------
@@ -100,16 +95,4 @@ expect_rc 0 trust efivars list "$T/vars.fd" --json
 grep -q '"name":"dbx".*CN=UKI Limited' "$T/out" || fail "dbx in NVRAM does not hold the revocation: $(cat "$T/out")"
 grep -q "$foreign_hash" "$T/out" && fail "the foreign dbx entry reached the NVRAM"
 
-# --- boot 2: PCR7 as predicted --------------------------------------------------------
-cp "$T/vars.fd" "$T/vars-limited.fd"
-VM_EXPECT='trust-vm: pcr7='
-vm_boot "$T/boot2.log" "$T/vars.fd" "$T/esp-production.img"
-[ "$VM_RESULT" = expected ] || { tail -n 30 "$T/boot2.log"; fail "boot 2: $VM_RESULT"; }
-got=$(vm_log_pcr7 "$T/boot2.log")
-[ "$got" = "$after" ] || fail "after the update PCR7 is $got, computepcr7 --update said $after"
-note "PCR7 after the dbx update: $got as predicted"
-
-# --- boot 3: the revoked class ----------------------------------------------------------
-vm_boot "$T/boot3.log" "$T/vars-limited.fd" "$T/esp-limited.img"
-[ "$VM_RESULT" = denied ] || { tail -n 20 "$T/boot3.log"; fail "limited-signed UKI after revocation: $VM_RESULT"; }
 echo ok

@@ -6,10 +6,11 @@
 # `trust setup` and the OS reports the SUDI cert issued for this VM's serial
 # (CN = serial, issued by the keyset's sudi-ca), the volume opened with the
 # TPM-held passphrase, PCR7 locked, the key dropped and a read of the LUKS
-# index after setup refused by the TPM; stop + start releases the secrets
-# again (the TPM state is kept); the same OS signed tpm reads the admin
-# password only, signed limited gets nothing; unsigned and foreign-signed
-# UKIs are refused by the firmware; delete leaves nothing.
+# index after setup refused by the TPM; the same OS signed tpm reads the
+# admin password only, signed limited gets nothing; unsigned and
+# foreign-signed UKIs are refused by the firmware. Then a firmware key update
+# on this installed machine, end to end (below); every boot after the first
+# is a stop + start in which the TPM state is kept. Delete leaves nothing.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=tests/vm/vm-common.sh
@@ -44,8 +45,9 @@ want_subject=$(openssl x509 -in "$D/sudi-cert.pem" -noout -subject -nameopt onel
 want_subject=${want_subject#subject=}
 case $want_subject in *"CN = $serial"*) ;; *) fail "SUDI subject lacks CN = $serial: $want_subject" ;; esac
 
-# boot_status NAME: boots the installed OS, waits for its status line (or a
-# failure), stops the VM; the line is left in $T/status.
+# boot_status NAME [PATTERN]: boots the installed OS, waits for its status
+# line (or a failure) and, after a status line, for PATTERN too; stops the
+# VM. The status line is left in $T/status, the boot's console in $T/boot.
 boot_status() {
 	local from
 	from=$(console_size "$1")
@@ -55,8 +57,11 @@ boot_status() {
 		# powers off between the look and this check would be missed
 		running=yes
 		"$TRUST" vm info "$1" | grep -q '^state: *running' || running=no
-		tail -c +$((from + 1)) "$VMS/$1/console.log" | tr -d '\r' |
-			grep -a -m1 -E 'TRUST STATUS:|XXX FAIL XXX|Access Denied' >"$T/status" && break
+		tail -c +$((from + 1)) "$VMS/$1/console.log" | tr -d '\r' >"$T/boot"
+		if grep -a -m1 -E 'TRUST STATUS:|XXX FAIL XXX|Access Denied' "$T/boot" >"$T/status"; then
+			grep -q 'TRUST STATUS: cert=' "$T/status" || break
+			[ -z "${2:-}" ] || grep -aq -- "$2" "$T/boot" && break
+		fi
 		[ $running = yes ] || break
 		sleep 1
 	done
@@ -92,12 +97,9 @@ check_released() {
 	grep -q ' eventlog=match' "$T/status" || fail "$1: the event log does not match the keyset"
 }
 
-# --- first boot, then stop + start: the TPM still releases the secrets -------
+# --- first boot ---------------------------------------------------------------
 boot_status p1
 check_released "first boot"
-assert_no_vm_processes
-boot_status p1
-check_released "second boot"
 assert_no_vm_processes
 
 # --- security matrix: the same OS, signed otherwise, on the same machine ------
@@ -133,6 +135,111 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/f.key" -out "$T/f.pem" -su
 	>/dev/null || fail "sign efi failed"
 boot_as "$T/foreign.efi"
 grep -q 'Access Denied' "$T/status" || fail "foreign-signed OS not refused: $(cat "$T/status")"
+
+# --- a firmware key update on this machine (issue 13) -------------------------
+# The keyset signs a dbx update that revokes uki-limited and rolls it out:
+# pcr7data entries for each class's post-update PCR7 next to the old ones,
+# shipped in a new production UKI (the os UKI with that pcr7data over its
+# own, as an image rebuild would ship it). The machine boots it with the
+# update staged on its ESP: setup releases (the pre-update entries) and
+# trust-update.service applies the update through efivarfs, while a payload
+# signed by another keyset's KEK is refused. On the next boot PCR7 is what
+# `computepcr7 --update` predicted and setup still releases (the rollout
+# entries); a limited-signed UKI is refused by the firmware. Then the policy
+# version bump: the old PCR7 opens nothing on this machine's TPM, and the
+# machine boots and releases with the re-signed entries.
+for tool in tpm2_pcrextend tpm2_nvwrite; do
+	command -v $tool >/dev/null || fail "$tool is not installed (tpm2-tools: make deps)"
+done
+KS=$KEYS/snakeoil
+expect_rc 0 trust efivars sign-update --keyset snakeoil --var dbx --append \
+	--output "$T/revoke.auth" "$KS/uki-limited/cert.pem"
+expect_rc 0 trust keyset add foreign
+expect_rc 0 trust efivars sign-update --keyset foreign --var dbx --append \
+	--output "$T/foreign.auth" "sha256:$(printf '%064d' 7)"
+expect_rc 0 trust computepcr7 snakeoil
+before=$(sed -n 's/^uki-production: //p' "$T/out")
+expect_rc 0 trust computepcr7 snakeoil --update "$T/revoke.auth"
+after=$(sed -n 's/^uki-production: //p' "$T/out")
+expect_rc 0 trust keyset rollout snakeoil "$T/revoke.auth"
+grep -qx "uki-production: $after" "$T/out" || fail "rollout: $(cat "$T/out")"
+
+# ship_uki OUT: the os image's production UKI with the keyset's pcr7data now
+ship_uki() {
+	rm -rf "$T/ship" && mkdir "$T/ship" && cp -R "$KS/pcr7data" "$T/ship/pcr7data"
+	(cd "$T/ship" && find . | cpio -o -H newc --quiet) >"$T/pcr7data.cpio" || fail "cpio failed"
+	"$TRUST" uki build --kernel "$IMG/os/vmlinuz" --initrd "$IMG/os/initrd-base.img" \
+		--initrd "$IMG/os/initrd-trust.img" --initrd "$T/pcr7data.cpio" \
+		--cmdline "@$IMG/os/cmdline.txt" --output "$T/ship.efi" >/dev/null || fail "uki build failed"
+	expect_rc 0 trust sign efi --keyset snakeoil --class production --output "$1" "$T/ship.efi"
+}
+esp() { echo "$D/os.img@@$((off * 512))"; }
+ship_uki "$T/rollout.efi"
+cp --sparse=always "$T/os.orig" "$D/os.img"
+mcopy -o -i "$(esp)" "$T/rollout.efi" ::/EFI/BOOT/BOOTX64.EFI || fail "cannot install the UKI"
+mmd -i "$(esp)" ::/EFI/trust ::/EFI/trust/updates || fail "mmd failed"
+mcopy -i "$(esp)" "$T/revoke.auth" "$T/foreign.auth" ::/EFI/trust/updates/ || fail "cannot stage"
+
+# initrd_pcr7: the PCR7 the firmware measured, as the initrd printed it
+initrd_pcr7() { sed -n 's/.*trust-initrd: pcr7 \([0-9A-Fa-f]\{64\}\).*/\1/p' "$T/boot" | tr 'A-F' 'a-f'; }
+boot_status p1 'TRUST UPDATE: revoke.auth'
+check_released "boot with the update staged"
+[ "$(initrd_pcr7)" = "$before" ] || fail "PCR7 before the update: $(initrd_pcr7), not $before"
+grep -aq 'TRUST UPDATE: revoke.auth: applied' "$T/boot" ||
+	fail "the OS did not apply the update: $(grep -a 'TRUST UPDATE' "$T/boot")"
+grep -aq 'TRUST UPDATE: foreign.auth: refused: .*the signer is not a PK or KEK' "$T/boot" ||
+	fail "the foreign payload: $(grep -a 'TRUST UPDATE: foreign' "$T/boot")"
+note "$(grep -a 'TRUST UPDATE:' "$T/boot" | sed 's/.*TRUST UPDATE/TRUST UPDATE/' | paste -sd';')"
+mdir -b -i "$(esp)" ::/EFI/trust/updates >"$T/staged" || fail "mdir failed"
+grep -q 'FOREIGN.AUTH\|foreign.auth' "$T/staged" && ! grep -qi 'revoke.auth' "$T/staged" ||
+	fail "the ESP should keep only the refused payload: $(cat "$T/staged")"
+mdel -i "$(esp)" ::/EFI/trust/updates/foreign.auth || fail "mdel failed"
+expect_rc 0 trust efivars list "$D/OVMF_VARS.fd" --json
+grep -q '"name":"dbx".*CN=UKI Limited' "$T/out" || fail "the machine's dbx lacks the revocation"
+grep -q "$(printf '%064d' 7)" "$T/out" && fail "the foreign entry reached the machine's dbx"
+
+boot_status p1
+check_released "boot after the update"
+[ "$(initrd_pcr7)" = "$after" ] ||
+	fail "PCR7 after the update: $(initrd_pcr7), computepcr7 --update said $after"
+note "PCR7 after the dbx update: $after, as predicted; released by the rollout entries"
+
+mcopy -o -i "$(esp)" "$IMG/os/uki-limited.efi" ::/EFI/BOOT/BOOTX64.EFI || fail "mcopy failed"
+boot_status p1
+grep -q 'Access Denied' "$T/status" || fail "limited-signed OS after the revocation: $(cat "$T/status")"
+
+# The policy version bump, as the owner does it (the admin password from a
+# tpm-class boot), on this machine's TPM while it is off: PCR7 is replayed
+# from `computepcr7 --events` (the firmware can no longer measure the old
+# value: its dbx has changed). check-locked exits 0 when every read is
+# refused, 3 when one is possible.
+tpm_replay() { # tpm_replay CLASS [--update F]: a "boot" of this machine's TPM
+	local name hex
+	stop_swtpm
+	start_swtpm "$D/tpm"
+	"$TRUST" computepcr7 snakeoil --events --class "$@" >"$T/events" || fail "computepcr7 --events"
+	while read -r name hex; do
+		tpm2_pcrextend "7:sha256=$hex" >/dev/null || fail "replaying $name"
+	done <"$T/events"
+}
+tpm_replay production
+expect_rc 3 trust tpm check-locked --pcr7data "$KS/pcr7data"
+tpm_replay tpm --update "$T/revoke.auth"
+expect_rc 0 trust tpm admin-password --pcr7data "$KS/pcr7data" --output "$T/admin"
+printf %s "$(cat "$T/admin")" >"$T/admin.pw" # (tpm2-tools keeps a newline)
+printf 0002 | tpm2_nvwrite -C o -P "file:$T/admin.pw" -i- 0x01500020 >/dev/null ||
+	fail "bumping the policy version"
+expect_rc 0 trust keyset rollout snakeoil "$T/revoke.auth" --policy-version 0002
+tpm_replay production
+expect_rc 0 trust tpm check-locked --pcr7data "$KS/pcr7data"
+tpm_replay production --update "$T/revoke.auth"
+expect_rc 3 trust tpm check-locked --pcr7data "$KS/pcr7data"
+stop_swtpm
+note "after the bump the pre-update PCR7 opens nothing, the post-update one does"
+ship_uki "$T/bumped.efi"
+mcopy -o -i "$(esp)" "$T/bumped.efi" ::/EFI/BOOT/BOOTX64.EFI || fail "mcopy failed"
+boot_status p1
+check_released "boot after the policy version bump"
 
 # --- delete -------------------------------------------------------------------
 expect_rc 0 trust vm delete p1
