@@ -34,9 +34,9 @@ DEPS := build-essential pkg-config libssl-dev libtss2-dev libcryptsetup-dev libk
 	swtpm swtpm-tools tpm2-tools sbsigntool osslsigncode qemu-system-x86 qemu-utils ovmf \
 	systemd-boot-efi linux-image-amd64 busybox-static cpio binutils mtools dosfstools \
 	e2fsprogs fdisk util-linux mkosi debootstrap systemd-container zstd hyperfine cryptsetup-bin \
-	socat groff-base efitools
+	socat groff-base efitools dpkg-dev debhelper lintian
 
-.PHONY: all asan check check-run check-unit deps install bench fuzz demo clean images shellcheck
+.PHONY: all asan check check-run check-unit deps install deb bench fuzz demo clean images shellcheck
 
 all: $(BUILD)/trust $(BUILD)/tools/memscan
 
@@ -46,7 +46,7 @@ endef
 
 $(BUILD)/obj/%.o: trust/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(BASE_CFLAGS) $(HARDEN) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/asan/obj/%.o: trust/%.c $(HDRS)
 	@mkdir -p $(@D)
@@ -116,16 +116,39 @@ deps:
 		$$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y $$missing; \
 	else echo "all Debian packages present"; fi
 
+# The installed layout (the Debian package's too, debian/rules): the binary,
+# the snakeoil keyset where `trust keyset add snakeoil` finds it, the mkosi
+# image configurations (images/*/mkosi.finalize find the hooks in the tree or
+# in $(PREFIX)/lib/trust/mb-hooks), man pages, completion, documentation.
+DOC := $(PREFIX)/share/doc/trust
 install: $(BUILD)/trust
 	install -D -m 0755 $(BUILD)/trust $(DESTDIR)$(PREFIX)/bin/trust
-	install -d $(DESTDIR)$(PREFIX)/share/trust/keysets $(DESTDIR)$(PREFIX)/share/trust/mb-hooks
+	install -d $(DESTDIR)$(PREFIX)/share/trust/keysets $(DESTDIR)$(PREFIX)/lib/trust/mb-hooks \
+		$(DESTDIR)$(PREFIX)/share/trust/images $(DESTDIR)$(DOC)
 	cp -R keysets/. $(DESTDIR)$(PREFIX)/share/trust/keysets/
-	cp -R mb-hooks/. $(DESTDIR)$(PREFIX)/share/trust/mb-hooks/
+	cp -R mb-hooks/. $(DESTDIR)$(PREFIX)/lib/trust/mb-hooks/
+	cp -R images/. $(DESTDIR)$(PREFIX)/share/trust/images/
+	mv $(DESTDIR)$(PREFIX)/share/trust/images/README.md $(DESTDIR)$(DOC)/images.md
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -D -m 0644 trust/completion/trust.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/trust
+
+# The Debian package, built by dpkg-buildpackage from a copy of this tree
+# (the checkout and its build/ stay as they are): $(BUILD)/deb/trust_*.deb,
+# then lintian's verdict when lintian is installed.
+VERSION = $(shell sed -n 's/^\#define TRUST_VERSION "\(.*\)"/\1/p' trust/cli/version.h)
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/trust-$(VERSION)
+	tar --exclude=./.git --exclude=./$(BUILD) --exclude=./build --exclude=./debian/build \
+		-cf - . | tar -C $(BUILD)/deb/trust-$(VERSION) -xf -
+	cd $(BUILD)/deb/trust-$(VERSION) && dpkg-buildpackage -b -us -uc -j2 >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log; echo "make deb: dpkg-buildpackage failed ($(BUILD)/deb/build.log)" >&2; exit 1; }
+	rm -rf $(BUILD)/deb/trust-$(VERSION)
+	@ls $(BUILD)/deb/trust_$(VERSION)_*.deb
+	@if command -v lintian >/dev/null; then lintian --fail-on error $(BUILD)/deb/trust_$(VERSION)_*.changes; \
+	else echo "lintian is not installed: not checked"; fi
 
 # Images (mkosi 14, Debian 12 inside) for a keyset: build/images/<keyset>/,
 # layout in images/README.md. Needs root and network (or a warm cache).
@@ -133,7 +156,7 @@ KEYSET ?=
 PROJECT ?= default
 images: $(BUILD)/trust
 	@[ -n "$(KEYSET)" ] || { echo "make images: set KEYSET=<keyset>, e.g. make images KEYSET=snakeoil" >&2; exit 2; }
-	BUILD=$(BUILD) TRUST=$(BUILD)/trust images/build.sh $(KEYSET) $(PROJECT)
+	BUILD=$(BUILD) $(BUILD)/trust image build --keyset $(KEYSET) --project $(PROJECT)
 
 # The README's main job: snakeoil keyset, its images, a VM launched and
 # booted once, and what the guest's initrd did (vm/demo.sh).

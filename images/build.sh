@@ -1,9 +1,11 @@
 #!/bin/sh
 # images/build.sh KEYSET [PROJECT] [IMAGE...]: builds the images (default:
 # os install provision) with mkosi 14 into $BUILD/images/KEYSET/<image>/,
-# one progress line per image. `make images KEYSET=... [PROJECT=...]` runs it.
+# one progress line per image. `trust image build` runs it (and `make
+# images KEYSET=... [PROJECT=...]` runs that).
 #
 # Environment: TRUST (the trust binary, required), BUILD (default build),
+# TRUST_IMAGES_OUT (the output directory instead of $BUILD/images/KEYSET),
 # TRUST_MKOSI_CACHE (mkosi's package cache, default $BUILD/mkosi-cache,
 # shared by the images and kept between builds), TRUST_MKOSI_SEED=no to not
 # seed that cache from the host's /var/cache/apt/archives,
@@ -13,6 +15,10 @@
 # mb-hooks/finalize by hand).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+# the hooks: beside images/ in a checkout, PREFIX/lib/trust/mb-hooks when
+# installed (this script is PREFIX/share/trust/images/build.sh)
+hooks=$top/mb-hooks
+[ -d "$hooks" ] || hooks=$top/../../lib/trust/mb-hooks
 say() { printf 'images: %s\n' "$*"; }
 die() { printf 'images: %s\n' "$*" >&2; exit 1; }
 
@@ -57,7 +63,8 @@ if [ "${TRUST_MKOSI_SEED:-yes}" = yes ] && [ -d /var/cache/apt/archives ]; then
 	find /var/cache/apt/archives -maxdepth 1 -name '*.deb' -exec ln -f -t "$cache/debian~bookworm" {} + 2>/dev/null || true
 fi
 
-out=$build/images/$keyset
+out=${TRUST_IMAGES_OUT:-$build/images/$keyset}
+case $out in /*) ;; *) out=$PWD/$out ;; esac
 logs=$out/logs
 
 # up_to_date IMAGE: its artifacts exist for this keyset and project and are
@@ -66,7 +73,7 @@ up_to_date() {
 	[ -f "$out/$1/build-info" ] || return 1
 	grep -qx "project=$project" "$out/$1/build-info" || return 1
 	[ -z "$(find "$top/images/$1" "$top/images/initrd-lib.sh" "$top/images/build.sh" \
-		"$top/mb-hooks" "$TRUST" "$XDG_DATA_HOME/machine/trust/keys/$keyset/" \
+		"$hooks" "$TRUST" "$XDG_DATA_HOME/machine/trust/keys/$keyset/" \
 		-newer "$out/$1/build-info" -print -quit 2>/dev/null)" ]
 }
 mkdir -p "$logs"

@@ -7,6 +7,7 @@
 # that lose an option are caught.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
+[ -z "${TRUST_SANITIZED:-}" ] || skip "the script does not change under the sanitizers (checked in the plain round)"
 
 SCRIPT=$TOP/trust/completion/trust.bash
 [ -f "$SCRIPT" ] || fail "no $SCRIPT"
@@ -269,6 +270,14 @@ expect "trust vm launch x --project s" snakeoil:default
 expect "trust vm launch x --project alpha:" default web
 expect "trust vm launch x --project alpha:w" web
 expect "trust vm launch x --project nosuch:"
+# image build: a plain project of the keyset named before it; the images
+expect "trust image build --keyset alpha --project " default web
+expect "trust image build --keyset=alpha --project w" web
+expect "trust image build --project " # no keyset yet: nothing
+expect "trust image build --keyset " alpha snakeoil
+expect "trust image " build
+expect "trust image build --keyset alpha " install os provision
+expect "trust image build --keyset alpha os p" provision
 
 # VMs: state directories as `trust vm launch` leaves them (test-vm.sh).
 VMS=$XDG_STATE_HOME/machine/trust/vms

@@ -1,8 +1,9 @@
 #!/bin/bash
-# test-build-errors.sh: what `make images` / images/build.sh and the hooks say
-# when they cannot work: no mkosi, an unknown keyset or image, a keyset
-# whose pcr7data cannot release anything, an unreachable package mirror.
-# Each fails with exit 1 and names the cause; nothing is left in the output.
+# test-build-errors.sh: what `trust image build` / images/build.sh and the
+# hooks say when they cannot work: no mkosi, an unknown keyset or image, a
+# keyset whose pcr7data cannot release anything, an unreachable package
+# mirror. Each fails with exit 1 (a usage error of `trust image build`: 2)
+# and names the cause; nothing is left in the output.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 BUILD=${BUILD:-$TOP/build}
@@ -19,6 +20,12 @@ expect_error 1 "mkosi is not installed \(run 'make deps'\)" \
 command -v mkosi >/dev/null || skip "mkosi is not installed (make deps)"
 [ "$(id -u)" = 0 ] || skip "image builds need root"
 
+expect_error 2 "image build: --keyset KEYSET is required" trust image build
+expect_error 2 "image build: no image 'nosuch' \(.*/images has os, install, provision\)" \
+	trust image build --keyset snakeoil nosuch
+expect_error 2 "keyset name '../x' must not start with '.'" trust image build --keyset ../x
+expect_error 1 "keyset 'nosuch' does not exist" \
+	env BUILD="$B" "$TRUST" image build --keyset nosuch
 expect_error 1 "keyset 'nosuch' does not exist" \
 	env BUILD="$B" TRUST="$TRUST" "$TOP/images/build.sh" nosuch
 expect_error 1 "no image 'nosuch' \(images/nosuch/mkosi.conf\)" \
@@ -54,4 +61,11 @@ expect_rc 1 env BUILD="$B" TRUST="$TRUST" TRUST_MKOSI_MIRROR=http://127.0.0.1:9/
 grep -q "provision: package download failed (network or mirror" "$T/err" ||
 	{ cat "$T/err"; fail "an unreachable mirror is not reported as a download failure"; }
 [ ! -e "$B/images/snakeoil/provision" ] || fail "a failed build left build/images/snakeoil/provision"
+# the same through `trust image build --output`: its log is where it says
+expect_rc 1 env BUILD="$B" TRUST_MKOSI_MIRROR=http://127.0.0.1:9/debian TRUST_MKOSI_SEED=no \
+	TRUST_MKOSI_CACHE="$T/cache" "$TRUST" image build --keyset snakeoil --output "$T/imgout" provision
+grep -q "provision: package download failed (network or mirror; see $T/imgout/logs/provision.log)" "$T/err" ||
+	{ cat "$T/err"; fail "image build --output: $(cat "$T/err")"; }
+[ -s "$T/imgout/logs/provision.log" ] || fail "no log in --output"
+[ ! -e "$T/imgout/provision" ] || fail "a failed build left $T/imgout/provision"
 echo ok

@@ -1,6 +1,7 @@
 #!/bin/bash
-# test-images.sh: builds the three images for the snakeoil keyset (images/build.sh,
-# what `make images KEYSET=snakeoil` runs; an up-to-date build is reused) and
+# test-images.sh: builds the three images for the snakeoil keyset (`trust
+# image build`, what `make images KEYSET=snakeoil` runs; an up-to-date build
+# is reused) and
 # checks what they are made of: signatures (sbverify), initrd contents (trust
 # runs from the initrd's own tree, /pcr7data resolves the production PCR7,
 # /manifestCA.pem), the command line, the recorded PCR7, the payload disk.
@@ -20,8 +21,13 @@ BUILD=${BUILD:-$TOP/build}
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 OUT=$BUILD/images/snakeoil
 note "building (or reusing) $OUT"
-BUILD=$BUILD TRUST=$TRUST "$TOP/images/build.sh" snakeoil default ||
-	fail "images/build.sh snakeoil failed"
+BUILD=$BUILD "$TRUST" image build --keyset snakeoil >"$T/build.log" 2>&1 ||
+	{ tail -n 30 "$T/build.log"; fail "trust image build --keyset snakeoil failed"; }
+cat "$T/build.log"
+for img in os install provision; do
+	grep -q "^images: \[[1-3]/3\] $img: \(up to date\|done in\)" "$T/build.log" ||
+		fail "no progress line for $img"
+done
 
 classes_of() {
 	case $1 in

@@ -373,6 +373,31 @@ bool path_exists(const char *path)
         return lstat(path, &st) == 0;
 }
 
+int exe_relative_dir(const char *const *rel, size_t n_rel, const char *probe, char **ret,
+                     char **ret_exe_dir)
+{
+        char exe[PATH_MAX];
+        ssize_t n;
+
+        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n < 0)
+                return errf(-errno, "/proc/self/exe: %s", strerror(errno));
+        exe[n] = 0;
+        *strrchr(exe, '/') = 0;
+        if (ret_exe_dir)
+                *ret_exe_dir = xstrdup(exe);
+        for (size_t i = 0; i < n_rel; i++) {
+                _cleanup_free_ char *d = path_join(exe, rel[i]);
+                _cleanup_free_ char *p = path_join(d, probe);
+                if (path_exists(p)) {
+                        char *real = realpath(d, NULL); /* for messages: no "bin/../" */
+                        *ret = real ? real : TAKE_PTR(d);
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
 int make_tmp_sibling(const char *final_path, char **ret_tmp)
 {
         _cleanup_free_ char *copy = xstrdup(final_path);

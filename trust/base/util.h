@@ -115,6 +115,13 @@ int name_validate(const char *what, const char *name);
  * "machine/trust/keys", &p). */
 int xdg_dir(const char *env, const char *home_fallback, const char *sub, char **ret);
 
+/* What is shipped beside the binary: the first directory of rel[] (paths
+ * relative to the directory of /proc/self/exe, e.g. "../share/trust/images")
+ * that holds the file probe. ret_exe_dir (optional) gets that directory, for
+ * messages. -ENOENT when none does. */
+int exe_relative_dir(const char *const *rel, size_t n_rel, const char *probe, char **ret,
+                     char **ret_exe_dir);
+
 /* Hex */
 char *hex_encode(const uint8_t *buf, size_t len); /* lower case */
 int hex_decode(const char *hex, uint8_t *out, size_t out_len); /* exact length */

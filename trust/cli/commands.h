@@ -24,8 +24,8 @@ int cmd_computepcr7(int argc, char **argv);
 int cmd_tpm_policy_gen(int argc, char **argv);
 int cmd_pcr7data(int argc, char **argv);
 int cmd_keyset_pcr7data(int argc, char **argv); /* "trust keyset pcr7data ..." */
-int cmd_keyset_rollout(int argc, char **argv);
-int cmd_eventlog(int argc, char **argv); /* cmd-eventlog.c */  /* "trust keyset rollout ..." (cmd-pcr7.c) */
+int cmd_keyset_rollout(int argc, char **argv); /* "trust keyset rollout ..." */
+int cmd_eventlog(int argc, char **argv);        /* cmd-eventlog.c */
 
 /* cmd-efi.c (Authenticode, UKI, OVMF variables) */
 int cmd_sign(int argc, char **argv);
@@ -45,6 +45,9 @@ int cmd_volume(int argc, char **argv);
 
 /* cmd-vm.c */
 int cmd_vm(int argc, char **argv);
+
+/* cmd-image.c (the mkosi images of a keyset) */
+int cmd_image(int argc, char **argv);
 
 /* Help: "--help" or "-h" asks for help wherever a command looks for it
  * (is_help_arg); has_help_arg() looks at every argument after argv[0]. Where

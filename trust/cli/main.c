@@ -42,6 +42,7 @@ static const struct {
         { "tpm", cmd_tpm, "show the TPM's trust layout", HARDEN },
         { "volume", cmd_volume, "open the OS volume (checked LUKS2, keyring passphrase)",
           HARDEN },
+        { "image", cmd_image, "build a keyset's mkosi images" },
         { "vm", cmd_vm, "launch and manage provisioned VMs", HARDEN },
 };
 

@@ -234,6 +234,22 @@ _trust_add_files() {
 	done < <(if [[ $2 == dirs ]]; then compgen -d -- "$v"; else compgen -f -- "$v"; fi)
 }
 
+# _trust_opt_value OPTION: the value given to OPTION ("--opt VALUE" or
+# "--opt=VALUE") in the words before the cursor.
+_trust_opt_value() {
+	local i n=$((${#_trust_w[@]} - 1))
+	for ((i = 2; i < n; i++)); do
+		if [[ ${_trust_w[i]} == "$1" ]] && ((i + 1 < n)); then
+			echo "${_trust_w[i + 1]}"
+			return 0
+		elif [[ ${_trust_w[i]} == "$1"=* ]]; then
+			echo "${_trust_w[i]#*=}"
+			return 0
+		fi
+	done
+	return 1
+}
+
 # _trust_add_value CMD OPTION ARG PREFIX: the values of OPTION, which the help
 # shows as "OPTION ARG": the lower-case words of ARG's a|b alternatives, file
 # names for FILE, DIR and the like, keyset names, KEYSET:PROJECT pairs.
@@ -248,6 +264,13 @@ _trust_add_value() {
 		;;
 	--project)
 		v=${_trust_cur#"$pre"}
+		if [[ $cmd == image ]]; then # a project of the --keyset before it
+			k=$(_trust_opt_value --keyset)
+			_trust_valid_name "$k" || return 0
+			_trust_get_projects "$k"
+			_trust_add_words "$pre" "${_trust_words[@]}"
+			return 0
+		fi
 		if [[ $v == *:* ]]; then
 			ks=("${v%%:*}")
 		else
@@ -300,6 +323,9 @@ _trust_add_positional() {
 		;;
 	"vm start:1" | "vm stop:1" | "vm console:1" | "vm info:1" | "vm delete:1")
 		_trust_get_vms
+		;;
+	"image build:"*) # the images of images/README.md (IMAGE...)
+		_trust_words=(os install provision)
 		;;
 	"sign efi:1" | "verify efi:1" | "efivars list:1" | "provision :1" | "provision :2" | \
 		"keyset rollout:"[2-9] | "efivars apply:"* | "efivars sign-update:"* | "eventlog :1")

@@ -259,8 +259,8 @@ int snakeoil_dir(char **ret)
                 "../share/trust/keysets/snakeoil", /* $(PREFIX)/bin/trust */
         };
         const char *env = getenv("TRUST_SNAKEOIL_DIR");
-        char exe[PATH_MAX];
-        ssize_t n;
+        _cleanup_free_ char *exe_dir = NULL;
+        int r;
 
         if (env && env[0]) {
                 _cleanup_free_ char *c = path_join(env, "uefi-pk/cert.pem");
@@ -269,19 +269,9 @@ int snakeoil_dir(char **ret)
                 *ret = xstrdup(env);
                 return 0;
         }
-        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        if (n < 0)
-                return errf(-errno, "/proc/self/exe: %s", strerror(errno));
-        exe[n] = 0;
-        *strrchr(exe, '/') = 0;
-        for (size_t i = 0; i < ELEMENTSOF(rel); i++) {
-                _cleanup_free_ char *d = path_join(exe, rel[i]);
-                _cleanup_free_ char *c = path_join(d, "uefi-pk/cert.pem");
-                if (path_exists(c)) {
-                        *ret = TAKE_PTR(d);
-                        return 0;
-                }
-        }
-        return errf(-ENOENT, "the snakeoil keyset is not installed next to %s (set $TRUST_SNAKEOIL_DIR)",
-                    exe);
+        r = exe_relative_dir(rel, ELEMENTSOF(rel), "uefi-pk/cert.pem", ret, &exe_dir);
+        if (r == -ENOENT)
+                return errf(r, "the snakeoil keyset is not installed next to %s (set $TRUST_SNAKEOIL_DIR)",
+                            exe_dir);
+        return r;
 }
