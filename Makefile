@@ -134,6 +134,12 @@ install: $(BUILD)/trust
 	install -m 0644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -D -m 0644 trust/completion/trust.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/trust
+	install -D -m 0755 trust/initramfs-tools/hooks/trust \
+		$(DESTDIR)$(PREFIX)/share/initramfs-tools/hooks/trust
+	install -D -m 0755 trust/initramfs-tools/scripts/init-premount/trust \
+		$(DESTDIR)$(PREFIX)/share/initramfs-tools/scripts/init-premount/trust
+	install -D -m 0644 trust/systemd/trust-setup.service \
+		$(DESTDIR)$(PREFIX)/share/trust/initrd/trust-setup.service
 
 # The Debian package, built by dpkg-buildpackage from a copy of this tree
 # (the checkout and its build/ stay as they are): $(BUILD)/deb/trust_*.deb,
@@ -170,7 +176,8 @@ shellcheck:
 	shellcheck -x tests/*.sh tests/*/*.sh tests/data/*/*.sh mb-hooks/* .ci/run vm/*.sh \
 		images/*.sh images/*/init images/*/initrd.conf images/*/mkosi.finalize \
 		images/os/mkosi.extra/usr/lib/trust/trust-status \
-		images/os/mkosi.extra/usr/lib/trust/trust-update trust/completion/trust.bash
+		images/os/mkosi.extra/usr/lib/trust/trust-update trust/completion/trust.bash \
+		trust/initramfs-tools/hooks/trust trust/initramfs-tools/scripts/init-premount/trust
 
 clean:
 	rm -rf $(BUILD)

@@ -47,8 +47,9 @@ run_one() {
 suite_in() { case " $TESTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # Host tests that run at the end of the boot lane instead (plain round only),
-# to even the lanes: with the fuzzers, the package build and lint.
-DEFERRED="cli/test-deb"
+# to even the lanes: with the fuzzers, the package build and lint, and
+# Debian's initrd.
+DEFERRED="cli/test-deb cli/test-initramfs"
 deferred() { case " $DEFERRED " in *" $1 "*) return 0 ;; esac; return 1; }
 
 run_round() {

@@ -50,7 +50,9 @@ for f in /usr/bin/trust /usr/lib/trust/mb-hooks/finalize /usr/lib/trust/mb-hooks
 	/usr/share/trust/keysets/snakeoil/README.md /usr/share/trust/keysets/snakeoil/uefi-pk/cert.pem \
 	/usr/share/man/man1/trust.1.gz /usr/share/man/man1/trust-vm.1.gz \
 	/usr/share/man/man8/trust-target.8.gz /usr/share/bash-completion/completions/trust \
-	/usr/share/doc/trust/copyright /usr/share/doc/trust/README.md.gz; do
+	/usr/share/doc/trust/copyright /usr/share/doc/trust/README.md.gz \
+	/usr/share/initramfs-tools/hooks/trust /usr/share/initramfs-tools/scripts/init-premount/trust \
+	/usr/share/trust/initrd/trust-setup.service; do
 	grep -qx -- "$f" "$T/files" || fail "the package lacks $f"
 done
 grep -q '^/usr/share/trust/images/README.md' "$T/files" && fail "documentation outside /usr/share/doc"
@@ -65,6 +67,10 @@ cmp -s "$T/x/usr/bin/trust" "$TRUST" && note "(the package's binary is byte-iden
 file_mode() { stat -c %a "$T/x$1"; }
 [ "$(file_mode /usr/bin/trust)" = 755 ] || fail "/usr/bin/trust mode $(file_mode /usr/bin/trust)"
 [ -x "$T/x/usr/lib/trust/mb-hooks/finalize" ] || fail "the finalize hook is not executable"
+[ -x "$T/x/usr/share/initramfs-tools/hooks/trust" ] || fail "the initramfs hook is not executable"
+# initramfs hooks in a package: update-initramfs runs when it changes
+dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./triggers 2>/dev/null | grep -qx 'activate-noawait update-initramfs' ||
+	fail "no update-initramfs trigger"
 
 # --- install, use, purge: a throw-away root ------------------------------------------
 R=$T/root
