@@ -93,9 +93,32 @@ static void *read_privkey(BIO *b)
         return PEM_read_bio_PrivateKey(b, NULL, NULL, (void *)"");
 }
 
+/* PEM_read_bio_PUBKEY would build OpenSSL's whole decoder chain (every key
+ * type, every encoding) for one SubjectPublicKeyInfo; setup reads three in
+ * the initrd, where that chain costs more than the TPM work. The armour is
+ * taken off here and the DER decoded directly. */
 static void *read_pubkey(BIO *b)
 {
-        return PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
+        char *name = NULL, *header = NULL;
+        unsigned char *der = NULL;
+        const unsigned char *p;
+        EVP_PKEY *k = NULL;
+        long len = 0;
+
+        if (PEM_read_bio(b, &name, &header, &der, &len) != 1)
+                return NULL;
+        p = der;
+        if (strcmp(name, PEM_STRING_PUBLIC) == 0 && len > 0) {
+                k = d2i_PUBKEY(NULL, &p, len);
+                if (k && p != der + len) { /* trailing bytes inside the armour */
+                        EVP_PKEY_free(k);
+                        k = NULL;
+                }
+        }
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(der);
+        return k;
 }
 
 int pem_load_cert(const char *path, X509 **ret)

@@ -171,9 +171,23 @@ static TSS2_RC proxy_make_sticky(TSS2_TCTI_CONTEXT *ctx, TPM2_HANDLE *handle, ui
         return Tss2_Tcti_MakeSticky(((struct proxy_tcti *)ctx)->owner->inner, handle, sticky);
 }
 
+/* The TCTI string for Tss2_TctiLdr with a short module name ("device",
+ * "swtpm") spelled as its library: given a short name, the loader first tries
+ * it as a file name in every library directory (a dozen failed opens at every
+ * start) before libtss2-tcti-NAME.so.0. */
+static char *tcti_spelled(const char *tcti)
+{
+        size_t n = strcspn(tcti, ":");
+
+        if (n == 0 || memchr(tcti, '/', n) || memchr(tcti, '.', n))
+                return xstrdup(tcti);
+        return xasprintf("libtss2-tcti-%.*s.so.0%s", (int)n, tcti, tcti + n);
+}
+
 int tpm2_open(struct tpm2 **ret)
 {
         const char *tcti = getenv("TRUST_TPM2_TCTI");
+        _cleanup_free_ char *spelled = NULL;
         const char *e;
         struct tpm2 *t;
         TSS2_RC rc;
@@ -192,7 +206,8 @@ int tpm2_open(struct tpm2 **ret)
         e = getenv("TRUST_TPM2_STATS");
         t->stats = e ? (unsigned)strtoul(e, NULL, 10) : 0;
 
-        rc = Tss2_TctiLdr_Initialize(tcti, &t->inner);
+        spelled = tcti_spelled(tcti);
+        rc = Tss2_TctiLdr_Initialize(spelled, &t->inner);
         if (rc != TSS2_RC_SUCCESS) {
                 free(t);
                 return errf(-ENODEV, "TPM '%s': cannot open: %s (0x%x)", tcti,
@@ -240,6 +255,7 @@ void tpm2_close(struct tpm2 *t)
         drop_auth(t);
         Esys_Finalize(&t->esys);
         Tss2_TctiLdr_Finalize(&t->inner);
+        tss2_libctx_release();
         if (t->stats)
                 fprintf(stderr, "trust: tpm2: %u TPM commands (%u of them resent after a "
                                 "retry response)\n",
