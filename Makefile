@@ -14,7 +14,10 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-missing-field-initializer
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Itrust
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
+# libcryptsetup: trust opens it at run time (trust/target/luks.c); unit
+# tests also call it directly, to make the volumes trust must refuse.
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(filter-out libcryptsetup,$(PKGS)))
+TEST_LIBS = $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs libcryptsetup)
 LDHARDEN := -pie -Wl,-z,relro,-z,now
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -63,11 +66,11 @@ $(BUILD)/asan/trust: $(call objs,$(BUILD)/asan,$(SRCS))
 
 $(BUILD)/tests/%: tests/unit/%.c $(call objs,$(BUILD),$(LIB_SRCS)) $(HDRS) | $(BUILD)/tests
 	$(CC) $(BASE_CFLAGS) $(HARDEN) $(PKG_CFLAGS) -Itests/unit $(LDHARDEN) -o $@ $< \
-		$(call objs,$(BUILD),$(LIB_SRCS)) $(PKG_LIBS)
+		$(call objs,$(BUILD),$(LIB_SRCS)) $(TEST_LIBS)
 
 $(BUILD)/asan/tests/%: tests/unit/%.c $(call objs,$(BUILD)/asan,$(LIB_SRCS)) $(HDRS) | $(BUILD)/asan/tests
 	$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< \
-		$(call objs,$(BUILD)/asan,$(LIB_SRCS)) $(PKG_LIBS)
+		$(call objs,$(BUILD)/asan,$(LIB_SRCS)) $(TEST_LIBS)
 
 # Test tools (never installed): memscan stops a command in exit_group and
 # dumps its memory to search for secrets (tests/tpm/test-memory.sh).
@@ -129,6 +132,7 @@ install: $(BUILD)/trust
 	cp -R mb-hooks/. $(DESTDIR)$(PREFIX)/lib/trust/mb-hooks/
 	cp -R images/. $(DESTDIR)$(PREFIX)/share/trust/images/
 	mv $(DESTDIR)$(PREFIX)/share/trust/images/README.md $(DESTDIR)$(DOC)/images.md
+	install -m 0644 vm/README.md $(DESTDIR)$(DOC)/vm.md
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/

@@ -102,6 +102,18 @@ for img in provision install os; do
 		{ cat "$T/ver"; fail "$img: trust does not run from the initrd (missing library?)"; }
 	ls "$root"/usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0 >/dev/null 2>&1 ||
 		fail "$img: initrd lacks libtss2-tcti-device.so.0 (loaded at run time by tctildr)"
+	# libcryptsetup too is opened at run time (by trust): a volume check on
+	# a file that is no LUKS volume gets as far as libcryptsetup's answer,
+	# which names the file (in this chroot, without /dev, that answer is
+	# about its RNG; a library that cannot be loaded is named instead).
+	: >"$root/.not-luks"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	keyctl session - sh -c 'keyctl add user machine:luks x @s >/dev/null &&
+		chroot "$1" /usr/bin/trust volume check --device /.not-luks --keyring session' _ "$root" \
+		>"$T/vol" 2>&1 && fail "$img: a volume check on an empty file passed"
+	rm -f "$root/.not-luks"
+	grep -q '^trust: volume check: /\.not-luks: ' "$T/vol" ||
+		fail "$img: trust cannot use libcryptsetup in the initrd: $(grep trust: "$T/vol")"
 	chroot "$root" /bin/sh -c 'echo ok' >/dev/null 2>&1 || fail "$img: initrd has no working /bin/sh"
 	cmp -s "$root/manifestCA.pem" "$KS/manifest-ca/cert.pem" || fail "$img: /manifestCA.pem is not the keyset's manifest-ca cert"
 	[ -d "$root/pcr7data" ] || fail "$img: initrd has no /pcr7data"

@@ -4,6 +4,7 @@
 #include "target/luks.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <libcryptsetup.h>
 #include <stdio.h>
@@ -12,10 +13,93 @@
 #include "base/dirlist.h"
 #include "base/util.h"
 
+/* libcryptsetup is opened when a LUKS function first needs it, not linked:
+ * it brings ten more libraries (device-mapper, udev, blkid, selinux, json-c,
+ * argon2, ...) whose loading cost every trust command about 3 ms and 90 page
+ * faults at exec, `trust setup` in the initrd included, which never touches
+ * LUKS. Image builders copy it into initrds by name (mb-hooks/trust-initrd,
+ * the initramfs-tools hook), as ldd cannot see it. */
+#define CS_SONAME "libcryptsetup.so.12"
+
+static struct {
+        void *dl;
+        typeof(crypt_init) *init;
+        typeof(crypt_free) *free;
+        typeof(crypt_set_pbkdf_type) *set_pbkdf_type;
+        typeof(crypt_format) *format;
+        typeof(crypt_keyslot_add_by_volume_key) *keyslot_add_by_volume_key;
+        typeof(crypt_token_luks2_keyring_set) *token_luks2_keyring_set;
+        typeof(crypt_token_assign_keyslot) *token_assign_keyslot;
+        typeof(crypt_load) *load;
+        typeof(crypt_activate_by_passphrase) *activate_by_passphrase;
+        typeof(crypt_set_log_callback) *set_log_callback;
+        typeof(crypt_get_type) *get_type;
+        typeof(crypt_persistent_flags_get) *persistent_flags_get;
+        typeof(crypt_get_cipher) *get_cipher;
+        typeof(crypt_get_cipher_mode) *get_cipher_mode;
+        typeof(crypt_get_volume_key_size) *get_volume_key_size;
+        typeof(crypt_keyslot_max) *keyslot_max;
+        typeof(crypt_keyslot_status) *keyslot_status;
+        typeof(crypt_keyslot_get_encryption) *keyslot_get_encryption;
+        typeof(crypt_volume_key_get) *volume_key_get;
+        typeof(crypt_activate_by_volume_key) *activate_by_volume_key;
+        typeof(crypt_deactivate) *deactivate;
+        typeof(crypt_get_label) *get_label;
+} cs;
+
+#define CS_SYM(f)                                                                   \
+        do {                                                                        \
+                cs.f = (typeof(cs.f))dlsym(dl, "crypt_" #f);                        \
+                if (!cs.f) {                                                        \
+                        r = errf(-ELIBBAD, "%s: no symbol crypt_" #f, CS_SONAME);  \
+                        goto fail;                                                  \
+                }                                                                   \
+        } while (0)
+
+static int cs_load(void)
+{
+        void *dl;
+        int r;
+
+        if (cs.dl)
+                return 0;
+        dl = dlopen(CS_SONAME, RTLD_NOW | RTLD_LOCAL);
+        if (!dl)
+                return errf(-ELIBACC, "%s (package libcryptsetup12)", dlerror());
+        CS_SYM(init);
+        CS_SYM(free);
+        CS_SYM(set_pbkdf_type);
+        CS_SYM(format);
+        CS_SYM(keyslot_add_by_volume_key);
+        CS_SYM(token_luks2_keyring_set);
+        CS_SYM(token_assign_keyslot);
+        CS_SYM(load);
+        CS_SYM(activate_by_passphrase);
+        CS_SYM(set_log_callback);
+        CS_SYM(get_type);
+        CS_SYM(persistent_flags_get);
+        CS_SYM(get_cipher);
+        CS_SYM(get_cipher_mode);
+        CS_SYM(get_volume_key_size);
+        CS_SYM(keyslot_max);
+        CS_SYM(keyslot_status);
+        CS_SYM(keyslot_get_encryption);
+        CS_SYM(volume_key_get);
+        CS_SYM(activate_by_volume_key);
+        CS_SYM(deactivate);
+        CS_SYM(get_label);
+        cs.dl = dl;
+        return 0;
+fail:
+        (void)dlclose(dl);
+        memset(&cs, 0, sizeof(cs));
+        return r;
+}
+
 static void crypt_freep(struct crypt_device **cd)
 {
         if (*cd)
-                crypt_free(*cd);
+                cs.free(*cd);
 }
 
 int luks_format(const char *device, const void *pass, size_t len, const char *keyring_key)
@@ -32,26 +116,29 @@ int luks_format(const char *device, const void *pass, size_t len, const char *ke
         struct crypt_params_luks2 params = { .sector_size = 512 };
         int r, slot;
 
-        r = crypt_init(&cd, device);
+        r = cs_load();
+        if (r < 0)
+                return r;
+        r = cs.init(&cd, device);
         if (r < 0)
                 return errf(r, "%s: cannot open for LUKS: %s", device, strerror(-r));
-        r = crypt_set_pbkdf_type(cd, &pbkdf);
+        r = cs.set_pbkdf_type(cd, &pbkdf);
         if (r < 0)
                 return errf(r, "%s: LUKS2 PBKDF setup: %s", device, strerror(-r));
-        r = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, NULL, 64, &params);
+        r = cs.format(cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, NULL, 64, &params);
         if (r < 0)
                 return errf(r, "%s: LUKS2 format: %s", device, strerror(-r));
-        slot = crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, NULL, 0, pass, len);
+        slot = cs.keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, NULL, 0, pass, len);
         if (slot < 0)
                 return errf(slot, "%s: LUKS2 keyslot: %s", device, strerror(-slot));
         if (keyring_key) {
                 struct crypt_token_params_luks2_keyring tp = { .key_description = keyring_key };
-                int token = crypt_token_luks2_keyring_set(cd, CRYPT_ANY_TOKEN, &tp);
+                int token = cs.token_luks2_keyring_set(cd, CRYPT_ANY_TOKEN, &tp);
 
                 if (token < 0)
                         return errf(token, "%s: LUKS2 keyring token: %s", device,
                                     strerror(-token));
-                r = crypt_token_assign_keyslot(cd, token, slot);
+                r = cs.token_assign_keyslot(cd, token, slot);
                 if (r < 0)
                         return errf(r, "%s: LUKS2 keyring token: %s", device, strerror(-r));
         }
@@ -63,14 +150,17 @@ int luks_check_passphrase(const char *device, const void *pass, size_t len)
         _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
         int r;
 
-        r = crypt_init(&cd, device);
+        r = cs_load();
+        if (r < 0)
+                return r;
+        r = cs.init(&cd, device);
         if (r < 0)
                 return errf(r, "%s: cannot open: %s", device, strerror(-r));
-        r = crypt_load(cd, CRYPT_LUKS2, NULL);
+        r = cs.load(cd, CRYPT_LUKS2, NULL);
         if (r < 0)
                 return errf(r, "%s: not a LUKS2 volume: %s", device, strerror(-r));
         /* A NULL name checks the passphrase against the keyslots only. */
-        r = crypt_activate_by_passphrase(cd, NULL, CRYPT_ANY_SLOT, pass, len, 0);
+        r = cs.activate_by_passphrase(cd, NULL, CRYPT_ANY_SLOT, pass, len, 0);
         if (r < 0)
                 return errf(r == -ENOENT || r == -EPERM ? -EPERM : r,
                             "%s: the passphrase opens no keyslot", device);
@@ -97,7 +187,7 @@ static void log_keep_error(int level, const char *msg, void *userdata)
 static void log_quiet(void)
 {
         last_error[0] = 0;
-        crypt_set_log_callback(NULL, log_keep_error, NULL);
+        cs.set_log_callback(NULL, log_keep_error, NULL);
 }
 
 static const char *cause(int r)
@@ -129,24 +219,24 @@ static int load_checked(struct crypt_device *cd, const char *device)
         uint32_t req = 0;
         int r, key_size;
 
-        r = crypt_load(cd, NULL, NULL);
+        r = cs.load(cd, NULL, NULL);
         if (r == -EINVAL)
                 return errf(-EMEDIUMTYPE, "%s: not a LUKS volume (or its header is damaged)",
                             device);
         if (r < 0)
                 return errf(r, "%s: cannot read the LUKS header: %s", device, cause(r));
-        type = crypt_get_type(cd);
+        type = cs.get_type(cd);
         if (!type || strcmp(type, CRYPT_LUKS2))
                 return errf(-EMEDIUMTYPE, "%s: %s, not LUKS2", device,
                             type ? type : "unknown type");
-        r = crypt_persistent_flags_get(cd, CRYPT_FLAGS_REQUIREMENTS, &req);
+        r = cs.persistent_flags_get(cd, CRYPT_FLAGS_REQUIREMENTS, &req);
         if (r < 0 || req)
                 return errf(-ENOTSUP, "%s: LUKS2 requirements 0x%x (an unfinished reencryption?)",
                             device, req);
 
-        cipher = crypt_get_cipher(cd);
-        mode = crypt_get_cipher_mode(cd);
-        key_size = crypt_get_volume_key_size(cd);
+        cipher = cs.get_cipher(cd);
+        mode = cs.get_cipher_mode(cd);
+        key_size = cs.get_volume_key_size(cd);
         if (cipher && mode)
                 spec = xasprintf("%s-%s", cipher, mode);
         if (!encryption_allowed(spec, key_size > 0 ? (size_t)key_size : 0))
@@ -155,15 +245,15 @@ static int load_checked(struct crypt_device *cd, const char *device)
 
         /* Every keyslot, not only the one the passphrase will open: a
          * cipher_null keyslot hands the volume key to any passphrase. */
-        for (int slot = 0; slot < crypt_keyslot_max(CRYPT_LUKS2); slot++) {
-                crypt_keyslot_info st = crypt_keyslot_status(cd, slot);
+        for (int slot = 0; slot < cs.keyslot_max(CRYPT_LUKS2); slot++) {
+                crypt_keyslot_info st = cs.keyslot_status(cd, slot);
                 _cleanup_free_ char *what = NULL;
                 const char *enc;
                 size_t ks = 0;
 
                 if (st == CRYPT_SLOT_INVALID || st == CRYPT_SLOT_INACTIVE)
                         continue;
-                enc = crypt_keyslot_get_encryption(cd, slot, &ks);
+                enc = cs.keyslot_get_encryption(cd, slot, &ks);
                 if (!encryption_allowed(enc, ks)) {
                         what = xasprintf("keyslot %d", slot);
                         return refuse_encryption(device, what, enc, ks);
@@ -179,8 +269,11 @@ int luks_open_os(const char *device, const char *name, const void *pass, size_t 
         size_t vk_size;
         int r;
 
+        r = cs_load();
+        if (r < 0)
+                return r;
         log_quiet();
-        r = crypt_init(&cd, device);
+        r = cs.init(&cd, device);
         if (r < 0)
                 return errf(r, "%s: cannot open: %s", device, cause(r));
         r = load_checked(cd, device);
@@ -193,14 +286,14 @@ int luks_open_os(const char *device, const char *name, const void *pass, size_t 
         if (r < 0)
                 return errf(r, "%s: out of memory", device);
         vk_size = vk.len;
-        r = crypt_volume_key_get(cd, CRYPT_ANY_SLOT, (char *)vk.data, &vk_size, pass, len);
+        r = cs.volume_key_get(cd, CRYPT_ANY_SLOT, (char *)vk.data, &vk_size, pass, len);
         if (r == -EPERM || r == -ENOENT) {
                 r = errf(-EPERM, "%s: the passphrase opens no keyslot", device);
         } else if (r < 0) {
                 r = errf(r, "%s: cannot unlock a keyslot: %s", device, cause(r));
         } else if (name) {
                 last_error[0] = 0;
-                r = crypt_activate_by_volume_key(cd, name, (char *)vk.data, vk_size, 0);
+                r = cs.activate_by_volume_key(cd, name, (char *)vk.data, vk_size, 0);
                 if (r < 0)
                         r = errf(r, "%s: cannot open as /dev/mapper/%s: %s", device, name,
                                  cause(r));
@@ -213,8 +306,11 @@ int luks_close(const char *name)
 {
         int r;
 
+        r = cs_load();
+        if (r < 0)
+                return r;
         log_quiet();
-        r = crypt_deactivate(NULL, name);
+        r = cs.deactivate(NULL, name);
         if (r < 0)
                 return errf(r, "/dev/mapper/%s: cannot close: %s", name, cause(r));
         return 0;
@@ -231,9 +327,9 @@ static bool has_label(const char *dev, const char *label)
         _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
         const char *l;
 
-        if (crypt_init(&cd, dev) < 0 || crypt_load(cd, CRYPT_LUKS2, NULL) < 0)
+        if (cs.init(&cd, dev) < 0 || cs.load(cd, CRYPT_LUKS2, NULL) < 0)
                 return false;
-        l = crypt_get_label(cd);
+        l = cs.get_label(cd);
         return l && !strcmp(l, label);
 }
 
@@ -241,15 +337,19 @@ int luks_find_label(const char *sys_class_block, const char *dev_dir, const char
                     char ***ret, size_t *ret_n)
 {
         _cleanup_(closedirp) DIR *d = NULL;
-        char **v = xmalloc0(sizeof(char *));
         struct dirent *de;
         size_t n = 0;
+        char **v;
+        int r;
 
+        r = cs_load();
+        if (r < 0)
+                return r;
+        v = xmalloc0(sizeof(char *));
         log_quiet();
         d = opendir(sys_class_block);
         if (!d) {
-                int r = -errno;
-
+                r = -errno;
                 free(v);
                 return errf(r, "%s: %s", sys_class_block, strerror(-r));
         }
