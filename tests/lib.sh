@@ -145,3 +145,20 @@ stop_swtpm() {
 	wait "$SWTPM_PID" 2>/dev/null || true
 	SWTPM_PID=
 }
+
+# pcr7_replay STATEDIR KEYSET [COMPUTEPCR7 ARGS...]: a "boot" of the TPM in
+# STATEDIR: swtpm restarted (PCRs reset), then the firmware's PCR7 events as
+# `computepcr7 KEYSET --events ARGS` lists them (e.g. --class production,
+# --update F) extended one by one, as OVMF measures them.
+pcr7_replay() {
+	local dir=$1 ks=$2 name hex
+	shift 2
+	stop_swtpm
+	start_swtpm "$dir"
+	"$TRUST" computepcr7 "$ks" --events "$@" >"$T/events" 2>"$T/events.err" ||
+		fail "computepcr7 $ks --events $*: $(cat "$T/events.err")"
+	[ -s "$T/events" ] || fail "computepcr7 $ks --events $* printed nothing"
+	while read -r name hex; do
+		tpm2_pcrextend "7:sha256=$hex" >/dev/null || fail "replaying $name"
+	done <"$T/events"
+}

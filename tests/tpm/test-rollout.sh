@@ -19,14 +19,7 @@ expect_rc 0 trust efivars sign-update --keyset prod --var dbx --append \
 
 # tpm_boot_updated CLASS: a reboot after the firmware applied revoke.auth
 tpm_boot_updated() {
-	local name hex
-	stop_swtpm
-	start_swtpm "$SWTPM_STATE"
-	"$TRUST" computepcr7 prod --update "$T/revoke.auth" --events --class "$1" >"$T/events" 2>"$T/err" ||
-		{ cat "$T/err"; fail "computepcr7 --update --events --class $1"; }
-	while read -r name hex; do
-		tpm2_pcrextend "7:sha256=$hex" || fail "replaying $name"
-	done <"$T/events"
+	pcr7_replay "$SWTPM_STATE" prod --update "$T/revoke.auth" --class "$1"
 }
 
 # --- before the rollout: the updated machine opens nothing ---------------------------

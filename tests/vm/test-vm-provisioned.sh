@@ -214,13 +214,7 @@ grep -q 'Access Denied' "$T/status" || fail "limited-signed OS after the revocat
 # value: its dbx has changed). check-locked exits 0 when every read is
 # refused, 3 when one is possible.
 tpm_replay() { # tpm_replay CLASS [--update F]: a "boot" of this machine's TPM
-	local name hex
-	stop_swtpm
-	start_swtpm "$D/tpm"
-	"$TRUST" computepcr7 snakeoil --events --class "$@" >"$T/events" || fail "computepcr7 --events"
-	while read -r name hex; do
-		tpm2_pcrextend "7:sha256=$hex" >/dev/null || fail "replaying $name"
-	done <"$T/events"
+	pcr7_replay "$D/tpm" snakeoil --class "$@"
 }
 tpm_replay production
 expect_rc 3 trust tpm check-locked --pcr7data "$KS/pcr7data"
