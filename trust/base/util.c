@@ -374,7 +374,7 @@ bool path_exists(const char *path)
 }
 
 int exe_relative_dir(const char *const *rel, size_t n_rel, const char *probe, char **ret,
-                     char **ret_exe_dir)
+                     char **ret_exe)
 {
         char exe[PATH_MAX];
         ssize_t n;
@@ -383,9 +383,9 @@ int exe_relative_dir(const char *const *rel, size_t n_rel, const char *probe, ch
         if (n < 0)
                 return errf(-errno, "/proc/self/exe: %s", strerror(errno));
         exe[n] = 0;
+        if (ret_exe)
+                *ret_exe = xstrdup(exe);
         *strrchr(exe, '/') = 0;
-        if (ret_exe_dir)
-                *ret_exe_dir = xstrdup(exe);
         for (size_t i = 0; i < n_rel; i++) {
                 _cleanup_free_ char *d = path_join(exe, rel[i]);
                 _cleanup_free_ char *p = path_join(d, probe);

@@ -117,10 +117,10 @@ int xdg_dir(const char *env, const char *home_fallback, const char *sub, char **
 
 /* What is shipped beside the binary: the first directory of rel[] (paths
  * relative to the directory of /proc/self/exe, e.g. "../share/trust/images")
- * that holds the file probe. ret_exe_dir (optional) gets that directory, for
- * messages. -ENOENT when none does. */
+ * that holds the file probe. ret_exe (optional) gets the executable's own
+ * path, even on failure (for messages). -ENOENT when none does. */
 int exe_relative_dir(const char *const *rel, size_t n_rel, const char *probe, char **ret,
-                     char **ret_exe_dir);
+                     char **ret_exe);
 
 /* Hex */
 char *hex_encode(const uint8_t *buf, size_t len); /* lower case */

@@ -40,20 +40,20 @@ static const char image_help[] =
 
 #define DEFAULT_IMAGES "os", "install", "provision"
 
-/* the configurations: a directory holding build.sh */
-static int images_dir(char **ret)
+/* the configurations: a directory holding build.sh; *ret_exe: this program */
+static int images_dir(char **ret, char **ret_exe)
 {
         static const char *const rel[] = {
                 "../images",             /* build/trust in the source tree */
                 "../../images",          /* build/asan/trust */
                 "../share/trust/images", /* $(PREFIX)/bin/trust */
         };
-        _cleanup_free_ char *exe_dir = NULL;
         int r;
 
-        r = exe_relative_dir(rel, ELEMENTSOF(rel), "build.sh", ret, &exe_dir);
+        r = exe_relative_dir(rel, ELEMENTSOF(rel), "build.sh", ret, ret_exe);
         if (r == -ENOENT)
-                return errf(r, "no image configurations next to %s (images/build.sh)", exe_dir);
+                return errf(r, "no image configurations next to %s (images/build.sh)",
+                            *ret_exe);
         return r;
 }
 
@@ -78,11 +78,10 @@ static int image_build(int argc, char **argv)
                 {}
         };
         const char *keyset = NULL, *project = "default", *output = NULL, *build;
-        _cleanup_free_ char *dir = NULL, *script = NULL, *out_abs = NULL, *build_abs = NULL;
+        _cleanup_free_ char *dir = NULL, *exe = NULL, *script = NULL, *out_abs = NULL,
+                            *build_abs = NULL;
         _cleanup_free_ const char **args = NULL;
-        char exe[PATH_MAX];
         size_t n_args = 0;
-        ssize_t n;
         bool force = false;
         int c, r;
 
@@ -117,7 +116,7 @@ static int image_build(int argc, char **argv)
         if (!keyset)
                 return usage_error("image build", "--keyset KEYSET is required");
 
-        r = images_dir(&dir);
+        r = images_dir(&dir, &exe);
         if (r < 0)
                 return fail(r, "image build");
         for (int i = optind; i < argc; i++) {
@@ -129,10 +128,6 @@ static int image_build(int argc, char **argv)
                                            argv[i], dir);
         }
         script = path_join(dir, "build.sh");
-        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        if (n < 0)
-                return fail(-errno, "image build: /proc/self/exe");
-        exe[n] = 0;
         build = getenv("BUILD");
         build_abs = absolute(build && build[0] ? build : "build");
         if (setenv("TRUST", exe, 1) < 0 || setenv("BUILD", build_abs, 1) < 0)

@@ -259,7 +259,7 @@ int snakeoil_dir(char **ret)
                 "../share/trust/keysets/snakeoil", /* $(PREFIX)/bin/trust */
         };
         const char *env = getenv("TRUST_SNAKEOIL_DIR");
-        _cleanup_free_ char *exe_dir = NULL;
+        _cleanup_free_ char *exe = NULL;
         int r;
 
         if (env && env[0]) {
@@ -269,9 +269,9 @@ int snakeoil_dir(char **ret)
                 *ret = xstrdup(env);
                 return 0;
         }
-        r = exe_relative_dir(rel, ELEMENTSOF(rel), "uefi-pk/cert.pem", ret, &exe_dir);
+        r = exe_relative_dir(rel, ELEMENTSOF(rel), "uefi-pk/cert.pem", ret, &exe);
         if (r == -ENOENT)
                 return errf(r, "the snakeoil keyset is not installed next to %s (set $TRUST_SNAKEOIL_DIR)",
-                            exe_dir);
+                            exe);
         return r;
 }
