@@ -65,10 +65,6 @@ int tpm2_tss_err(TSS2_RC rc, const char *step);
 bool tpm2_last_err_from_tpm(void);
 TSS2_RC tpm2_last_rc(void);
 void tpm2_last_err_reset(void);
-
-/* tpm2-libctx.c: ends the one OpenSSL context that ESAPI's hashes and HMACs
- * share (see there), once the ESAPI context is finalized. */
-void tss2_libctx_release(void);
 /* A TPM response code without its parameter/handle/session number. */
 uint32_t tpm2_rc_base(TSS2_RC rc);
 /* The ESYS_TR of an NV index: from the TPM once (NV_ReadPublic), or, for an

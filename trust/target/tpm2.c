@@ -255,7 +255,6 @@ void tpm2_close(struct tpm2 *t)
         drop_auth(t);
         Esys_Finalize(&t->esys);
         Tss2_TctiLdr_Finalize(&t->inner);
-        tss2_libctx_release();
         if (t->stats)
                 fprintf(stderr, "trust: tpm2: %u TPM commands (%u of them resent after a "
                                 "retry response)\n",
