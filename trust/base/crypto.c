@@ -94,9 +94,9 @@ static void *read_privkey(BIO *b)
 }
 
 /* PEM_read_bio_PUBKEY would build OpenSSL's whole decoder chain (every key
- * type, every encoding) for one SubjectPublicKeyInfo; setup reads three in
- * the initrd, where that chain costs more than the TPM work. The armour is
- * taken off here and the DER decoded directly. */
+ * type, every encoding) for one SubjectPublicKeyInfo, and setup reads the
+ * policy keys this way in the initrd. The armour is taken off here and the
+ * DER decoded directly. */
 static void *read_pubkey(BIO *b)
 {
         char *name = NULL, *header = NULL;

@@ -21,40 +21,44 @@
  * the initramfs-tools hook), as ldd cannot see it. */
 #define CS_SONAME "libcryptsetup.so.12"
 
+/* Every libcryptsetup function trust calls, named once: the table's fields
+ * and the loader are both made from this list. */
+#define CS_FUNCTIONS(X) \
+        X(init) \
+        X(free) \
+        X(set_pbkdf_type) \
+        X(format) \
+        X(keyslot_add_by_volume_key) \
+        X(token_luks2_keyring_set) \
+        X(token_assign_keyslot) \
+        X(load) \
+        X(activate_by_passphrase) \
+        X(set_log_callback) \
+        X(get_type) \
+        X(persistent_flags_get) \
+        X(get_cipher) \
+        X(get_cipher_mode) \
+        X(get_volume_key_size) \
+        X(keyslot_max) \
+        X(keyslot_status) \
+        X(keyslot_get_encryption) \
+        X(volume_key_get) \
+        X(activate_by_volume_key) \
+        X(deactivate) \
+        X(get_label)
+
+#define CS_FIELD(f) typeof(crypt_##f) *f;
 static struct {
         void *dl;
-        typeof(crypt_init) *init;
-        typeof(crypt_free) *free;
-        typeof(crypt_set_pbkdf_type) *set_pbkdf_type;
-        typeof(crypt_format) *format;
-        typeof(crypt_keyslot_add_by_volume_key) *keyslot_add_by_volume_key;
-        typeof(crypt_token_luks2_keyring_set) *token_luks2_keyring_set;
-        typeof(crypt_token_assign_keyslot) *token_assign_keyslot;
-        typeof(crypt_load) *load;
-        typeof(crypt_activate_by_passphrase) *activate_by_passphrase;
-        typeof(crypt_set_log_callback) *set_log_callback;
-        typeof(crypt_get_type) *get_type;
-        typeof(crypt_persistent_flags_get) *persistent_flags_get;
-        typeof(crypt_get_cipher) *get_cipher;
-        typeof(crypt_get_cipher_mode) *get_cipher_mode;
-        typeof(crypt_get_volume_key_size) *get_volume_key_size;
-        typeof(crypt_keyslot_max) *keyslot_max;
-        typeof(crypt_keyslot_status) *keyslot_status;
-        typeof(crypt_keyslot_get_encryption) *keyslot_get_encryption;
-        typeof(crypt_volume_key_get) *volume_key_get;
-        typeof(crypt_activate_by_volume_key) *activate_by_volume_key;
-        typeof(crypt_deactivate) *deactivate;
-        typeof(crypt_get_label) *get_label;
+        CS_FUNCTIONS(CS_FIELD)
 } cs;
 
 #define CS_SYM(f)                                                                   \
-        do {                                                                        \
-                cs.f = (typeof(cs.f))dlsym(dl, "crypt_" #f);                        \
-                if (!cs.f) {                                                        \
-                        r = errf(-ELIBBAD, "%s: no symbol crypt_" #f, CS_SONAME);  \
-                        goto fail;                                                  \
-                }                                                                   \
-        } while (0)
+        cs.f = (typeof(cs.f))dlsym(dl, "crypt_" #f);                                \
+        if (!cs.f) {                                                                \
+                r = errf(-ELIBBAD, "%s: no symbol crypt_" #f, CS_SONAME);          \
+                goto fail;                                                          \
+        }
 
 static int cs_load(void)
 {
@@ -66,28 +70,7 @@ static int cs_load(void)
         dl = dlopen(CS_SONAME, RTLD_NOW | RTLD_LOCAL);
         if (!dl)
                 return errf(-ELIBACC, "%s (package libcryptsetup12)", dlerror());
-        CS_SYM(init);
-        CS_SYM(free);
-        CS_SYM(set_pbkdf_type);
-        CS_SYM(format);
-        CS_SYM(keyslot_add_by_volume_key);
-        CS_SYM(token_luks2_keyring_set);
-        CS_SYM(token_assign_keyslot);
-        CS_SYM(load);
-        CS_SYM(activate_by_passphrase);
-        CS_SYM(set_log_callback);
-        CS_SYM(get_type);
-        CS_SYM(persistent_flags_get);
-        CS_SYM(get_cipher);
-        CS_SYM(get_cipher_mode);
-        CS_SYM(get_volume_key_size);
-        CS_SYM(keyslot_max);
-        CS_SYM(keyslot_status);
-        CS_SYM(keyslot_get_encryption);
-        CS_SYM(volume_key_get);
-        CS_SYM(activate_by_volume_key);
-        CS_SYM(deactivate);
-        CS_SYM(get_label);
+        CS_FUNCTIONS(CS_SYM)
         cs.dl = dl;
         return 0;
 fail:
