@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "base/base64.h"
 #include "base/util.h"
 
 static char *tmpdir(void)
@@ -159,6 +160,49 @@ static void test_uuid(void)
         ASSERT_TRUE(strchr("89ab", u[19]) != NULL);
 }
 
+/* RFC 4648 §10 vectors both ways, and the one-spelling rules of the decoder. */
+static void test_base64(void)
+{
+        static const char *const plain[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
+        static const char *const coded[] = { "",         "Zg==",     "Zm8=",    "Zm9v",
+                                             "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
+        static const char *const bad[] = { "Zg=",  "Zg",   "Z===", "Zh==", "Zm9=", "=Zg=",
+                                           "Zg=a", "Zm 9v", "Zm9v\n", "Zm-v", "Zm9vZg==Zm9v" };
+        uint8_t all[256];
+
+        for (size_t i = 0; i < ELEMENTSOF(plain); i++) {
+                _cleanup_free_ char *e = base64_encode((const uint8_t *)plain[i], strlen(plain[i]));
+                _cleanup_free_ uint8_t *d = NULL;
+                size_t n;
+
+                ASSERT_STREQ(e, coded[i]);
+                ASSERT_OK(base64_decode(coded[i], 64, &d, &n));
+                ASSERT_EQ(n, strlen(plain[i]));
+                ASSERT_MEMEQ(d, plain[i], n);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                uint8_t *d = NULL;
+                size_t n;
+
+                ASSERT_EQ(base64_decode(bad[i], 64, &d, &n), -EBADMSG);
+                ASSERT_TRUE(d == NULL);
+        }
+        for (int i = 0; i < 256; i++)
+                all[i] = (uint8_t)i;
+        for (size_t len = 250; len <= 256; len++) {
+                _cleanup_free_ char *e = base64_encode(all, len);
+                _cleanup_free_ uint8_t *d = NULL;
+                size_t n;
+
+                ASSERT_OK(base64_decode(e, len, &d, &n));
+                ASSERT_EQ(n, len);
+                ASSERT_MEMEQ(d, all, len);
+                free(d);
+                d = NULL;
+                ASSERT_EQ(base64_decode(e, len - 1, &d, &n), -EBADMSG); /* over max */
+        }
+}
+
 int main(void)
 {
         RUN(test_name_validate);
@@ -167,5 +211,6 @@ int main(void)
         RUN(test_read_unsized);
         RUN(test_tmp_dirs);
         RUN(test_uuid);
+        RUN(test_base64);
         return test_exit();
 }
