@@ -109,3 +109,18 @@ int pcr7_events(const struct keyset_efi_vars *v, enum uki_class c, struct pcr7_e
         memcpy(pcr7, pcr, 32);
         return 0;
 }
+
+const uint8_t pcr7_lock_digest[32] = {
+        0xb7, 0x13, 0x5c, 0xbb, 0x32, 0x1a, 0x66, 0xfa, 0x84, 0x8b, 0x07,
+        0x28, 0x8b, 0xd0, 0x08, 0xb8, 0x9b, 0xd5, 0xb7, 0x49, 0x6c, 0x45,
+        0x69, 0xc5, 0xe1, 0xa4, 0xef, 0xd5, 0xf7, 0xc8, 0xe0, 0xa7,
+};
+
+int pcr7_after_lock(const uint8_t before[32], uint8_t after[32])
+{
+        uint8_t chain[64];
+
+        memcpy(chain, before, 32);
+        memcpy(chain + 32, pcr7_lock_digest, 32);
+        return sha256(chain, sizeof(chain), after);
+}

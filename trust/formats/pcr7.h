@@ -29,3 +29,10 @@ struct pcr7_event {
 /* Events in measurement order for one class, and the resulting PCR7. */
 int pcr7_events(const struct keyset_efi_vars *v, enum uki_class c, struct pcr7_event *events,
                 size_t *n_events, uint8_t pcr7[32]);
+
+/* The digest setup (and every locking workflow) extends PCR7 with once the
+ * secrets are read: SHA-256("atomix\n"), the value deployed initrds already
+ * use. A verifier computes the locked value offline (pcr7_after_lock). */
+extern const uint8_t pcr7_lock_digest[32];
+/* SHA-256(before || pcr7_lock_digest): PCR7 after the lock extend. */
+int pcr7_after_lock(const uint8_t before[32], uint8_t after[32]);

@@ -5,13 +5,6 @@
 
 #include <stdio.h>
 
-#include "base/crypto.h"
-
-const uint8_t pcr7_lock_digest[32] = {
-        0xb7, 0x13, 0x5c, 0xbb, 0x32, 0x1a, 0x66, 0xfa, 0x84, 0x8b, 0x07,
-        0x28, 0x8b, 0xd0, 0x08, 0xb8, 0x9b, 0xd5, 0xb7, 0x49, 0x6c, 0x45,
-        0x69, 0xc5, 0xe1, 0xa4, 0xef, 0xd5, 0xf7, 0xc8, 0xe0, 0xa7,
-};
 
 #define LOCK_FAILED                                                                                \
         "PCR7 could not be locked, the secrets may stay readable in this boot: power off"
@@ -96,7 +89,7 @@ static int lock_fail(struct workflow *w, int r, const char *why)
 int workflow_lock(struct workflow *w)
 {
         _cleanup_free_ char *got = NULL, *want_hex = NULL, *why = NULL;
-        uint8_t chain[64], want[32], now[32];
+        uint8_t want[32], now[32];
         int r;
 
         if (!w->measured_known) {
@@ -105,9 +98,7 @@ int workflow_lock(struct workflow *w)
                         return lock_fail(w, r, "PCR7 could not be read");
                 w->measured_known = true;
         }
-        memcpy(chain, w->measured, 32);
-        memcpy(chain + 32, pcr7_lock_digest, 32);
-        r = sha256(chain, sizeof(chain), want);
+        r = pcr7_after_lock(w->measured, want);
         if (r < 0)
                 return lock_fail(w, r, "SHA-256 failed");
         r = w->ops->extend(w->store, pcr7_lock_digest);

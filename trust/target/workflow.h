@@ -8,12 +8,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "formats/pcr7.h" /* pcr7_lock_digest */
 #include "formats/pcr7data.h"
 #include "target/truststore.h"
-
-/* The digest the lock extends PCR7 with: SHA-256("atomix\n"), the value
- * deployed initrds already use. */
-extern const uint8_t pcr7_lock_digest[32];
 
 struct workflow {
         const struct truststore_ops *ops;
