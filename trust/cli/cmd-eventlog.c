@@ -99,17 +99,6 @@ static void print_event_value(const struct evlog_event *e, const char *name, boo
                 printf("      value: %zu bytes\n", v.len);
 }
 
-/* Whether firmware's digest of this event is the hash of the data the log
- * shows: a log whose data were changed after the fact is not believed. */
-static bool data_matches_digest(const struct evlog_event *e)
-{
-        uint8_t d[32];
-
-        if (!evlog_digest_is_of_data(e->type))
-                return true;
-        return sha256(e->data, e->len, d) >= 0 && !memcmp(d, e->sha256, 32);
-}
-
 static int read_tpm_pcr7(uint8_t out[32])
 {
         _cleanup_(tpm2_closep) struct tpm2 *t = NULL;
@@ -223,7 +212,7 @@ int cmd_eventlog(int argc, char **argv)
                 if (e->pcr != 7 || e->type == EV_NO_ACTION)
                         continue;
                 name = evlog_pcr7_name(e, nb, sizeof(nb));
-                if (!data_matches_digest(e) && !forged++)
+                if (!evlog_data_matches_digest(e) && !forged++)
                         ok = false;
                 if (!type) {
                         snprintf(tb, sizeof(tb), "0x%08x", e->type);
@@ -235,7 +224,8 @@ int cmd_eventlog(int argc, char **argv)
                         json_write_member(stdout, true, "name", name, 0);
                         printf(",\"digest\":\"");
                         print_hex(e->sha256, 32);
-                        printf("\",\"data_matches_digest\":%s", data_matches_digest(e) ? "true" : "false");
+                        printf("\",\"data_matches_digest\":%s",
+                               evlog_data_matches_digest(e) ? "true" : "false");
                         print_event_value(e, name, true);
                         printf("}");
                         first = false;
@@ -243,7 +233,7 @@ int cmd_eventlog(int argc, char **argv)
                         printf("  #%-3zu %-30s %-10s ", i + 1, type, name);
                         print_hex(e->sha256, 32);
                         putchar('\n');
-                        if (!data_matches_digest(e))
+                        if (!evlog_data_matches_digest(e))
                                 printf("      FORGED: the data below do not hash to the digest\n");
                         print_event_value(e, name, false);
                 }

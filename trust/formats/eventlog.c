@@ -277,3 +277,12 @@ int evlog_var_parse(const uint8_t *data, size_t len, struct evlog_var *ret)
         ret->len = (size_t)data_len;
         return 0;
 }
+
+bool evlog_data_matches_digest(const struct evlog_event *e)
+{
+        uint8_t d[32];
+
+        if (!evlog_digest_is_of_data(e->type))
+                return true;
+        return e->has_sha256 && sha256(e->data, e->len, d) >= 0 && !memcmp(d, e->sha256, 32);
+}

@@ -60,3 +60,7 @@ int evlog_var_parse(const uint8_t *data, size_t len, struct evlog_var *ret);
 /* Whether firmware hashes the event data itself for this type (variable
  * configuration, authority, separator), so its digest can be checked. */
 bool evlog_digest_is_of_data(uint32_t type);
+/* For such an event, whether its sha256 digest is the hash of the data the
+ * log shows (true for every other event): a log whose data were changed after
+ * the boot is not believed. */
+bool evlog_data_matches_digest(const struct evlog_event *e);
