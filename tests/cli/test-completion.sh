@@ -109,6 +109,7 @@ expect "trust sign " efi
 expect "trust verify " efi
 expect "trust uki " build
 expect "trust pcr7data " lookup
+expect "trust attest " quote verify
 expect "trust computepcr7 --j" --json
 paths=()
 declare -A FAMILY
@@ -247,6 +248,7 @@ expect "trust keyset show a" alpha
 expect "trust keyset pcr7data s" snakeoil
 expect "trust keyset rollout " alpha snakeoil
 expect "trust eventlog --keyset " alpha snakeoil
+expect "trust attest verify --keyset " alpha snakeoil
 expect "trust efivars sign-update --keyset " alpha snakeoil
 expect "trust computepcr7 " alpha snakeoil
 expect "trust computepcr7 --json " alpha snakeoil

@@ -37,6 +37,7 @@ check 'computepcr7 KEYSET [--dbx FILE] [--update FILE.auth]... --json;computepcr
 check 'pcr7data lookup DIR --pcr7 HEX|FILE [--policy-version NNNN] --json' pcr7data --help
 check 'eventlog [FILE] [--keyset KEYSET] [--pcr7 HEX] --json' eventlog --help
 check 'keyset list --json' keyset list --help
+check 'attest verify --keyset KEYSET --nonce HEX BUNDLE --json' attest verify --help
 check 'keyset show NAME --json;keyset show NAME KEY [ITEM] --json' keyset show --help
 check 'project list KEYSET --json' project list --help
 check 'sudi list KEYSET PROJECT --json' sudi list --help

@@ -40,6 +40,9 @@ int cmd_setup(int argc, char **argv);
 int cmd_extend_pcr7(int argc, char **argv);
 int cmd_tpm(int argc, char **argv);
 
+/* cmd-attest.c (quote on the machine, verify anywhere) */
+int cmd_attest(int argc, char **argv);
+
 /* cmd-volume.c (the OS volume in the OS initrd) */
 int cmd_volume(int argc, char **argv);
 

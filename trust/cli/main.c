@@ -40,6 +40,7 @@ static const struct {
         { "setup", cmd_setup, "release the secrets in the signed initrd, lock PCR7", HARDEN },
         { "extend-pcr7", cmd_extend_pcr7, "extend PCR7 so the secrets stay locked", HARDEN },
         { "tpm", cmd_tpm, "show the TPM's trust layout", HARDEN },
+        { "attest", cmd_attest, "prove which OS a machine booted (quote, verify)", HARDEN },
         { "volume", cmd_volume, "open the OS volume (checked LUKS2, keyring passphrase)",
           HARDEN },
         { "image", cmd_image, "build a keyset's mkosi images" },

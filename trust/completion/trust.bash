@@ -328,7 +328,8 @@ _trust_add_positional() {
 		_trust_words=(os install provision)
 		;;
 	"sign efi:1" | "verify efi:1" | "efivars list:1" | "provision :1" | "provision :2" | \
-		"keyset rollout:"[2-9] | "efivars apply:"* | "efivars sign-update:"* | "eventlog :1")
+		"keyset rollout:"[2-9] | "efivars apply:"* | "efivars sign-update:"* | "eventlog :1" | \
+		"attest verify:1")
 		_trust_add_files "" files
 		return 0
 		;;

@@ -158,3 +158,19 @@ void tpm2_probe_merge(struct tpm2_probe *into, const struct tpm2_probe *p, const
 
 /* "<hex> " of an NV attribute set as names: "ownerwrite|ownerread|...". */
 char *tpm2_nv_attributes_string(uint32_t attributes);
+
+/* A quote of PCRs 0-7 of the sha256 bank with `nonce` as its qualifying data,
+ * by a restricted ECC P-256 attestation key made for it in the null hierarchy
+ * and flushed afterwards (tpm2-quote.c). The PCR values are read after the
+ * quote and are the ones its digest covers (re-quoted when a PCR moved). */
+struct tpm2_quote {
+        uint8_t *ak_public; /* TPMT_PUBLIC of the AK, marshalled */
+        size_t ak_public_len;
+        uint8_t *attest;    /* TPMS_ATTEST, marshalled */
+        size_t attest_len;
+        uint8_t *signature; /* TPMT_SIGNATURE, marshalled */
+        size_t signature_len;
+        uint8_t pcrs[8][32];
+};
+int tpm2_quote_pcrs(struct tpm2 *t, const uint8_t *nonce, size_t nonce_len, struct tpm2_quote *ret);
+void tpm2_quote_done(struct tpm2_quote *q);
