@@ -4,11 +4,12 @@
 # fuzz, VM and image suites once. TESTS selects suites.
 #
 # Two lanes run side by side: the host lane (unit, CLI and TPM tests, plain
-# then ASan) and the boot lane (images, then the VM tests that boot them,
-# then the fuzzers and the few long host tests in DEFERRED). Each lane is
-# mostly one busy core: QEMU's TCG and mkosi on one side, swtpm and our own
-# binaries on the other. TEST_LANES=1 runs them
-# one after the other. At the end: the wall time and the ten slowest tests.
+# then ASan) and the boot lane (images, then the VM tests that boot them).
+# Each lane is mostly one busy core: QEMU's TCG and mkosi on one side, swtpm
+# and our own binaries on the other. The fuzzers and the few long host tests
+# in DEFERRED go last, to whichever lane is free first (each is claimed
+# once), so the lanes end together. TEST_LANES=1 runs them one after the
+# other. At the end: the wall time and the ten slowest tests.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 TOP=$(pwd)
@@ -20,6 +21,7 @@ TEST_LANES=${TEST_LANES:-2}
 LOGDIR=$BUILD/test-logs
 mkdir -p "$LOGDIR"
 rm -f "$LOGDIR"/results*
+rm -rf "$LOGDIR/claims" && mkdir -p "$LOGDIR/claims"
 START=$(date +%s)
 
 # run_one LABEL TIMEOUT CMD...: runs one test file with its output in a log,
@@ -46,8 +48,8 @@ run_one() {
 
 suite_in() { case " $TESTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
-# Host tests that run at the end of the boot lane instead (plain round only),
-# to even the lanes: with the fuzzers, the package build and lint, and
+# Host tests that run after both rounds instead (plain round only), with the
+# fuzzers, in whichever lane is free: the package build and lint, and
 # Debian's initrd.
 DEFERRED="cli/test-deb cli/test-initramfs"
 deferred() { case " $DEFERRED " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -81,18 +83,24 @@ run_round() {
 	done
 }
 
-# the deferred host tests (plain) and the fuzzers: run by the boot lane
+# claim JOB: true for the one lane that takes JOB (mkdir is atomic)
+claim() { mkdir "$LOGDIR/claims/$(echo "$1" | tr '/ ' '__')" 2>/dev/null; }
+
+# the deferred host tests (plain) and the fuzzers, each run by the first lane
+# that claims it (both lanes end here)
 run_deferred() {
 	local t s
 	plain_env
 	for t in $DEFERRED; do
 		s=${t%%/*}
-		suite_in "$s" && [ -f "tests/$t.sh" ] && run_one "plain $t" 900 bash "tests/$t.sh"
+		suite_in "$s" && [ -f "tests/$t.sh" ] && claim "$t" || continue
+		run_one "plain $t" 900 bash "tests/$t.sh"
 	done
 	suite_in fuzz || return 0
 	for f in "$BUILD"/fuzz/fuzz-*; do
 		[ -x "$f" ] || continue
 		name=$(basename "$f")
+		claim "fuzz/$name" || continue
 		corpus=$BUILD/fuzz-corpus/$name
 		mkdir -p "$corpus"
 		seeds=tests/fuzz/corpus/$name
@@ -112,6 +120,7 @@ host_lane() {
 	: >"$RESULTS"
 	run_round plain
 	run_round asan
+	run_deferred
 }
 
 boot_lane() {
