@@ -1,6 +1,6 @@
 #!/bin/bash
 # Secrets do not outlive the commands that handle them. provision, setup,
-# preinit and tpm admin-password run under tests/tools/memscan, which stops
+# preinit, tpm admin-password and attest quote run under tests/tools/memscan, which stops
 # each in exit_group (its last syscall) and dumps its memory: the dump must
 # hold none of the OS and sbf passphrases, the admin password, the machine
 # key's PEM lines and its RSA private values (big-endian as in DER,
@@ -77,13 +77,14 @@ scan() {
 	grep -q '^core-limit 0 0$' "$T/$name.rep" || fail "$name: can dump core: $(cat "$T/$name.rep")"
 }
 
-# clean NAME: the dump of NAME holds no needle but the control, which it holds
+# clean NAME [CONTROL]: the dump of NAME holds no needle but the controls,
+# and it holds CONTROL (default control-pcr7data: an argument it was given)
 clean() {
 	"$MEMSCAN" --search "$T/$1.dump" "$T/needles" >"$T/$1.found" ||
 		fail "$1: searching the dump failed"
 	rm -f "$T/$1.dump"
 	grep -q '^searched [1-9][0-9]* regions [1-9]' "$T/$1.found" || fail "$1: $(cat "$T/$1.found")"
-	grep -q '^found control-pcr7data ' "$T/$1.found" || fail "$1: the control is not in the dump"
+	grep -q "^found ${2:-control-pcr7data} " "$T/$1.found" || fail "$1: the control is not in the dump"
 	if grep '^found ' "$T/$1.found" | grep -v '^found control-' >"$T/$1.leaks"; then
 		fail "$1: secrets in memory at exit (needle, mapping):" \
 			"$(cut -d' ' -f2,4 "$T/$1.leaks" | sort -u | tr '\n' ' ')"
@@ -183,6 +184,17 @@ grep -q '^found admin ' "$T/admin-at-work.found" ||
 # tpm check-locked (reads one byte of each readable index): hardened as well
 tpm_boot prod tpm
 scan check-locked 3 "$TRUST" tpm check-locked --pcr7data "$PD"
+
+# attest quote signs with the machine key (as setup released it): the key is
+# gone from its memory at exit
+mkdir -p "$T/attest-sec"
+cp "$T/id/cert.pem" "$T/attest-sec/server.crt"
+cp "$T/id/key.pem" "$T/attest-sec/server.key"
+needle_str control-secure-dir "$T/attest-sec" >>"$T/needles"
+scan attest 0 "$TRUST" attest quote --nonce 00112233445566778899aabbccddeeff \
+	--secure-dir "$T/attest-sec" --eventlog /nonexistent --output "$T/bundle.json"
+grep -q '"quote_signature"' "$T/bundle.json" || fail "attest quote wrote no bundle"
+clean attest control-secure-dir
 
 # Non-dumpable: /proc/PID/mem belongs to root, not to the process's user. As
 # nobody (a copy of trust outside $T, which is root's only); an unhardened
