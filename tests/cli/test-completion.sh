@@ -98,7 +98,7 @@ expect "trust --" --help --version
 
 # Subcommands, as each family's --help shows them; each answers --help.
 expect "trust keyset " add list show pcr7data rollout path
-expect "trust vm " launch start stop console list info delete
+expect "trust vm " launch start stop console list info attest delete
 expect "trust vm l" launch list
 expect "trust tpm " status admin-password check-locked
 expect "trust volume " open check
@@ -292,6 +292,7 @@ expect_rc 0 trust vm list
 grep -q '^vm2 ' "$T/out" || fail "vm list does not list vm2: $(cat "$T/out")"
 expect "trust vm info " vm1 vm2
 expect "trust vm start v" vm1 vm2
+expect "trust vm attest " vm1 vm2
 expect "trust vm delete vm2" vm2
 expect "trust vm info vm1 --" --help --json
 expect "trust vm stop --timeout 5 " vm1 vm2

@@ -1,10 +1,12 @@
 /* fuzz-console.c: libFuzzer target for what trust vm reads from the guest's
- * serial console: the line scanner fed in chunks of a fuzzed size, and the
- * sanitised tail shown on failure. */
+ * serial console: the line scanner fed in chunks of a fuzzed size, the
+ * sanitised tail shown on failure, and the attestation bundle `vm attest`
+ * extracts from it. */
 #include <stdlib.h>
 
 #include "machine/console.h"
 #include "machine/qemu.h"
+#include "machine/vm-attest.h"
 #include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,5 +38,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
                         abort(); /* the tail must be printable */
         free(t);
+        {
+                uint8_t *bundle = NULL;
+                size_t len = 0;
+
+                if (console_attest_extract((const char *)data, size, &bundle, &len) >= 0 &&
+                    !bundle)
+                        abort();
+                free(bundle);
+        }
         return 0;
 }

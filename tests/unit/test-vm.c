@@ -1,5 +1,6 @@
 /* test-vm.c: the pure parts of trust vm: the console scanner and tail (the
- * guest's bytes), vm.conf and the VM list, pid checks, bounded helper runs. */
+ * guest's bytes), the attestation bundle on the console, vm.conf and the VM
+ * list, pid checks, bounded helper runs. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include "machine/qemu.h"
 #include "base/util.h"
 #include "machine/vm.h"
+#include "machine/vm-attest.h"
 
 static enum console_result scan_chunks(const char *text, size_t chunk, bool *found)
 {
@@ -216,12 +218,49 @@ static void test_run_tool(void)
         ASSERT_TRUE(strstr(err_msg(-ENOENT), "/nonexistent/tool: cannot run") != NULL);
 }
 
+/* The last whole BEGIN..END block counts, whatever journald or the kernel
+ * puts in front of its lines; FAILED carries the guest's words. */
+static void test_console_attest(void)
+{
+        static const char good[] =
+                "TRUST ATTEST BEGIN\r\nTRUST ATTEST: AAAA\r\nTRUST ATTEST END\r\n" /* older */
+                "[ 1.0] x: TRUST ATTEST BEGIN\r\n"
+                "[ 1.1] trust-status[9]: TRUST ATTEST: eyJ2Ijox\r\n"
+                "[    1.2] kernel noise\r\n"
+                "[ 1.3] trust-status[9]: TRUST ATTEST: fQ==\r\n"
+                "TRUST ATTEST END\r\n";
+        static const char failed[] = "TRUST ATTEST BEGIN\nTRUST ATTEST FAILED: no \x1b[1mkey\x1b[0m\n"
+                                     "TRUST ATTEST END\n";
+        static const char *const bad[] = {
+                "TRUST ATTEST BEGIN\nTRUST ATTEST: eyJ2Ijox\n",          /* no END */
+                "TRUST ATTEST: eyJ2Ijox\nTRUST ATTEST END\n",            /* no BEGIN */
+                "TRUST ATTEST BEGIN\nTRUST ATTEST: eyJ2I!ox\nTRUST ATTEST END\n", /* not base64 */
+                "",
+        };
+        uint8_t *b = NULL;
+        size_t n;
+
+        ASSERT_OK(console_attest_extract(good, strlen(good), &b, &n));
+        ASSERT_EQ(n, 7);
+        ASSERT_MEMEQ(b, "{\"v\":1}", 7);
+        free(b);
+        b = NULL;
+        ASSERT_EQ(console_attest_extract(failed, strlen(failed), &b, &n), -EREMOTEIO);
+        ASSERT_STREQ(err_msg(-EREMOTEIO), "the guest could not quote: no key");
+        ASSERT_TRUE(b == NULL);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                ASSERT_EQ(console_attest_extract(bad[i], strlen(bad[i]), &b, &n), -EBADMSG);
+                ASSERT_TRUE(b == NULL);
+        }
+}
+
 int main(void)
 {
         if (!mkdtemp(tmpdir))
                 return 1;
         RUN(test_console_scan);
         RUN(test_console_tail);
+        RUN(test_console_attest);
         RUN(test_conf_and_list);
         RUN(test_proc_alive);
         RUN(test_run_tool);

@@ -8,9 +8,14 @@
 # TPM-held passphrase, PCR7 locked, the key dropped and a read of the LUKS
 # index after setup refused by the TPM; the same OS signed tpm reads the
 # admin password only, signed limited gets nothing; unsigned and
-# foreign-signed UKIs are refused by the firmware. Then a firmware key update
-# on this installed machine, end to end (below); every boot after the first
-# is a stop + start in which the TPM state is kept. Delete leaves nothing.
+# foreign-signed UKIs are refused by the firmware. The first boot is an
+# attestation (`trust vm attest`: the OS quotes its PCRs for a fresh nonce,
+# bound to its SUDI, verified against the keyset); with an extra db entry in
+# its firmware variables it is refused, and the difference named. Then a
+# firmware key update on this installed machine, end to end (below), after
+# which attestation holds again (the rollout's pcr7data); every boot after
+# the first is a stop + start in which the TPM state is kept. Delete leaves
+# nothing.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=tests/vm/vm-common.sh
@@ -84,6 +89,22 @@ boot_status() {
 	note "$1: $(cat "$T/status")"
 }
 
+# attest_status NAME: `trust vm attest NAME` (which boots and stops the VM)
+# verifies; the boot's console and status line as boot_status leaves them.
+attest_status() {
+	local from
+	from=$(console_size "$1")
+	expect_rc 0 trust vm attest "$1"
+	grep -Eq "^vm '$1': verified: serial $serial, product [0-9a-f-]{36}, boot class production \(PCR7 locked by setup\)$" \
+		"$T/out" || fail "$1: vm attest said: $(cat "$T/out")"
+	[ ! -s "$T/err" ] || fail "$1: vm attest printed: $(cat "$T/err")"
+	note "$1: $(tail -n 1 "$T/out")"
+	tail -c +$((from + 1)) "$VMS/$1/console.log" | tr -d '\r' >"$T/boot"
+	grep -a -m1 'TRUST STATUS:' "$T/boot" >"$T/status" || fail "$1: no status line"
+	grep -aq 'TRUST ATTEST END' "$T/boot" || fail "$1: no attestation on the console"
+	assert_no_vm_processes
+}
+
 check_released() {
 	grep -q 'TRUST STATUS:' "$T/status" || fail "$1: $(cat "$T/status")"
 	grep -qF "cert=\"$want_subject\"" "$T/status" ||
@@ -97,10 +118,29 @@ check_released() {
 	grep -q ' eventlog=match' "$T/status" || fail "$1: the event log does not match the keyset"
 }
 
-# --- first boot ---------------------------------------------------------------
-boot_status p1
+# --- first boot: an attestation ---------------------------------------------
+attest_status p1
 check_released "first boot"
 assert_no_vm_processes
+
+# An extra db entry in the machine's firmware (an authenticated append, as
+# the KEK holder can make): PCR7 is no value of the keyset, setup refuses
+# and powers off, so the OS never answers; vm attest says so and names the
+# entry. The variables are then put back.
+cp "$D/OVMF_VARS.fd" "$T/vars.orig"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/x.key" -out "$T/x.pem" \
+	-subj /CN=extra-db-entry -days 1 2>/dev/null || fail "openssl req"
+expect_rc 0 trust efivars sign-update --keyset snakeoil --var db --append --output "$T/x.auth" \
+	"$T/x.pem"
+expect_rc 0 trust efivars apply "$T/x.auth" --vars "$D/OVMF_VARS.fd"
+expect_rc 1 trust vm attest p1
+grep -q "^trust: vm 'p1': not attested: the boot failed before the OS could answer: XXX FAIL XXX trust setup (exit 1): .*does not match any signed policy" \
+	"$T/err" || fail "extra db entry: $(cat "$T/err")"
+grep -q "^trust: vm 'p1': its firmware variables differ from keyset 'snakeoil''s: db: the firmware holds 1 entry the keyset does not predict: x509 /CN=extra-db-entry" \
+	"$T/err" || fail "extra db entry not named: $(cat "$T/err")"
+note "extra db entry: $(grep 'differ from' "$T/err")"
+assert_no_vm_processes
+cp "$T/vars.orig" "$D/OVMF_VARS.fd"
 
 # --- security matrix: the same OS, signed otherwise, on the same machine ------
 esp_offset() { # first sector of the GPT partition named esp on the VM's disk
@@ -198,7 +238,7 @@ expect_rc 0 trust efivars list "$D/OVMF_VARS.fd" --json
 grep -q '"name":"dbx".*CN=UKI Limited' "$T/out" || fail "the machine's dbx lacks the revocation"
 grep -q "$(printf '%064d' 7)" "$T/out" && fail "the foreign entry reached the machine's dbx"
 
-boot_status p1
+attest_status p1
 check_released "boot after the update"
 [ "$(initrd_pcr7)" = "$after" ] ||
 	fail "PCR7 after the update: $(initrd_pcr7), computepcr7 --update said $after"

@@ -1,5 +1,6 @@
-/* cmd-vm.c: `trust vm launch|start|stop|console|list|info|delete`: argument
- * parsing and output only; the work is in vm.c, qemu.c and console.c. */
+/* cmd-vm.c: `trust vm launch|start|stop|console|list|info|attest|delete`:
+ * argument parsing and output only; the work is in vm.c, qemu.c, console.c,
+ * vm-attest.c and, for the verdict, keys/attest-verify.c. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -7,8 +8,14 @@
 #include "base/json.h"
 #include "cli/commands.h"
 #include "base/util.h"
+#include "formats/attest.h"
+#include "keys/attest-verify.h"
+#include "keys/efi-update.h"
+#include "keys/eventlog-match.h"
 #include "machine/vm.h"
+#include "machine/vm-attest.h"
 #include "machine/vm-launch.h"
+#include "machine/vmdir.h"
 
 static const char vm_usage[] =
         "Usage: trust vm COMMAND ...\n\n"
@@ -26,6 +33,12 @@ static const char vm_usage[] =
         "  info NAME [--json]     one VM's settings, paths and processes; --json: list's\n"
         "                         keys, \"dir\",\"images\",\"created\",\"accel\",\"qemu_pid\",\n"
         "                         \"swtpm_pid\",\"console_log\" (pids 0: not running)\n"
+        "  attest NAME [--timeout SEC]\n"
+        "                         boot the VM with a fresh nonce, collect the bundle its\n"
+        "                         OS prints ('trust attest quote'), verify it against the\n"
+        "                         VM's keyset ('trust attest verify'), stop the VM; on a\n"
+        "                         failure also compare its firmware variables with the\n"
+        "                         keyset's (SEC: how long to wait, default 600)\n"
         "  delete NAME            stop the VM and remove everything it has\n\n"
         "State: $XDG_STATE_HOME/machine/trust/vms/NAME/. Images: --images DIR, default\n"
         "build/images/KEYSET (images/README.md: vars.fd, provision/ and\n"
@@ -238,7 +251,7 @@ static int do_start(int argc, char **argv)
         r = one_name("vm start", argc, argv, "--console", &console, &name);
         if (r)
                 return r < 0 ? 0 : r;
-        r = vm_start(name, &pid);
+        r = vm_start(name, NULL, &pid);
         if (r < 0)
                 return vm_fail(r, name);
         if (!console) {
@@ -253,41 +266,55 @@ static int do_start(int argc, char **argv)
         return 0;
 }
 
-static int do_stop(int argc, char **argv)
+/* Parses "NAME [--timeout SEC]" (vm stop, vm attest); *timeout keeps its
+ * default unless given. -1: the help was printed. */
+static int name_timeout(const char *cmd, int argc, char **argv, const char **ret,
+                        unsigned *timeout)
 {
         static const struct option opts[] = {
                 { "timeout", required_argument, NULL, 't' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        const char *name = NULL;
-        unsigned grace = 60;
-        bool was = false;
-        int c, r;
+        int c;
 
+        *ret = NULL;
         getopt_reset(true);
-        while ((c = vm_getopt("vm stop", "unknown option", argc, argv, opts)) != -1) {
+        while ((c = vm_getopt(cmd, "unknown option", argc, argv, opts)) != -1) {
                 switch (c) {
                 case 'h':
                         fputs(vm_usage, stdout);
-                        return 0;
+                        return -1;
                 case 't':
-                        if (parse_seconds("vm stop", optarg, &grace))
+                        if (parse_seconds(cmd, optarg, timeout))
                                 return EXIT_USAGE;
                         break;
                 case '?':
-                        return usage_error("vm stop", "--timeout needs SEC");
+                        return usage_error(cmd, "--timeout needs SEC");
                 case OPT_NAME:
-                        if (name)
-                                return usage_error("vm stop", "expected one NAME");
-                        name = optarg;
+                        if (*ret)
+                                return usage_error(cmd, "expected one NAME");
+                        *ret = optarg;
                         break;
                 default:
                         return EXIT_USAGE;
                 }
         }
-        if (!name)
-                return usage_error("vm stop", "expected a NAME");
+        if (!*ret)
+                return usage_error(cmd, "expected a NAME");
+        return 0;
+}
+
+static int do_stop(int argc, char **argv)
+{
+        const char *name;
+        unsigned grace = 60;
+        bool was = false;
+        int r;
+
+        r = name_timeout("vm stop", argc, argv, &name, &grace);
+        if (r)
+                return r < 0 ? 0 : r;
         r = vm_stop(name, grace, &was);
         if (r < 0)
                 return vm_fail(r, name);
@@ -462,6 +489,107 @@ static int do_info(int argc, char **argv)
         return 0;
 }
 
+static void print_tail(const char *tail)
+{
+        if (!tail || !tail[0])
+                return;
+        fprintf(stderr, "--- console (last lines) ---\n%s", tail);
+        if (tail[strlen(tail) - 1] != '\n')
+                fputc('\n', stderr);
+        fprintf(stderr, "---\n");
+}
+
+/* After a failed attestation: how the VM's Secure Boot variables differ from
+ * its keyset's (they may well not: a tpm-signed OS, say). */
+static void explain_vars(const struct vm_info *i)
+{
+        _cleanup_free_ char *path = path_join(i->dir, VM_VARS);
+        _cleanup_free_ uint8_t *buf = NULL;
+        const char *refused[_UKI_CLASS_MAX] = { 0 };
+        struct keyset_efi_vars v = { 0 };
+        char why[1024];
+        size_t len;
+        int r;
+
+        r = read_file(path, 16 << 20, &buf, &len);
+        if (r >= 0)
+                r = keyset_efi_vars_after(i->keyset, NULL, NULL, 0, &v, refused, NULL);
+        if (r >= 0)
+                r = varstore_explain(buf, len, &v, why, sizeof(why));
+        keyset_efi_vars_free(&v);
+        if (r < 0)
+                fail(r, "vm '%s': comparing its firmware variables with keyset '%s'", i->name,
+                     i->keyset);
+        else if (r == 0)
+                log_error("vm '%s': its firmware variables are keyset '%s''s (PK, KEK, db, dbx)",
+                          i->name, i->keyset);
+        else
+                log_error("vm '%s': its firmware variables differ from keyset '%s''s: %s",
+                          i->name, i->keyset, why);
+}
+
+static int do_attest(int argc, char **argv)
+{
+        _cleanup_(vm_info_donep) struct vm_info i = {};
+        _cleanup_free_ uint8_t *buf = NULL;
+        _cleanup_free_ char *tail = NULL, *hex = NULL;
+        struct sigaction sa = { .sa_handler = on_signal };
+        struct attest_bundle b = { 0 };
+        struct attest_verdict v;
+        uint8_t nonce[16];
+        const char *name;
+        unsigned timeout = 600;
+        size_t len = 0;
+        int r;
+
+        r = name_timeout("vm attest", argc, argv, &name, &timeout);
+        if (r)
+                return r < 0 ? 0 : r;
+        r = vm_info_load(name, &i);
+        if (r < 0)
+                return vm_fail(r, name);
+        if (i.proc.qemu) {
+                log_error("vm '%s': running: attest boots it (stop it with 'trust vm stop %s')",
+                          name, name);
+                return 1;
+        }
+        r = random_bytes(nonce, sizeof(nonce));
+        if (r < 0)
+                return fail(r, "vm attest: nonce");
+        hex = hex_encode(nonce, sizeof(nonce));
+        printf("vm '%s': booting with nonce %s\n", name, hex);
+        fflush(stdout);
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        r = vm_attest_collect(name, hex, timeout, &vm_interrupted, &buf, &len, &tail);
+        if (r < 0) {
+                log_error("vm '%s': not attested: %s", name, err_msg(r));
+                print_tail(tail);
+                explain_vars(&i);
+                return 1;
+        }
+        r = attest_bundle_parse(buf, len, &b);
+        if (r < 0) {
+                log_error("vm '%s': not attested: its bundle is malformed: %s", name, err_msg(r));
+                return 1;
+        }
+        r = attest_verify(i.keyset, nonce, sizeof(nonce), &b, &v);
+        attest_bundle_done(&b);
+        if (r < 0)
+                return fail(r, "vm '%s'", name);
+        if (v.failed >= 0) {
+                log_error("vm '%s': not attested: %s: %s", name,
+                          attest_check_name((enum attest_check)v.failed), v.why);
+                explain_vars(&i);
+                return 1;
+        }
+        printf("vm '%s': verified: serial %s, product %s, boot class %s (PCR7 locked by setup)\n",
+               name, v.serial, v.product[0] ? v.product : "?", v.boot_class);
+        return 0;
+}
+
 static int do_delete(int argc, char **argv)
 {
         const char *name;
@@ -485,7 +613,7 @@ int cmd_vm(int argc, char **argv)
         } sub[] = {
                 { "launch", do_launch }, { "start", do_start }, { "stop", do_stop },
                 { "console", do_console }, { "list", do_list }, { "info", do_info },
-                { "delete", do_delete },
+                { "attest", do_attest }, { "delete", do_delete },
         };
 
         if (argc < 2)

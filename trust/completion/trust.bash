@@ -321,7 +321,7 @@ _trust_add_positional() {
 	"keyset show:3")
 		_trust_get_entries "$1" "$2"
 		;;
-	"vm start:1" | "vm stop:1" | "vm console:1" | "vm info:1" | "vm delete:1")
+	"vm start:1" | "vm stop:1" | "vm console:1" | "vm info:1" | "vm delete:1" | "vm attest:1")
 		_trust_get_vms
 		;;
 	"image build:"*) # the images of images/README.md (IMAGE...)

@@ -1,5 +1,5 @@
-/* eventlog-match.c: a log's PCR7 events against a keyset's prediction (see
- * eventlog-match.h). The log is untrusted: its variable data are parsed with
+/* eventlog-match.c: a log's PCR7 events, or a machine's variable store,
+ * against a keyset's prediction (see eventlog-match.h). The log is untrusted: its variable data are parsed with
  * the checked walkers, and every digest the firmware computes from the event
  * data is checked against that data before the data are believed. */
 #include "keys/eventlog-match.h"
@@ -9,6 +9,7 @@
 
 #include "base/crypto.h"
 #include "base/util.h"
+#include "formats/efivars.h"
 #include "formats/esl.h"
 
 const char *evlog_pcr7_name(const struct evlog_event *e, char *buf, size_t size)
@@ -287,4 +288,33 @@ int eventlog_match(const struct eventlog *l, const struct keyset_efi_vars *v,
                                              "refuses after the updates (%s)",
                  uki_class_keydir((enum uki_class)ret->base), refused[ret->base]);
         return 0;
+}
+
+int varstore_explain(uint8_t *buf, size_t len, const struct keyset_efi_vars *v, char *why,
+                     size_t size)
+{
+        struct varstore vs = { 0 };
+        struct sbvar_value have[_SBVAR_MAX] = { 0 };
+        int r;
+
+        r = varstore_parse(buf, len, &vs);
+        if (r >= 0)
+                r = varstore_sbvars(&vs, have);
+        varstore_done(&vs);
+        if (r < 0)
+                return r;
+        r = 0;
+        for (enum sbvar i = 0; i < _SBVAR_MAX && r == 0; i++) {
+                const char *name = sbvar_name(i);
+                size_t want_len;
+                const uint8_t *want = expected_data(v, name, &want_len);
+                size_t have_len = have[i].exists ? have[i].len : 0;
+
+                if (have_len == want_len && (!want_len || !memcmp(have[i].data, want, want_len)))
+                        continue;
+                explain_variable(name, have[i].data, have_len, want, want_len, why, size);
+                r = 1;
+        }
+        sbvar_values_done(have);
+        return r;
 }

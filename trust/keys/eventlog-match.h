@@ -1,6 +1,7 @@
 /* eventlog-match.h: a machine's PCR7 events against a keyset's prediction:
  * which class booted, or the first event that differs and why, in words an
- * operator can act on (`trust eventlog --keyset`). */
+ * operator can act on (`trust eventlog --keyset`); and a machine's variable
+ * store against the keyset's variables (`trust vm attest`). */
 #pragma once
 
 #include <stddef.h>
@@ -31,3 +32,10 @@ struct evlog_match {
  * classes (keyset_efi_vars_update) are never matched. */
 int eventlog_match(const struct eventlog *l, const struct keyset_efi_vars *v,
                    const char *const refused[_UKI_CLASS_MAX], struct evlog_match *ret);
+
+/* A machine's Secure Boot variables, from its OVMF variable store file
+ * (buf, parsed in place), against the keyset's v: 1 with `why` naming the
+ * first of PK, KEK, db, dbx that differs and the entries it holds or lacks,
+ * 0 when all four are the keyset's; < 0 on a malformed store. */
+int varstore_explain(uint8_t *buf, size_t len, const struct keyset_efi_vars *v, char *why,
+                     size_t size);

@@ -283,6 +283,10 @@ static void qemu_argv(const struct vm_run *run, struct strv *a)
                   VM_CONSOLE_SOCK, VM_CONSOLE_LOG);
         strv_addl(a, "-serial", "chardev:ser0", "-qmp", NULL);
         strv_addf(a, "unix:%s,server=on,wait=off", VM_QMP_SOCK);
+        if (run->nonce) {
+                strv_addl(a, "-fw_cfg", NULL);
+                strv_addf(a, "name=" VM_FW_CFG_NONCE ",string=%s", run->nonce);
+        }
 }
 
 int vm_spawn(const struct vm_run *run, struct vm_proc *ret)

@@ -29,6 +29,9 @@ struct vm_run {
         /* Launch phases: children die with trust (PR_SET_PDEATHSIG), so a
          * killed `trust vm launch` leaves nothing behind. `vm start` keeps them. */
         bool die_with_parent;
+        /* `vm attest`: the verifier's nonce (hex digits only) for the guest,
+         * as the firmware configuration file opt/trust/nonce; NULL: none. */
+        const char *nonce;
 };
 
 struct vm_proc {

@@ -32,11 +32,6 @@ void vm_info_done(struct vm_info *i)
         *i = (struct vm_info){};
 }
 
-static void vm_info_donep(struct vm_info *i)
-{
-        vm_info_done(i);
-}
-
 int vms_root(char **ret)
 {
         return xdg_dir("XDG_STATE_HOME", ".local/state", "machine/trust/vms", ret);
@@ -218,7 +213,7 @@ static int vm_lock(const char *dir, const char *name, int *ret_fd, struct vm_pro
         return 0;
 }
 
-int vm_start(const char *name, unsigned *ret_pid)
+int vm_start(const char *name, const char *nonce, unsigned *ret_pid)
 {
         _cleanup_(vm_info_donep) struct vm_info i = {};
         _cleanup_close_ int lock = -1;
@@ -246,9 +241,12 @@ int vm_start(const char *name, unsigned *ret_pid)
         r = vm_conf_write(i.dir, &i);
         if (r < 0)
                 return r;
-        vm_console_mark(i.dir, "start");
+        if (nonce && (!*nonce || strspn(nonce, "0123456789abcdefABCDEF") != strlen(nonce)))
+                return errf(-EINVAL, "a nonce is hex digits, not '%s'", nonce);
+        vm_console_mark(i.dir, nonce ? "start (attest)" : "start");
         run.dir = i.dir;
         run.accel = accel;
+        run.nonce = nonce;
         r = vm_spawn(&run, &p);
         if (r < 0)
                 return r;

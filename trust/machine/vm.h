@@ -20,6 +20,10 @@ struct vm_info {
 };
 
 void vm_info_done(struct vm_info *i);
+static inline void vm_info_donep(struct vm_info *i)
+{
+        vm_info_done(i);
+}
 
 /* $XDG_STATE_HOME/machine/trust/vms */
 int vms_root(char **ret);
@@ -34,8 +38,9 @@ int vm_conf_write(const char *dir, const struct vm_info *i);
 int vm_list(char ***ret, size_t *ret_n);
 void vm_names_freep(char ***p);
 
-/* Boots the installed OS (detached; the VM runs until stopped). */
-int vm_start(const char *name, unsigned *ret_pid);
+/* Boots the installed OS (detached; the VM runs until stopped). nonce (hex
+ * digits, or NULL) goes to the guest's firmware configuration (vm attest). */
+int vm_start(const char *name, const char *nonce, unsigned *ret_pid);
 /* Clean stop: ACPI power button, grace_s for the guest, then QMP quit, then
  * kill by pid. VM_STOP_CLEAN (also when the VM was not running) or
  * VM_STOP_FORCED (the guest did not power off within grace_s). */

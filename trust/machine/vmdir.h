@@ -19,6 +19,9 @@
 #define VM_QEMU_LOG "qemu.log"
 #define VM_SWTPM_LOG "swtpm.log"
 #define VM_VARS "OVMF_VARS.fd"
+/* The firmware configuration file `vm attest` puts its nonce in; the guest
+ * reads /sys/firmware/qemu_fw_cfg/by_name/opt/trust/nonce/raw. */
+#define VM_FW_CFG_NONCE "opt/trust/nonce"
 
 /* connect() to the unix socket `name` in the state directory (through
  * /proc/self/fd, so a deep directory cannot overflow sun_path), waiting at
