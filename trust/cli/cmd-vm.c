@@ -205,18 +205,21 @@ static int do_launch(int argc, char **argv)
         return 0;
 }
 
-/* Parses "NAME [FLAG]" (FLAG: "--name" or NULL); returns the NAME. -1: the
- * help was printed. */
+/* The arguments of a vm command that takes one NAME: "NAME [FLAG]" (FLAG:
+ * "--console", "--json" or NULL, which sets *flag_set) and, when timeout is
+ * not NULL, "[--timeout SEC]" (*timeout keeps its default unless given).
+ * Returns the NAME; -1: the help was printed. */
 static int one_name(const char *cmd, int argc, char **argv, const char *flag, bool *flag_set,
-                    const char **ret)
+                    unsigned *timeout, const char **ret)
 {
-        const struct option opts[] = {
-                { "help", no_argument, NULL, 'h' },
-                { flag ? flag + 2 : NULL, no_argument, NULL, 'f' },
-                {},
-        };
+        struct option opts[4] = { { "help", no_argument, NULL, 'h' } };
+        size_t n = 1;
         int c;
 
+        if (flag)
+                opts[n++] = (struct option){ flag + 2, no_argument, NULL, 'f' };
+        if (timeout)
+                opts[n++] = (struct option){ "timeout", required_argument, NULL, 't' };
         *ret = NULL;
         getopt_reset(true);
         while ((c = vm_getopt(cmd, "unknown option", argc, argv, opts)) != -1) {
@@ -227,6 +230,12 @@ static int one_name(const char *cmd, int argc, char **argv, const char *flag, bo
                 case 'f':
                         *flag_set = true;
                         break;
+                case 't':
+                        if (parse_seconds(cmd, optarg, timeout))
+                                return EXIT_USAGE;
+                        break;
+                case '?':
+                        return usage_error(cmd, "--timeout needs SEC");
                 case OPT_NAME:
                         if (*ret)
                                 return usage_error(cmd, "expected one NAME");
@@ -248,7 +257,7 @@ static int do_start(int argc, char **argv)
         unsigned pid = 0;
         int r;
 
-        r = one_name("vm start", argc, argv, "--console", &console, &name);
+        r = one_name("vm start", argc, argv, "--console", &console, NULL, &name);
         if (r)
                 return r < 0 ? 0 : r;
         r = vm_start(name, NULL, &pid);
@@ -266,45 +275,6 @@ static int do_start(int argc, char **argv)
         return 0;
 }
 
-/* Parses "NAME [--timeout SEC]" (vm stop, vm attest); *timeout keeps its
- * default unless given. -1: the help was printed. */
-static int name_timeout(const char *cmd, int argc, char **argv, const char **ret,
-                        unsigned *timeout)
-{
-        static const struct option opts[] = {
-                { "timeout", required_argument, NULL, 't' },
-                { "help", no_argument, NULL, 'h' },
-                {},
-        };
-        int c;
-
-        *ret = NULL;
-        getopt_reset(true);
-        while ((c = vm_getopt(cmd, "unknown option", argc, argv, opts)) != -1) {
-                switch (c) {
-                case 'h':
-                        fputs(vm_usage, stdout);
-                        return -1;
-                case 't':
-                        if (parse_seconds(cmd, optarg, timeout))
-                                return EXIT_USAGE;
-                        break;
-                case '?':
-                        return usage_error(cmd, "--timeout needs SEC");
-                case OPT_NAME:
-                        if (*ret)
-                                return usage_error(cmd, "expected one NAME");
-                        *ret = optarg;
-                        break;
-                default:
-                        return EXIT_USAGE;
-                }
-        }
-        if (!*ret)
-                return usage_error(cmd, "expected a NAME");
-        return 0;
-}
-
 static int do_stop(int argc, char **argv)
 {
         const char *name;
@@ -312,7 +282,7 @@ static int do_stop(int argc, char **argv)
         bool was = false;
         int r;
 
-        r = name_timeout("vm stop", argc, argv, &name, &grace);
+        r = one_name("vm stop", argc, argv, NULL, NULL, &grace, &name);
         if (r)
                 return r < 0 ? 0 : r;
         r = vm_stop(name, grace, &was);
@@ -337,7 +307,7 @@ static int do_console(int argc, char **argv)
         const char *name;
         int r;
 
-        r = one_name("vm console", argc, argv, NULL, NULL, &name);
+        r = one_name("vm console", argc, argv, NULL, NULL, NULL, &name);
         if (r)
                 return r < 0 ? 0 : r;
         r = vm_info_load(name, &i);
@@ -464,7 +434,7 @@ static int do_info(int argc, char **argv)
         bool json = false;
         int r;
 
-        r = one_name("vm info", argc, argv, "--json", &json, &name);
+        r = one_name("vm info", argc, argv, "--json", &json, NULL, &name);
         if (r)
                 return r < 0 ? 0 : r;
         r = vm_info_load(name, &i);
@@ -542,7 +512,7 @@ static int do_attest(int argc, char **argv)
         size_t len = 0;
         int r;
 
-        r = name_timeout("vm attest", argc, argv, &name, &timeout);
+        r = one_name("vm attest", argc, argv, NULL, NULL, &timeout, &name);
         if (r)
                 return r < 0 ? 0 : r;
         r = vm_info_load(name, &i);
@@ -595,7 +565,7 @@ static int do_delete(int argc, char **argv)
         const char *name;
         int r;
 
-        r = one_name("vm delete", argc, argv, NULL, NULL, &name);
+        r = one_name("vm delete", argc, argv, NULL, NULL, NULL, &name);
         if (r)
                 return r < 0 ? 0 : r;
         r = vm_delete(name);
