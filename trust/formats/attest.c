@@ -7,6 +7,7 @@
 #include "base/base64.h"
 #include "base/crypto.h"
 #include "base/util.h"
+#include "formats/eventlog.h" /* EVLOG_MAX */
 #include "formats/json-flat.h"
 
 #define TPM_GENERATED_VALUE 0xff544347u
@@ -130,10 +131,6 @@ int attest_ak_parse(const uint8_t *buf, size_t len, struct attest_ak *ret)
                 return errf(-EBADMSG, "bad ECC point");
         if (c.p != c.end)
                 return errf(-EBADMSG, "%zu bytes after the TPMT_PUBLIC", (size_t)(c.end - c.p));
-        ak.name[0] = TPM_ALG_SHA256 >> 8;
-        ak.name[1] = TPM_ALG_SHA256 & 0xff;
-        if (sha256(buf, len, ak.name + 2) < 0)
-                return -EIO;
         *ret = ak;
         return 0;
 }
@@ -287,7 +284,9 @@ static int bundle_parse(struct json_field *f, struct attest_bundle *b)
 
         if (!f[F_VERSION].value)
                 return errf(-EBADMSG, "no \"version\": not an attestation bundle");
-        if (!f[F_VERSION].integer || strcmp(f[F_VERSION].value, "1"))
+        /* json-flat's integers have no sign and no leading zero: one spelling */
+        if (!f[F_VERSION].integer ||
+            strtoul(f[F_VERSION].value, NULL, 10) != ATTEST_BUNDLE_VERSION)
                 return errf(-EBADMSG, "bundle version %s, this trust reads version %d",
                             f[F_VERSION].value, ATTEST_BUNDLE_VERSION);
         if ((r = blob(&f[F_SUDI_CERT], ATTEST_BLOB_MAX, &b->sudi_cert, &b->sudi_cert_len)) < 0 ||
@@ -306,7 +305,7 @@ static int bundle_parse(struct json_field *f, struct attest_bundle *b)
                         return errf(-EBADMSG, "\"%s\" is not 64 hex digits", p->name);
         }
         if (f[F_EVENTLOG].value) {
-                r = blob(&f[F_EVENTLOG], (size_t)16 << 20, &b->eventlog, &b->eventlog_len);
+                r = blob(&f[F_EVENTLOG], EVLOG_MAX, &b->eventlog, &b->eventlog_len);
                 if (r < 0)
                         return r;
         }

@@ -70,7 +70,6 @@ uint8_t *attest_binding_message(const uint8_t *nonce, size_t nonce_len, const ui
 struct attest_ak {
         uint32_t attributes;
         uint8_t x[32], y[32];
-        uint8_t name[34]; /* nameAlg (sha256) || SHA-256(TPMT_PUBLIC) */
 };
 /* -EBADMSG with the cause when the bytes are not one whole such TPMT_PUBLIC
  * (attributes are returned, not judged: the caller names what is missing). */
