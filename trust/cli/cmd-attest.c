@@ -113,6 +113,12 @@ static int attest_quote_cmd(int argc, char **argv)
         return fflush(stdout) == 0 ? 0 : fail(-errno, "attest quote: standard output");
 }
 
+void attest_print_verified(const char *who, const struct attest_verdict *v)
+{
+        printf("%s: verified: serial %s, product %s, boot class %s (PCR7 locked by setup)\n", who,
+               v->serial, v->product[0] ? v->product : "?", v->boot_class);
+}
+
 static const char *result_name(enum attest_result r)
 {
         switch (r) {
@@ -198,9 +204,7 @@ static int attest_verify_cmd(int argc, char **argv)
         if (json)
                 print_verdict_json(&v);
         else if (v.failed < 0)
-                printf("%s: verified: serial %s, product %s, boot class %s (PCR7 locked by "
-                       "setup)\n",
-                       path, v.serial, v.product[0] ? v.product : "?", v.boot_class);
+                attest_print_verified(path, &v);
         if (v.failed >= 0) {
                 log_error("attest verify: %s: %s: %s", path,
                           attest_check_name((enum attest_check)v.failed), v.why);

@@ -555,8 +555,11 @@ static int do_attest(int argc, char **argv)
                 explain_vars(&i);
                 return 1;
         }
-        printf("vm '%s': verified: serial %s, product %s, boot class %s (PCR7 locked by setup)\n",
-               name, v.serial, v.product[0] ? v.product : "?", v.boot_class);
+        {
+                _cleanup_free_ char *who = xasprintf("vm '%s'", name);
+
+                attest_print_verified(who, &v);
+        }
         return 0;
 }
 

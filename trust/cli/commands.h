@@ -40,8 +40,12 @@ int cmd_setup(int argc, char **argv);
 int cmd_extend_pcr7(int argc, char **argv);
 int cmd_tpm(int argc, char **argv);
 
-/* cmd-attest.c (quote on the machine, verify anywhere) */
+/* cmd-attest.c (quote on the machine, verify anywhere); the line both
+ * attest verify and vm attest print for a verdict that holds:
+ * "<who>: verified: serial S, product P, boot class C (PCR7 locked by setup)". */
+struct attest_verdict;
 int cmd_attest(int argc, char **argv);
+void attest_print_verified(const char *who, const struct attest_verdict *v);
 
 /* cmd-volume.c (the OS volume in the OS initrd) */
 int cmd_volume(int argc, char **argv);
