@@ -14,35 +14,39 @@
 /* base64 of the largest bundle, and room for the console around it */
 #define CONSOLE_READ_MAX (ATTEST_BUNDLE_MAX / 3 * 4 + ((size_t)8 << 20))
 
+/* Where mark is in line[0, len), or NULL. */
+static const char *find_mark(const char *line, size_t len, const char *mark)
+{
+        return memmem(line, len, mark, strlen(mark));
+}
+
 int console_attest_extract(const char *buf, size_t len, uint8_t **ret, size_t *ret_len)
 {
-        _cleanup_free_ char *b64 = NULL, *failed = NULL;
-        size_t n = 0;
+        _cleanup_free_ char *b64 = xmalloc0(len + 1);
+        const char *failed = NULL; /* into buf: the guest's words after FAILED */
+        size_t n = 0, failed_len = 0;
         bool in = false, done = false;
 
-        b64 = xmalloc0(len + 1);
         for (size_t i = 0; i < len;) {
-                const char *line = buf + i, *nl = memchr(line, '\n', len - i), *m;
+                const char *line = buf + i, *nl = memchr(line, '\n', len - i), *cr, *m;
                 size_t l = nl ? (size_t)(nl - line) : len - i;
-                _cleanup_free_ char *s = NULL;
 
                 i += l + (nl ? 1 : 0);
                 if (memchr(line, 0, l))
                         continue; /* a NUL inside: not a line of ours */
-                s = xmalloc0(l + 1);
-                memcpy(s, line, l);
-                s[strcspn(s, "\r")] = 0;
-                if (strstr(s, ATTEST_MARK_BEGIN)) {
+                cr = memchr(line, '\r', l);
+                if (cr)
+                        l = (size_t)(cr - line); /* the line ends at its first CR */
+                if (find_mark(line, l, ATTEST_MARK_BEGIN)) {
                         in = true, done = false, n = 0;
-                        free(failed);
                         failed = NULL;
-                } else if (in && strstr(s, ATTEST_MARK_END)) {
+                } else if (in && find_mark(line, l, ATTEST_MARK_END)) {
                         in = false, done = true;
-                } else if (in && (m = strstr(s, ATTEST_MARK_FAILED))) {
-                        free(failed);
-                        failed = xstrdup(m + strlen(ATTEST_MARK_FAILED));
-                } else if (in && (m = strstr(s, ATTEST_MARK_LINE))) {
-                        size_t k = strlen(m + strlen(ATTEST_MARK_LINE));
+                } else if (in && (m = find_mark(line, l, ATTEST_MARK_FAILED))) {
+                        failed = m + strlen(ATTEST_MARK_FAILED);
+                        failed_len = (size_t)(line + l - failed);
+                } else if (in && (m = find_mark(line, l, ATTEST_MARK_LINE))) {
+                        size_t k = (size_t)(line + l - m) - strlen(ATTEST_MARK_LINE);
 
                         memcpy(b64 + n, m + strlen(ATTEST_MARK_LINE), k);
                         n += k;
@@ -51,7 +55,7 @@ int console_attest_extract(const char *buf, size_t len, uint8_t **ret, size_t *r
         if (!done)
                 return errf(-EBADMSG, "no whole attestation bundle on the console");
         if (failed) {
-                _cleanup_free_ char *clean = console_sanitize(failed, strlen(failed));
+                _cleanup_free_ char *clean = console_sanitize(failed, failed_len);
 
                 return errf(-EREMOTEIO, "the guest could not quote: %s", clean);
         }
