@@ -100,7 +100,8 @@ expect "trust --" --help --version
 expect "trust keyset " add list show pcr7data rollout path
 expect "trust vm " launch start stop console list info attest delete
 expect "trust vm l" launch list
-expect "trust tpm " status admin-password check-locked
+expect "trust tpm " status admin-password check-locked load-key
+expect "trust tpm load-key --" --handle --help --secure-dir
 expect "trust volume " open check
 expect "trust efivars " apply enroll list sign-update
 expect "trust project " add list

@@ -1,9 +1,11 @@
 #!/bin/bash
 # What a bus sniffer sees: a TCP tap (socat) between trust and swtpm's data
 # port records every byte both ways while trust runs provision, preinit,
-# setup, admin-password and check-locked with the admin password. None of
-# the secrets they move (admin password, both LUKS passphrases, the SUDI
-# key's PEM and DER; the certificate too, read in the same sessions) nor any
+# setup, admin-password, check-locked with the admin password and tpm
+# load-key. None of the secrets they move (admin password, both LUKS
+# passphrases, the SUDI key's PEM and DER, which holds the prime load-key
+# sends wrapped, and the held key's auth value; the certificate too, read in
+# the same sessions) nor any
 # 16-byte run of one appears in a capture. The check proves it can fail: on
 # a layout-3 machine owner-authorized reads with tpm2-tools (an HMAC session
 # without parameter encryption) through the same tap show the admin password
@@ -80,6 +82,13 @@ prod_keyset
 openssl pkey -in "$T/id/key.pem" -outform DER -out "$T/secret/sudi-key.der" 2>/dev/null ||
 	fail "key to DER"
 cp "$T/id/key.pem" "$T/secret/sudi-key.pem"
+# the private parts alone (the DER holds the public modulus too, which the
+# held key's public area carries in clear)
+for part in prime1 prime2 privateExponent; do
+	openssl rsa -in "$T/id/key.pem" -noout -text 2>/dev/null |
+		awk -v p="$part:" '$1 == p { on = 1; next } on && /^ / { gsub(/[ :]/, ""); printf "%s", $0; next } { on = 0 }' |
+		sed 's/^00//' | xxd -r -p >"$T/secret/sudi-$part"
+done
 cp "$T/id/cert.pem" "$T/secret/certificate.pem"
 
 # provision through the tap
@@ -128,12 +137,25 @@ in_ns bash "$T/inside.sh" 2>/dev/null || rc=$?
 [ $rc = 0 ] || { cat "$T/s.err"; fail "setup through the tap failed ($rc)"; }
 tap_stop
 
+# load-key through the tap: the key goes to the TPM wrapped, its auth value
+# only inside the wrapping and as an HMAC session's key
+mkdir -p "$T/lk"
+cp "$T/id/cert.pem" "$T/lk/server.crt"
+cp "$T/id/key.pem" "$T/lk/server.key"
+tap_start load-key
+expect_rc 0 trust tpm load-key --secure-dir "$T/lk"
+tap_stop
+head -c 32 "$T/lk/server.tpm-auth" >"$T/secret/held-key-auth"
+
 for s in sudi-key.pem sudi-key.der certificate.pem admin-password sbf-passphrase \
-	os-passphrase-provision os-passphrase-preinit; do
+	os-passphrase-provision os-passphrase-preinit held-key-auth sudi-prime1 sudi-prime2 \
+	sudi-privateExponent; do
 	runs_of $s
 done
-for c in provision admin-password check-locked preinit setup; do
+for c in provision admin-password check-locked preinit setup load-key; do
 	l=$(leaked $c)
+	# load-key sends the modulus (in the DER) in the key's public area
+	[ $c != load-key ] || l=$(echo "$l" | grep -vx sudi-key.der || true)
 	[ -z "$l" ] || fail "$c: in clear on the bus: $(echo "$l" | tr '\n' ' ')"
 	note "$c: $(($(wc -c <"$T/cap/$c.cmd") + $(wc -c <"$T/cap/$c.rsp"))) bytes on the bus, no secret"
 done

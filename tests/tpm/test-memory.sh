@@ -1,6 +1,7 @@
 #!/bin/bash
 # Secrets do not outlive the commands that handle them. provision, setup,
-# preinit, tpm admin-password and attest quote run under tests/tools/memscan, which stops
+# preinit, tpm admin-password, attest quote and tpm load-key run under
+# tests/tools/memscan, which stops
 # each in exit_group (its last syscall) and dumps its memory: the dump must
 # hold none of the OS and sbf passphrases, the admin password, the machine
 # key's PEM lines and its RSA private values (big-endian as in DER,
@@ -195,6 +196,17 @@ scan attest 0 "$TRUST" attest quote --nonce 00112233445566778899aabbccddeeff \
 	--secure-dir "$T/attest-sec" --eventlog /nonexistent --output "$T/bundle.json"
 grep -q '"quote_signature"' "$T/bundle.json" || fail "attest quote wrote no bundle"
 clean attest control-secure-dir
+
+# tpm load-key wraps the machine key for the TPM and derives the key's auth
+# value: neither is in its memory at exit
+mkdir -p "$T/lk-sec"
+cp "$T/id/cert.pem" "$T/lk-sec/server.crt"
+cp "$T/id/key.pem" "$T/lk-sec/server.key"
+needle_str control-lk-dir "$T/lk-sec" >>"$T/needles"
+scan load-key 0 "$TRUST" tpm load-key --secure-dir "$T/lk-sec"
+[ ! -e "$T/lk-sec/server.key" ] || fail "load-key left server.key"
+needle_str held-key-auth "$(head -c 32 "$T/lk-sec/server.tpm-auth")" >>"$T/needles"
+clean load-key control-lk-dir
 
 # Non-dumpable: /proc/PID/mem belongs to root, not to the process's user. As
 # nobody (a copy of trust outside $T, which is root's only); an unhardened

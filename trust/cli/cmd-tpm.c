@@ -8,6 +8,7 @@
 
 #include "base/json.h"
 #include "cli/commands.h"
+#include "target/held-key.h"
 #include "target/runtime.h"
 #include "target/tpm2.h"
 
@@ -30,6 +31,7 @@ enum {
         OPT_OUTPUT,
         OPT_POLICY_VERSION,
         OPT_ADMIN_PASSWORD_FILE,
+        OPT_HANDLE,
 };
 
 static const struct option common_options[] = {
@@ -44,6 +46,7 @@ static const struct option common_options[] = {
         { "output", required_argument, NULL, OPT_OUTPUT },
         { "policy-version", required_argument, NULL, OPT_POLICY_VERSION },
         { "admin-password-file", required_argument, NULL, OPT_ADMIN_PASSWORD_FILE },
+        { "handle", required_argument, NULL, OPT_HANDLE },
         {}
 };
 
@@ -53,6 +56,7 @@ static const struct option common_options[] = {
 static int parse(const char *cmd, int argc, char **argv, const int *allowed, size_t n_allowed,
                  const char *help, struct runtime_opts *o, bool *json)
 {
+        char *end;
         int c;
 
         getopt_reset(false);
@@ -104,6 +108,15 @@ static int parse(const char *cmd, int argc, char **argv, const int *allowed, siz
                 case OPT_WIPE:
                         o->wipe = true;
                         break;
+                case OPT_HANDLE:
+                        errno = 0;
+                        o->handle = (uint32_t)strtoul(optarg, &end, 16);
+                        if (errno || *end || strncmp(optarg, "0x", 2) ||
+                            strlen(optarg) != 10 || !tpm2_persistent_handle_valid(o->handle))
+                                return usage_error(cmd, "--handle needs a persistent handle "
+                                                        "0x81000000-0x817fffff, not '%s'",
+                                                   optarg);
+                        break;
                 case OPT_JSON:
                         *json = true;
                         break;
@@ -126,6 +139,7 @@ static int exit_locked(int r, bool lock_failed, const char *cmd)
 static void opts_init(struct runtime_opts *o)
 {
         *o = (struct runtime_opts){
+                .handle = TPM2_HELD_KEY_HANDLE,
                 .manifest_ca = DEFAULT_MANIFEST_CA,
                 .secure_dir = DEFAULT_SECURE_DIR,
                 .keyring = KEYRING_USER,
@@ -479,6 +493,59 @@ static int tpm_check_locked(int argc, char **argv)
         return res.n_readable ? EXIT_PCR7_UNLOCKED : 0;
 }
 
+static int tpm_load_key(int argc, char **argv)
+{
+        static const int allowed[] = { OPT_SECURE_DIR, OPT_HANDLE };
+        static const char help[] =
+                "Usage: trust tpm load-key [--secure-dir DIR] [--handle 0x81000100]\n\n"
+                "After 'trust setup', in the production initrd or early OS: moves the machine's\n"
+                "SUDI key from DIR/server.key into the TPM, where it can be used but never\n"
+                "read. The key is wrapped in this process for a storage key of the owner\n"
+                "hierarchy (TPM2_Import; only the TPM can unwrap it), loaded, and made\n"
+                "persistent at the handle through the owner policy that 'trust provision'\n"
+                "set for exactly this key (no owner password). Then the TPM signs a challenge\n"
+                "that DIR/server.crt must verify, the key's auth value is written to\n"
+                "DIR/" HELD_KEY_AUTH_FILE " (0600), and server.key is overwritten and removed\n"
+                "(DIR is unmounted when nothing is left in it).\n\n"
+                "Run again, it changes nothing when the handle holds this key; another object\n"
+                "at the handle is refused. A re-provision removes the key.\n\n"
+                "The OS uses the key through the tpm2-openssl provider, e.g.\n"
+                "  openssl s_server -provider tpm2 -provider default \\\n"
+                "    -key handle:0x81000100?pass -passin file:DIR/" HELD_KEY_AUTH_FILE " \\\n"
+                "    -cert DIR/server.crt ...\n\n"
+                "  --secure-dir DIR    where setup put server.crt and server.key\n"
+                "                      (default " DEFAULT_SECURE_DIR ")\n"
+                "  --handle HANDLE     the persistent handle (0x81000000-0x817fffff,\n"
+                "                      default 0x81000100)\n"
+                "  -h, --help          show this help\n\n"
+                "Exit status: 0 the TPM holds the key and server.key is gone (or was gone\n"
+                "already), 1 failed (nothing removed), 2 usage.\n" TPM_HELP;
+        struct load_key_result res;
+        struct runtime_opts o;
+        bool json = false;
+        int r;
+
+        opts_init(&o);
+        r = parse("tpm load-key", argc, argv, allowed, ELEMENTSOF(allowed), help, &o, &json);
+        if (r >= 0)
+                return r;
+        if (argc != optind)
+                return usage_error("tpm load-key", "unexpected argument '%s'", argv[optind]);
+        r = load_key(o.secure_dir, o.handle, &res);
+        if (r < 0)
+                return fail(r, "tpm load-key");
+        if (res.imported)
+                printf("0x%08x: the TPM holds the key of %s/server.crt now\n", o.handle,
+                       o.secure_dir);
+        else
+                printf("0x%08x: the TPM held the key of %s/server.crt already: no change\n",
+                       o.handle, o.secure_dir);
+        if (res.wiped)
+                printf("%s/server.key: wiped and removed%s\n", o.secure_dir,
+                       res.unmounted ? "; the directory, left empty, was unmounted" : "");
+        return 0;
+}
+
 int cmd_tpm(int argc, char **argv)
 {
         static const struct {
@@ -488,19 +555,23 @@ int cmd_tpm(int argc, char **argv)
                 { "status", tpm_status },
                 { "admin-password", tpm_admin_password },
                 { "check-locked", tpm_check_locked },
+                { "load-key", tpm_load_key },
         };
         static const char help[] =
                 "Usage: trust tpm status [--json]\n"
                 "       trust tpm admin-password [--pcr7data DIR]\n"
                 "                                [--keyring user|session | --output FILE|-]\n"
                 "       trust tpm check-locked [--pcr7data DIR] [--admin-password-file F]\n"
-                "                              [--json]\n\n"
+                "                              [--json]\n"
+                "       trust tpm load-key [--secure-dir DIR] [--handle 0x81000100]\n\n"
                 "  status          PCR7, NV layout and policy versions, trust's NV indices\n"
                 "                  (reads no secret)\n"
                 "  admin-password  in a tpm-admin-signed OS: the TPM owner password, then\n"
                 "                  PCR7 is extended\n"
                 "  check-locked    try to read every guarded index; exit 0 when the TPM\n"
-                "                  refuses them all\n\n"
+                "                  refuses them all\n"
+                "  load-key        after setup: the SUDI key moves into the TPM (persistent,\n"
+                "                  never readable) and server.key is wiped\n\n"
                 "'trust tpm SUBCOMMAND --help' describes one.\n" TPM_HELP;
 
         if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -511,8 +582,9 @@ int cmd_tpm(int argc, char **argv)
                 if (!strcmp(argv[1], subs[i].name))
                         return subs[i].run(argc - 1, argv + 1);
         if (argc < 2)
-                return usage_error("tpm", "expected 'status', 'admin-password' or 'check-locked'");
-        return usage_error("tpm", "unknown subcommand '%s' (expected 'status', 'admin-password' "
-                                  "or 'check-locked')",
+                return usage_error("tpm", "expected 'status', 'admin-password', 'check-locked' or "
+                                          "'load-key'");
+        return usage_error("tpm", "unknown subcommand '%s' (expected 'status', 'admin-password', "
+                                  "'check-locked' or 'load-key')",
                            argv[1]);
 }

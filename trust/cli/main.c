@@ -39,7 +39,7 @@ static const struct {
         { "preinit", cmd_preinit, "new OS passphrase into TPM and keyring (installer)", HARDEN },
         { "setup", cmd_setup, "release the secrets in the signed initrd, lock PCR7", HARDEN },
         { "extend-pcr7", cmd_extend_pcr7, "extend PCR7 so the secrets stay locked", HARDEN },
-        { "tpm", cmd_tpm, "show the TPM's trust layout", HARDEN },
+        { "tpm", cmd_tpm, "TPM status, admin password, lock check, TPM-held key", HARDEN },
         { "attest", cmd_attest, "prove which OS a machine booted (quote, verify)", HARDEN },
         { "volume", cmd_volume, "open the OS volume (checked LUKS2, keyring passphrase)",
           HARDEN },

@@ -18,10 +18,18 @@
 #define TPM_CC_POLICY_NV 0x00000149
 #define TPM_CC_POLICY_AUTHORIZE 0x0000016A
 #define TPM_CC_POLICY_PCR 0x0000017F
+#define TPM_CC_POLICY_COMMAND_CODE 0x0000016C
+#define TPM_CC_POLICY_NAME_HASH 0x00000170
+#define TPM_CC_POLICY_OR 0x00000171
+#define TPM_CC_EVICT_CONTROL 0x00000120
+#define TPM_CC_CREATE_PRIMARY 0x00000131
+#define TPM_RH_OWNER 0x40000001
 #define TPM_EO_EQ 0x0000
 
 /* LoadExternal'ed signing key: USERWITHAUTH | DECRYPT | SIGN_ENCRYPT. */
 #define KEY_ATTRS 0x00060040u
+/* The TPM-held SUDI key: the same and NODA (policy.h). */
+#define HELD_KEY_ATTRS 0x00060440u
 
 struct buf {
         uint8_t b[512];
@@ -154,7 +162,7 @@ int policy_rsa_modulus(EVP_PKEY *pub, uint8_t n[256])
         return r;
 }
 
-static int rsa_exponent(EVP_PKEY *pub, uint32_t *ret)
+int policy_rsa_exponent(EVP_PKEY *pub, uint32_t *ret)
 {
         BIGNUM *bn = NULL;
         BN_ULONG w;
@@ -169,7 +177,7 @@ static int rsa_exponent(EVP_PKEY *pub, uint32_t *ret)
         return 0;
 }
 
-int policy_key_name(EVP_PKEY *pub, uint8_t name[34])
+static int rsa_key_name(EVP_PKEY *pub, uint32_t attrs, uint8_t name[34])
 {
         struct buf b = { .n = 0 };
         uint8_t n[256];
@@ -179,13 +187,13 @@ int policy_key_name(EVP_PKEY *pub, uint8_t name[34])
         r = policy_rsa_modulus(pub, n);
         if (r < 0)
                 return r;
-        r = rsa_exponent(pub, &e);
+        r = policy_rsa_exponent(pub, &e);
         if (r < 0)
                 return r;
         /* TPMT_PUBLIC */
         put16(&b, TPM_ALG_RSA);
         put16(&b, TPM_ALG_SHA256);
-        put32(&b, KEY_ATTRS);
+        put32(&b, attrs);
         put16(&b, 0);            /* authPolicy: empty */
         put16(&b, TPM_ALG_NULL); /* symmetric */
         put16(&b, TPM_ALG_NULL); /* scheme */
@@ -198,6 +206,73 @@ int policy_key_name(EVP_PKEY *pub, uint8_t name[34])
         name[0] = 0x00;
         name[1] = 0x0B;
         return sha256(b.b, b.n, name + 2);
+}
+
+int policy_key_name(EVP_PKEY *pub, uint8_t name[34])
+{
+        return rsa_key_name(pub, KEY_ATTRS, name);
+}
+
+int policy_held_key_name(EVP_PKEY *pub, uint8_t name[34])
+{
+        return rsa_key_name(pub, HELD_KEY_ATTRS, name);
+}
+
+/* d = H(d || TPM_CC_PolicyCommandCode || code) */
+static int policy_command_code(uint8_t d[32], uint32_t code)
+{
+        struct buf b = { .n = 0 };
+
+        putn(&b, d, 32);
+        put32(&b, TPM_CC_POLICY_COMMAND_CODE);
+        put32(&b, code);
+        return sha256(b.b, b.n, d);
+}
+
+int policy_owner_branches(const uint8_t held_name[34], uint8_t evict[32], uint8_t create[32])
+{
+        struct buf b = { .n = 0 };
+        uint8_t name_hash[32];
+        int r;
+
+        /* EvictControl of exactly this object: PolicyNameHash over the names
+         * of the command's handles, the owner's (its handle) and the key's. */
+        put32(&b, TPM_RH_OWNER);
+        putn(&b, held_name, 34);
+        r = sha256(b.b, b.n, name_hash);
+        if (r < 0)
+                return r;
+        memset(evict, 0, 32);
+        memset(create, 0, 32);
+        r = policy_command_code(evict, TPM_CC_EVICT_CONTROL);
+        if (r < 0)
+                return r;
+        b.n = 0;
+        putn(&b, evict, 32);
+        put32(&b, TPM_CC_POLICY_NAME_HASH);
+        putn(&b, name_hash, 32);
+        r = sha256(b.b, b.n, evict);
+        if (r < 0)
+                return r;
+        return policy_command_code(create, TPM_CC_CREATE_PRIMARY);
+}
+
+int policy_owner_digest(const uint8_t held_name[34], uint8_t out[32])
+{
+        struct buf b = { .n = 0 };
+        uint8_t evict[32], create[32];
+        int r;
+
+        r = policy_owner_branches(held_name, evict, create);
+        if (r < 0)
+                return r;
+        /* PolicyOR(evict, create), from a fresh digest */
+        memset(b.b, 0, 32);
+        b.n = 32;
+        put32(&b, TPM_CC_POLICY_OR);
+        putn(&b, evict, 32);
+        putn(&b, create, 32);
+        return sha256(b.b, b.n, out);
 }
 
 int policy_authorize_digest(EVP_PKEY *pub, uint8_t out[32])

@@ -8,6 +8,7 @@
 #include "base/crypto.h"
 #include "formats/attest.h"
 #include "formats/eventlog.h"
+#include "target/held-key.h"
 #include "target/tpm2.h"
 
 /* The SUDI key's signature over the AK binding message, and the checks that
@@ -51,7 +52,7 @@ static int read_eventlog(const char *path, uint8_t **ret, size_t *ret_len)
 int attest_quote(const struct attest_opts *o, const uint8_t *nonce, size_t nonce_len,
                  char **ret_json)
 {
-        _cleanup_free_ char *f_cert = NULL, *f_key = NULL;
+        _cleanup_free_ char *f_cert = NULL, *f_key = NULL, *f_auth = NULL;
         _cleanup_(X509_freep) X509 *cert = NULL;
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         _cleanup_(tpm2_closep) struct tpm2 *t = NULL;
@@ -60,6 +61,7 @@ int attest_quote(const struct attest_opts *o, const uint8_t *nonce, size_t nonce
         struct tpm2_quote q = { 0 };
         struct attest_bundle b = { 0 };
         size_t msg_len;
+        bool held;
         int r;
 
         if (nonce_len < ATTEST_NONCE_MIN || nonce_len > ATTEST_NONCE_MAX)
@@ -70,9 +72,14 @@ int attest_quote(const struct attest_opts *o, const uint8_t *nonce, size_t nonce
         r = pem_load_cert(f_cert, &cert);
         if (r < 0)
                 return r;
-        r = pem_load_privkey(f_key, &key);
-        if (r < 0)
-                return r;
+        /* after `tpm load-key`, the key is in the TPM (held-key.h) */
+        f_auth = path_join(o->secure_dir, HELD_KEY_AUTH_FILE);
+        held = !path_exists(f_key) && path_exists(f_auth);
+        if (!held) {
+                r = pem_load_privkey(f_key, &key);
+                if (r < 0)
+                        return r;
+        }
         r = read_eventlog(o->eventlog, &b.eventlog, &b.eventlog_len);
         if (r < 0)
                 goto out;
@@ -83,7 +90,11 @@ int attest_quote(const struct attest_opts *o, const uint8_t *nonce, size_t nonce
         if (r < 0)
                 goto out;
         msg = attest_binding_message(nonce, nonce_len, q.ak_public, q.ak_public_len, &msg_len);
-        r = sign_binding(key, cert, msg, msg_len, &b.binding_sig, &b.binding_sig_len);
+        if (held)
+                r = held_key_sign_if_held(t, o->secure_dir, X509_get0_pubkey(cert), msg, msg_len,
+                                          &b.binding_sig, &b.binding_sig_len);
+        else
+                r = sign_binding(key, cert, msg, msg_len, &b.binding_sig, &b.binding_sig_len);
         if (r < 0)
                 goto out;
         r = der_cert(cert, &der, &b.sudi_cert_len);

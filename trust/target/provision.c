@@ -14,6 +14,7 @@
 
 #include "base/crypto.h"
 #include "base/process.h"
+#include "formats/policy.h"
 #include "target/luks.h"
 #include "target/runtime.h"
 #include "target/workflow.h"
@@ -240,9 +241,12 @@ static int disk_provision(const char *dev, const char *pcr7data, const struct se
         return luks_check_passphrase(sbf, sbf_pass->data, sbf_pass->len);
 }
 
-/* Checks CERT and KEY belong together and returns their exact bytes. */
+/* Checks CERT and KEY belong together and returns their exact bytes, and
+ * the name the TPM will give the key when it holds it (*held false for a key
+ * that is not RSA-2048: it cannot be held). */
 static int load_identity(const char *cert_path, const char *key_path, uint8_t **cert,
-                         size_t *cert_len, struct secret *key)
+                         size_t *cert_len, struct secret *key, uint8_t held_name[34],
+                         bool *held)
 {
         _cleanup_(X509_freep) X509 *c = NULL;
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *k = NULL;
@@ -258,6 +262,12 @@ static int load_identity(const char *cert_path, const char *key_path, uint8_t **
                 return r;
         if (X509_check_private_key(c, k) != 1)
                 return openssl_errf(-EINVAL, "%s: is not the key of %s", key_path, cert_path);
+        *held = EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA && EVP_PKEY_get_bits(k) == 2048;
+        if (*held) {
+                r = policy_held_key_name(k, held_name);
+                if (r < 0)
+                        return r;
+        }
         r = read_file(cert_path, 4096, cert, cert_len);
         if (r < 0)
                 return r;
@@ -307,11 +317,13 @@ int runtime_provision(const struct runtime_opts *o, const char *cert_path, const
         const char *version = o->policy_version ? o->policy_version : POLICY_VERSION;
         struct workflow w;
         size_t cert_len = 0;
+        uint8_t held_name[34];
+        bool held = false;
         int r;
 
         r = workflow_open(&w, o->store, true);
         if (r >= 0)
-                r = load_identity(cert_path, key_path, &cert, &cert_len, &key);
+                r = load_identity(cert_path, key_path, &cert, &cert_len, &key, held_name, &held);
         if (r >= 0)
                 r = pcr7data_root(o, &root);
         if (r >= 0 && o->disk)
@@ -334,6 +346,7 @@ int runtime_provision(const struct runtime_opts *o, const char *cert_path, const
                                                       .admin = &admin,
                                                       .sbf = &sbf,
                                                       .os = &os,
+                                                      .held_key_name = held ? held_name : NULL,
                                               });
         /* What was just written is readable in this boot: lock before the
          * disk, which needs only the sbf passphrase held here. */

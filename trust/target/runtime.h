@@ -38,6 +38,7 @@ struct runtime_opts {
         const char *policy_version; /* provision: NULL is POLICY_VERSION */
         const char *admin_password_file; /* check-locked: NULL is the keyring's, if any */
         bool wipe;
+        uint32_t handle;         /* tpm load-key --handle */
         const struct truststore_ops *store; /* NULL: the TPM2 (truststore_tpm2) */
 };
 

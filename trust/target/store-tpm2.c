@@ -273,7 +273,7 @@ static int tpm2s_provision(struct truststore *s, const struct truststore_content
 {
         struct tpm2 *t = tpm(s);
         const char *admin = (const char *)c->admin->data;
-        uint8_t luks[32], pass[32];
+        uint8_t luks[32], pass[32], owner_policy[32];
         int r;
 
         r = auth_digests(c->entry, luks, pass);
@@ -284,6 +284,12 @@ static int tpm2s_provision(struct truststore *s, const struct truststore_content
                 r = tpm2_da_parameters(t, DA_MAX_TRIES, DA_RECOVERY_S, DA_LOCKOUT_RECOVERY_S);
         if (r >= 0)
                 r = tpm2_change_auth(t, 'o', admin);
+        /* A production boot may make exactly this key persistent (tpm
+         * load-key), without the owner password (formats/policy.h). */
+        if (r >= 0 && c->held_key_name)
+                r = policy_owner_digest(c->held_key_name, owner_policy);
+        if (r >= 0 && c->held_key_name)
+                r = tpm2_owner_policy_set(t, owner_policy);
         if (r >= 0)
                 r = define_write(t, NV_LAYOUT_VERSION, NULL, LAYOUT_VERSION,
                                  strlen(LAYOUT_VERSION));

@@ -174,3 +174,26 @@ struct tpm2_quote {
 };
 int tpm2_quote_pcrs(struct tpm2 *t, const uint8_t *nonce, size_t nonce_len, struct tpm2_quote *ret);
 void tpm2_quote_done(struct tpm2_quote *q);
+
+/* The TPM-held SUDI key (tpm2-key.c, `trust tpm load-key`). */
+#define TPM2_HELD_KEY_HANDLE 0x81000100u
+/* The owner's persistent handles, 0x81000000-0x817fffff. */
+bool tpm2_persistent_handle_valid(uint32_t handle);
+/* provision: sets the owner hierarchy's authPolicy (owner session). */
+int tpm2_owner_policy_set(struct tpm2 *t, const uint8_t digest[32]);
+/* 1 when `handle` holds the key whose public part is `pub` (with the held
+ * key's attributes: formats/policy.h, policy_held_key_name), 0 when it is
+ * empty, -EEXIST (message naming both names) when it holds another object. */
+typedef struct evp_pkey_st EVP_PKEY;
+int tpm2_held_key_find(struct tpm2 *t, uint32_t handle, EVP_PKEY *pub);
+/* Wraps the RSA-2048 private key in the process for a fresh storage primary
+ * of the owner hierarchy, imports and loads it there and makes it persistent
+ * at `handle` with `auth` as its auth value: both owner-authorized commands
+ * go through the owner policy provision set, never the owner password.
+ * -EPERM when that policy is not this key's (re-provision). */
+int tpm2_held_key_load(struct tpm2 *t, uint32_t handle, EVP_PKEY *key, const void *auth,
+                       size_t auth_len);
+/* RSASSA-PKCS1-v1_5 signature of a SHA-256 digest by the key at `handle`,
+ * its auth value proven in a salted HMAC session. */
+int tpm2_held_key_sign(struct tpm2 *t, uint32_t handle, const void *auth, size_t auth_len,
+                       const uint8_t digest[32], uint8_t **ret, size_t *ret_len);

@@ -44,6 +44,10 @@ struct truststore_contents {
         const uint8_t *cert;
         size_t cert_len;
         const struct secret *key, *admin, *sbf, *os;
+        /* The name the key takes when the TPM holds it (policy_held_key_name;
+         * `trust tpm load-key`), NULL for a key the TPM cannot hold: the
+         * store lets exactly that key be made persistent. */
+        const uint8_t *held_key_name;
 };
 
 /* A read attempt the way anything in this boot could make it. */

@@ -1,0 +1,246 @@
+/* held-key.c: see held-key.h. The PEM is removed only after the TPM proved,
+ * with a signature the certificate verifies, that it holds the key under the
+ * auth value this boot wrote down. */
+#include "target/held-key.h"
+
+#include <dirent.h>
+#include <openssl/err.h>
+#include <openssl/hmac.h>
+#include <openssl/rsa.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "base/crypto.h"
+#include "base/secure.h"
+#include "target/tpm2.h"
+
+#define AUTH_LABEL "trust tpm held key auth v1"
+
+int held_key_auth(EVP_PKEY *key, char out[HELD_KEY_AUTH_LEN + 1])
+{
+        static const char hex[] = "0123456789abcdef";
+        uint8_t *der = NULL, md[32];
+        unsigned md_len = 0;
+        int n, r = 0;
+
+        n = i2d_PrivateKey(key, &der);
+        if (n <= 0)
+                return openssl_errf(-EINVAL, "the key's DER form");
+        if (!HMAC(EVP_sha256(), der, n, (const uint8_t *)AUTH_LABEL, strlen(AUTH_LABEL), md,
+                  &md_len) ||
+            md_len != 32)
+                r = openssl_errf(-EIO, "the held key's auth value");
+        OPENSSL_clear_free(der, (size_t)n);
+        for (size_t i = 0; r >= 0 && i < HELD_KEY_AUTH_LEN / 2; i++) {
+                out[2 * i] = hex[md[i] >> 4];
+                out[2 * i + 1] = hex[md[i] & 15];
+        }
+        out[HELD_KEY_AUTH_LEN] = '\0';
+        explicit_bzero(md, sizeof(md));
+        return r;
+}
+
+/* server.tpm-auth, exactly HELD_KEY_AUTH_LEN hex digits and a newline. */
+static int auth_read(const char *path, struct secret *ret)
+{
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len = 0;
+        int r;
+
+        r = read_file(path, 256, &buf, &len);
+        if (r < 0)
+                return r;
+        if (len != HELD_KEY_AUTH_LEN + 1 || buf[HELD_KEY_AUTH_LEN] != '\n' ||
+            strspn((char *)buf, "0123456789abcdef") != HELD_KEY_AUTH_LEN)
+                r = errf(-EBADMSG, "%s: not a held key's auth value", path);
+        if (r >= 0)
+                r = secret_alloc(ret, HELD_KEY_AUTH_LEN);
+        if (r >= 0)
+                memcpy(ret->data, buf, HELD_KEY_AUTH_LEN);
+        explicit_bzero(buf, len);
+        return r;
+}
+
+/* RSASSA-PKCS1-v1_5 / SHA-256 over msg, by pub's key. */
+static int verify(EVP_PKEY *pub, const uint8_t *msg, size_t len, const uint8_t *sig,
+                  size_t sig_len)
+{
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        EVP_PKEY_CTX *pctx = NULL;
+        int v;
+
+        if (!ctx || EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), NULL, pub) != 1 ||
+            EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
+                return openssl_errf(-EIO, "cannot set up signature verification");
+        v = EVP_DigestVerify(ctx, sig, sig_len, msg, len);
+        ERR_clear_error();
+        return v == 1 ? 0 : -EBADMSG;
+}
+
+/* The TPM signs a fresh challenge with the key at `handle`; cert_pub must
+ * verify it. */
+static int prove(struct tpm2 *t, uint32_t handle, const char *auth, EVP_PKEY *cert_pub,
+                 const char *cert_path)
+{
+        _cleanup_free_ uint8_t *sig = NULL;
+        uint8_t challenge[32], digest[32];
+        size_t sig_len = 0;
+        int r;
+
+        r = random_bytes(challenge, sizeof(challenge));
+        if (r >= 0)
+                r = sha256(challenge, sizeof(challenge), digest);
+        if (r >= 0)
+                r = tpm2_held_key_sign(t, handle, auth, HELD_KEY_AUTH_LEN, digest, &sig, &sig_len);
+        if (r < 0)
+                return r;
+        r = verify(cert_pub, challenge, sizeof(challenge), sig, sig_len);
+        if (r < 0)
+                return errf(r, "the key at 0x%08x signed, but %s does not verify it", handle,
+                            cert_path);
+        return 0;
+}
+
+static bool dir_empty(const char *path)
+{
+        DIR *d = opendir(path);
+        struct dirent *de;
+        bool empty = true;
+
+        if (!d)
+                return false;
+        while (empty && (de = readdir(d)))
+                empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+        closedir(d);
+        return empty;
+}
+
+/* The directory's own mount (setup's tmpfs on a private bind mount of the
+ * directory on itself): both go when nothing is left in it. */
+static bool unmount_if_empty(const char *dir)
+{
+        struct stat st, parent;
+        _cleanup_free_ char *up = path_join(dir, "..");
+
+        if (!dir_empty(dir) || stat(dir, &st) < 0 || stat(up, &parent) < 0 ||
+            st.st_dev == parent.st_dev)
+                return false;
+        if (umount2(dir, MNT_DETACH) < 0)
+                return false;
+        if (stat(dir, &st) == 0 && stat(up, &parent) == 0 && st.st_dev != parent.st_dev)
+                (void)umount2(dir, MNT_DETACH); /* the private bind mount */
+        return true;
+}
+
+int load_key(const char *secure_dir, uint32_t handle, struct load_key_result *ret)
+{
+        _cleanup_free_ char *f_cert = path_join(secure_dir, "server.crt");
+        _cleanup_free_ char *f_key = path_join(secure_dir, "server.key");
+        _cleanup_free_ char *f_auth = path_join(secure_dir, HELD_KEY_AUTH_FILE);
+        _cleanup_(X509_freep) X509 *cert = NULL;
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        _cleanup_(tpm2_closep) struct tpm2 *t = NULL;
+        struct secret auth = {};
+        EVP_PKEY *pub;
+        int r, held;
+
+        *ret = (struct load_key_result){};
+        if (!tpm2_persistent_handle_valid(handle))
+                return errf(-EINVAL, "0x%08x is not a persistent handle of the owner "
+                                     "(0x81000000-0x817fffff)",
+                            handle);
+        r = pem_load_cert(f_cert, &cert);
+        if (r < 0)
+                return r;
+        pub = X509_get0_pubkey(cert);
+        if (!pub || EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA || EVP_PKEY_get_bits(pub) != 2048)
+                return errf(-EINVAL, "%s: the TPM holds RSA-2048 keys only", f_cert);
+        if (path_exists(f_key)) {
+                r = pem_load_privkey(f_key, &key);
+                if (r < 0)
+                        return r;
+                if (X509_check_private_key(cert, key) != 1)
+                        return openssl_errf(-EINVAL, "%s: is not the key of %s", f_key, f_cert);
+                r = secret_alloc(&auth, HELD_KEY_AUTH_LEN);
+                if (r < 0)
+                        return r;
+                r = held_key_auth(key, (char *)auth.data);
+        } else if (path_exists(f_auth))
+                r = auth_read(f_auth, &auth);
+        else
+                r = errf(-ENOENT, "%s: no such file, and no %s from an earlier run", f_key,
+                         HELD_KEY_AUTH_FILE);
+        if (r >= 0)
+                r = tpm2_open(&t);
+        if (r < 0)
+                goto out;
+
+        held = tpm2_held_key_find(t, handle, pub);
+        if (held < 0) {
+                r = held;
+                goto out;
+        }
+        if (!held && !key) {
+                r = errf(-ENOENT, "%s: no such file, and the TPM holds no key at 0x%08x", f_key,
+                         handle);
+                goto out;
+        }
+        if (!held) {
+                r = tpm2_held_key_load(t, handle, key, auth.data, HELD_KEY_AUTH_LEN);
+                if (r < 0)
+                        goto out;
+                ret->imported = true;
+        }
+        r = prove(t, handle, (const char *)auth.data, pub, f_cert);
+        if (r < 0)
+                goto out;
+        if (key) {
+                /* newline-terminated, for `openssl -passin file:` */
+                auth.data[HELD_KEY_AUTH_LEN] = '\n';
+                r = write_file_atomic(f_auth, auth.data, HELD_KEY_AUTH_LEN + 1, 0600);
+                auth.data[HELD_KEY_AUTH_LEN] = '\0';
+                if (r < 0)
+                        goto out;
+                wipe_file(f_key);
+                if (path_exists(f_key)) {
+                        r = errf(-EIO, "%s: could not be removed", f_key);
+                        goto out;
+                }
+                ret->wiped = true;
+                ret->unmounted = unmount_if_empty(secure_dir);
+        }
+out:
+        secret_free(&auth);
+        return r;
+}
+
+int held_key_sign_if_held(struct tpm2 *t, const char *secure_dir, EVP_PKEY *cert_pub,
+                          const uint8_t *msg, size_t len, uint8_t **ret, size_t *ret_len)
+{
+        _cleanup_free_ char *f_key = path_join(secure_dir, "server.key");
+        _cleanup_free_ char *f_auth = path_join(secure_dir, HELD_KEY_AUTH_FILE);
+        _cleanup_free_ uint8_t *sig = NULL;
+        struct secret auth = {};
+        uint8_t digest[32];
+        size_t sig_len = 0;
+        int r;
+
+        if (path_exists(f_key) || !path_exists(f_auth))
+                return 0;
+        r = auth_read(f_auth, &auth);
+        if (r >= 0)
+                r = sha256(msg, len, digest);
+        if (r >= 0)
+                r = tpm2_held_key_sign(t, TPM2_HELD_KEY_HANDLE, auth.data, HELD_KEY_AUTH_LEN,
+                                       digest, &sig, &sig_len);
+        secret_free(&auth);
+        if (r < 0)
+                return r;
+        r = verify(cert_pub, msg, len, sig, sig_len);
+        if (r < 0)
+                return errf(r, "the key at 0x%08x is not server.crt's", TPM2_HELD_KEY_HANDLE);
+        *ret = TAKE_PTR(sig);
+        *ret_len = sig_len;
+        return 1;
+}
