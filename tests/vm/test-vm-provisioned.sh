@@ -116,6 +116,8 @@ check_released() {
 	grep -q ' luks-read=refused' "$T/status" || fail "$1: LUKS index not refused after setup"
 	# the OS's own event log is the keyset's production boot
 	grep -q ' eventlog=match' "$T/status" || fail "$1: the event log does not match the keyset"
+	# the initrd's tpm load-key moved the SUDI key into the TPM
+	grep -q ' sudi-key=tpm' "$T/status" || fail "$1: the SUDI key is not held by the TPM"
 }
 
 # --- first boot: an attestation ---------------------------------------------
