@@ -95,6 +95,26 @@ no_stdout() { [ ! -s "$T/out" ] || fail "$1 printed on stdout: $(cat "$T/out")";
 # tree_snapshot DIR: a listing that changes when anything below DIR changes.
 tree_snapshot() { (cd "$1" 2>/dev/null && find . -printf '%p %s %m\n' | sort) || true; }
 
+# softhsm_token LABEL: a fresh SoftHSM2 token LABEL (user PIN 1234) in $T,
+# for PKCS#11 keyset keys; exports SOFTHSM2_CONF and TRUST_PKCS11_PIN and sets
+# P11_MODULE and P11_URI (the token, with its module-path).
+softhsm_token() {
+	local mod
+	command -v softhsm2-util >/dev/null || skip "softhsm2 is not installed (make deps)"
+	for mod in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so; do
+		[ -r "$mod" ] && P11_MODULE=$mod && break
+	done
+	[ -n "${P11_MODULE:-}" ] || skip "no libsofthsm2.so"
+	mkdir -p "$T/softhsm/tokens"
+	printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+		"$T/softhsm/tokens" >"$T/softhsm/softhsm2.conf"
+	export SOFTHSM2_CONF=$T/softhsm/softhsm2.conf TRUST_PKCS11_PIN=1234
+	softhsm2-util --init-token --free --label "$1" --pin 1234 --so-pin 5678 >/dev/null ||
+		fail "softhsm2-util --init-token $1"
+	# shellcheck disable=SC2034 # for the tests
+	P11_URI="pkcs11:token=$1?module-path=$P11_MODULE"
+}
+
 # free_port: a TCP port on 127.0.0.1 with the next one free as well, below the
 # ephemeral range (32768+) where TIME_WAIT client sockets make bind() fail.
 free_port() {

@@ -3,7 +3,9 @@
 # `trust sign efi` against sbsign on the same ~50 MB PE (a UKI), both timed
 # here in one run and the ratios printed; `efivars enroll` and `uki build`;
 # signed variable updates (`efivars sign-update` next to efitools'
-# sign-efi-sig-list, `efivars apply`) and `eventlog` on a real OVMF log.
+# sign-efi-sig-list, `efivars apply`) and `eventlog` on a real OVMF log;
+# signing with the uki-production key in a SoftHSM2 token next to the file
+# key (a small PE, so the key's part shows).
 # Files live in /dev/shm when it exists so that the disk (and our fsync,
 # which sbsign does not do) does not drown the signing itself; CPU time
 # (user+sys) is printed next to wall time because the machine may be shared.
@@ -78,6 +80,27 @@ evlog=$TOP/tests/data/eventlog/production.bin
 evlog_cmd() { "$TRUST" eventlog "$evlog" --keyset snakeoil --pcr7 "$(cat "${evlog%.bin}.pcr7")"; }
 read -r t_evlog c_evlog < <(median_ms 11 evlog_cmd)
 
+# the same key in a PKCS#11 token (SoftHSM2) against the file: the stub alone,
+# so that hashing does not hide the signature
+t_hsm=
+softhsm=/usr/lib/softhsm/libsofthsm2.so
+if command -v softhsm2-util >/dev/null && [ -r "$softhsm" ]; then
+	mkdir -p "$B/tokens"
+	printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+		"$B/tokens" >"$B/softhsm2.conf"
+	export SOFTHSM2_CONF=$B/softhsm2.conf TRUST_PKCS11_PIN=1234
+	softhsm2-util --init-token --free --label bench --pin 1234 --so-pin 5678 >/dev/null
+	"$TRUST" keyset add hsm >/dev/null
+	# the same key, as a file and then (import-key) in the token
+	sign() { "$TRUST" sign efi --keyset hsm --class production --output "$1" "$stub"; }
+	read -r t_file c_file < <(median_ms 11 sign f.efi)
+	"$TRUST" keyset import-key hsm uki-production "pkcs11:token=bench?module-path=$softhsm" >/dev/null
+	read -r t_hsm c_hsm < <(median_ms 11 sign h.efi)
+	sbverify --cert "$XDG_DATA_HOME/machine/trust/keys/hsm/uki-production/cert.pem" h.efi \
+		>/dev/null 2>&1 ||
+		{ echo "bench-efi: sbverify rejects the token's signature" >&2; exit 1; }
+fi
+
 mb=$((size >> 20))
 echo "(files in $tmpdir)"
 printf 'uki build (%d MB UKI): median %s ms wall, %s ms CPU over 5 runs\n' $mb "$t_build" "$c_build"
@@ -94,3 +117,11 @@ fi
 printf 'efivars apply (dbx append to OVMF_VARS_4M):  median %s ms wall, %s ms CPU over 11 runs\n' "$t_apply" "$c_apply"
 printf 'eventlog (OVMF log, %d bytes, --keyset --pcr7): median %s ms wall, %s ms CPU over 11 runs\n' \
 	"$(stat -c %s "$evlog")" "$t_evlog" "$c_evlog"
+if [ -n "$t_hsm" ]; then
+	stubkb=$(($(stat -c %s "$stub") >> 10))
+	printf 'sign efi, file key    (%d KB stub): median %s ms wall, %s ms CPU over 11 runs\n' \
+		"$stubkb" "$t_file" "$c_file"
+	printf 'sign efi, SoftHSM key (%d KB stub): median %s ms wall, %s ms CPU over 11 runs\n' \
+		"$stubkb" "$t_hsm" "$c_hsm"
+	awk -v a="$t_hsm" -v b="$t_file" 'BEGIN { printf "SoftHSM key / file key: %.2f wall\n", a / b }'
+fi

@@ -97,7 +97,7 @@ expect "trust tpm" tpm tpm-policy-gen
 expect "trust --" --help --version
 
 # Subcommands, as each family's --help shows them; each answers --help.
-expect "trust keyset " add list show pcr7data rollout path
+expect "trust keyset " add list show pcr7data rollout path import-key
 expect "trust vm " launch start stop console list info attest delete
 expect "trust vm l" launch list
 expect "trust tpm " status admin-password check-locked load-key

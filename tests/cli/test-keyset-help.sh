@@ -12,8 +12,8 @@ check_help() { # PATTERN CMD...
 	[ ! -s "$T/err" ] || fail "'$*' wrote to stderr"
 }
 check_help 'trust initkeyset --keysetname NAME \[--org ORG\]' initkeyset --help
-check_help 'trust keyset add \[--org ORG\]... NAME' keyset --help
-check_help 'trust keyset add \[--org ORG\]... NAME' keyset add --help
+check_help 'trust keyset add \[--org ORG\]... \[--pkcs11 URI\] NAME' keyset --help
+check_help 'trust keyset add \[--org ORG\]... \[--pkcs11 URI\] NAME' keyset add --help
 check_help 'Usage: trust keyset list \[--json\]' keyset list --help
 check_help 'trust keyset show NAME \[KEY \[ITEM\]\] \[--path|--value|--json\]' keyset show --help
 check_help 'trust project add KEYSET PROJECT' project --help

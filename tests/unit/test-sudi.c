@@ -80,7 +80,7 @@ int main(void)
                 return 1;
         data = path_join(top, "data");
         setenv("XDG_DATA_HOME", data, 1);
-        r = keyset_create("vmks", NULL, 0);
+        r = keyset_create("vmks", NULL, 0, NULL);
         if (r < 0) {
                 fprintf(stderr, "keyset_create: %s\n", err_msg(r));
                 rm_rf(top);

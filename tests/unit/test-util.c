@@ -7,6 +7,7 @@
 
 #include "harness.h"
 #include "base/base64.h"
+#include "formats/pkcs11-uri.h"
 #include "base/util.h"
 
 static char *tmpdir(void)
@@ -203,6 +204,43 @@ static void test_base64(void)
         }
 }
 
+static void test_pkcs11_uri(void)
+{
+        static const char *const bad[] = {
+                "pkcs11",                          /* no scheme */
+                "pkcs11:token=a;token=b",          /* twice */
+                "pkcs11:tokn=a",                   /* unknown */
+                "pkcs11:token=a?pin-value=1234",   /* a PIN in the URI */
+                "pkcs11:token=a%2",                /* short escape */
+                "pkcs11:token=a%zz",               /* bad escape */
+                "pkcs11:token=a%00b",              /* NUL in text */
+                "pkcs11:token=a b",                /* not printable */
+                "pkcs11:token=a;;object=b",        /* empty attribute */
+                "pkcs11:token",                    /* no = */
+                "pkcs11:type=secret",              /* unknown type */
+                "pkcs11:token=a?module-path=x&",   /* trailing & */
+        };
+        struct pkcs11_uri u;
+        _cleanup_free_ char *again = NULL;
+
+        ASSERT_OK(pkcs11_uri_parse("pkcs11:token=My%20Token;id=%01%00%ff;type=private"
+                                   "?module-path=/m.so&pin-source=file:/p",
+                                   &u));
+        ASSERT_STREQ(u.token, "My Token");
+        ASSERT_EQ(u.id_len, 3u);
+        ASSERT_MEMEQ(u.id, "\x01\x00\xff", 3);
+        ASSERT_STREQ(u.module_path, "/m.so");
+        ASSERT_STREQ(u.pin_source, "file:/p");
+        again = pkcs11_uri_for_object(&u, "uefi-db");
+        ASSERT_STREQ(again, "pkcs11:token=My%20Token;object=uefi-db;type=private"
+                            "?module-path=/m.so&pin-source=file:/p");
+        pkcs11_uri_done(&u);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                ASSERT_EQ(pkcs11_uri_parse(bad[i], &u), -EINVAL);
+                ASSERT_TRUE(!u.token && !u.module_path);
+        }
+}
+
 int main(void)
 {
         RUN(test_name_validate);
@@ -212,5 +250,6 @@ int main(void)
         RUN(test_tmp_dirs);
         RUN(test_uuid);
         RUN(test_base64);
+        RUN(test_pkcs11_uri);
         return test_exit();
 }

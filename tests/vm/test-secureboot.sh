@@ -4,7 +4,8 @@
 # signed by `trust sign efi` with Secure Boot enabled, and the PCR7 the guest
 # reads from its TPM (swtpm) equals `trust computepcr7` for the signing
 # class. An unsigned UKI and one signed by a key outside the keyset are
-# refused by the firmware.
+# refused by the firmware. The keyset is an HSM keyset (`keyset add
+# --pkcs11`, SoftHSM2): PK, KEK, db and the UKI keys never leave the token.
 . "$(dirname "$0")/lib.sh"
 
 vm_require
@@ -12,7 +13,10 @@ kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$kernel" ] && [ -r "$kernel" ] || skip "no readable kernel in /boot (linux-image-amd64; read as root)"
 [ -r /usr/lib/systemd/boot/efi/linuxx64.efi.stub ] || skip "no systemd-stub (systemd-boot-efi)"
 
-expect_rc 0 trust keyset add sbtest
+softhsm_token sbtest
+expect_rc 0 trust keyset add --pkcs11 "$P11_URI" sbtest
+[ -s "$KEYS/sbtest/uefi-pk/privkey.uri" ] && [ ! -e "$KEYS/sbtest/uki-production/privkey.pem" ] ||
+	fail "sbtest's keys are not in the token"
 expect_rc 0 trust computepcr7 sbtest
 cp "$T/out" "$T/pcr7"
 pcr7_of() { sed -n "s/^uki-$1: \([0-9a-f]\{64\}\)\$/\1/p" "$T/pcr7"; }

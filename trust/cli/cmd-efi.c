@@ -13,6 +13,7 @@
 #include "base/json.h"
 #include "base/util.h"
 #include "cli/commands.h"
+#include "keys/keyset-key.h"
 #include "formats/authenticode.h"
 #include "formats/pcr7.h"
 #include "formats/uki.h"
@@ -174,7 +175,7 @@ int cmd_sign(int argc, char **argv)
         else if (!key_path || !cert_path)
                 return usage_error("sign", "need --key and --cert, or --keyset and --class");
 
-        r = pem_load_privkey(key_path, &key);
+        r = keyset ? keyset_privkey_load(key_path, &key) : pem_load_privkey(key_path, &key);
         if (r < 0)
                 return fail(r, "sign efi");
         r = pem_load_cert(cert_path, &cert);

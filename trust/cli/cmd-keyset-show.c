@@ -11,6 +11,7 @@
 #include "base/util.h"
 #include "cli/commands.h"
 #include "keys/keyset.h"
+#include "keys/keyset-key.h"
 #include "keys/keyset-path.h"
 
 static const char keyset_show_help[] =
@@ -21,7 +22,8 @@ static const char keyset_show_help[] =
         "A private key is shown only when asked for as ITEM.\n\n"
         "  --path    print paths only\n"
         "  --value   print the ITEM's contents only\n"
-        "  --json    {\"keyset\",\"path\",\"dirs\":[{\"name\",\"path\",\"present\",\"subdirs\",\"files\"}]};\n"
+        "  --json    {\"keyset\",\"path\",\"dirs\":[{\"name\",\"path\",\"present\",\"subdirs\",\"files\"\n"
+        "            (key directories also \"key\":\"file\"|\"pkcs11\"|\"none\",\"key_uri\")}]};\n"
         "            with KEY {\"keyset\",\"key\",\"path\",\"items\":[{\"name\",\"path\",\"withheld\",\n"
         "            \"value\",\"value_hex\"}]} (value: UTF-8 text, else value_hex)\n"
         "  --help    show this help\n";
@@ -32,6 +34,14 @@ static const char *const keyset_dirs[] = {
         "tpmpol-luks",  "uefi-db",     "uefi-kek", "uefi-pk",        "uki-limited",
         "uki-production", "uki-tpm",
 };
+
+static bool is_key_dir(const char *dir)
+{
+        for (unsigned i = 0; i < keyset_n_keydirs; i++)
+                if (!strcmp(dir, keyset_keydirs[i]))
+                        return true;
+        return false;
+}
 
 static bool valid_keydir(const char *key)
 {
@@ -48,6 +58,8 @@ struct listing {
         char *path;
         bool present;
         char **subs, **files;
+        char *key_uri; /* the key is in a token (privkey.uri) */
+        bool key_file; /* the key is privkey.pem */
 };
 
 static void listings_done(struct listing *l, size_t n)
@@ -56,7 +68,14 @@ static void listings_done(struct listing *l, size_t n)
                 free(l[i].path);
                 strv_free(l[i].subs);
                 strv_free(l[i].files);
+                free(l[i].key_uri);
         }
+}
+
+/* Where a key directory's private key lives, as the overview says it. */
+static const char *key_where(const struct listing *l)
+{
+        return l->key_uri ? "pkcs11" : l->key_file ? "file" : "none";
 }
 
 static void print_overview(const char *name, const char *ks, const struct listing *l)
@@ -72,6 +91,8 @@ static void print_overview(const char *name, const char *ks, const struct listin
                         printf("  %s/\n", *p);
                 for (char **p = l[i].files; *p; p++)
                         printf("  %s\n", *p);
+                if (l[i].key_uri)
+                        printf("  (private key in a token: %s)\n", l[i].key_uri);
         }
 }
 
@@ -89,6 +110,14 @@ static void print_overview_json(const char *name, const char *ks, const struct l
                 json_write_strv(stdout, l[i].subs, 0);
                 printf(",\"files\":");
                 json_write_strv(stdout, l[i].files, 0);
+                if (is_key_dir(keyset_dirs[i])) {
+                        json_write_member(stdout, true, "key", key_where(&l[i]), 0);
+                        printf(",\"key_uri\":");
+                        if (l[i].key_uri)
+                                json_write_string(stdout, l[i].key_uri, 0);
+                        else
+                                fputs("null", stdout);
+                }
                 putchar('}');
         }
         printf("]}\n");
@@ -112,6 +141,12 @@ static int show_keyset_overview(const char *name, const char *ks, bool paths, bo
                 r = subdir_names(l[i].path, &l[i].subs, NULL);
                 if (r >= 0)
                         r = file_names(l[i].path, &l[i].files, NULL);
+                if (r >= 0 && is_key_dir(keyset_dirs[i])) {
+                        _cleanup_free_ char *pem = path_join(l[i].path, KEYSET_PRIVKEY_PEM);
+
+                        l[i].key_uri = keyset_privkey_uri(l[i].path);
+                        l[i].key_file = path_exists(pem);
+                }
         }
         if (r >= 0) {
                 if (json)

@@ -12,6 +12,8 @@
 #include "keys/project.h"
 #include "keys/sudi.h"
 #include "base/util.h"
+#include "formats/pkcs11-uri.h"
+#include "keys/keyset-key.h"
 #include "keys/x509.h"
 #include "keys/keyset-path.h"
 #include "base/dirlist.h"
@@ -21,7 +23,7 @@
 /* ---- keyset add / initkeyset ---- */
 
 static const char keyset_add_help[] =
-        "Usage: trust keyset add [--org ORG]... NAME\n"
+        "Usage: trust keyset add [--org ORG]... [--pkcs11 URI] NAME\n"
         "       trust initkeyset --keysetname NAME [--org ORG]...\n\n"
         "Create keyset NAME in $XDG_DATA_HOME/machine/trust/keys/: RSA-2048 keys and\n"
         "certs for manifest-ca, sudi-ca, uefi-pk, uefi-kek, uefi-db, uki-production,\n"
@@ -29,12 +31,17 @@ static const char keyset_add_help[] =
         "pcr7data/. The keyset appears whole or not at all.\n"
         "NAME 'snakeoil' installs the bundled public test keyset instead.\n\n"
         "  --org ORG   subject O of the certificates (repeatable)\n"
+        "  --pkcs11 URI  make the keys of manifest-ca ... tpmpol-luks in the PKCS#11\n"
+        "              token URI names (RFC 7512; module-path, else p11-kit's proxy),\n"
+        "              labelled with their item names: each item holds privkey.uri\n"
+        "              instead of privkey.pem. The PIN comes from $TRUST_PKCS11_PIN or\n"
+        "              the URI's pin-source file\n"
         "  --generate  generate fresh keys even for 'snakeoil' (how keysets/snakeoil\n"
         "              was made)\n"
         "  --help      show this help\n";
 
 static int keyset_add(const char *cmd, const char *name, const char *const *orgs, size_t n_orgs,
-                      bool generate)
+                      bool generate, const char *pkcs11)
 {
         _cleanup_free_ char *src = NULL;
         int r;
@@ -48,9 +55,20 @@ static int keyset_add(const char *cmd, const char *name, const char *const *orgs
                         return EXIT_USAGE;
                 }
         }
+        if (pkcs11) {
+                struct pkcs11_uri u;
+
+                r = pkcs11_uri_parse(pkcs11, &u);
+                if (r < 0)
+                        return usage_error(cmd, "--pkcs11: %s", err_msg(r));
+                pkcs11_uri_done(&u);
+        }
         keysets_clean_stale();
 
         if (!strcmp(name, "snakeoil") && !generate) {
+                if (pkcs11)
+                        return usage_error(cmd, "--pkcs11 cannot be used for the bundled "
+                                                "snakeoil keyset");
                 if (n_orgs > 0)
                         return usage_error(cmd, "--org cannot be used for the bundled snakeoil keyset");
                 r = snakeoil_dir(&src);
@@ -58,7 +76,7 @@ static int keyset_add(const char *cmd, const char *name, const char *const *orgs
                         return op_failed(errf_prefix(r, "keyset 'snakeoil'"));
                 r = keyset_install_copy(name, src);
         } else
-                r = keyset_create(name, orgs, n_orgs);
+                r = keyset_create(name, orgs, n_orgs, pkcs11);
         if (r < 0)
                 return op_failed(r);
         return 0;
@@ -73,12 +91,13 @@ static int keyset_add_args(const char *cmd, bool name_option, int argc, char **a
                 { "org", required_argument, NULL, 'o' },
                 { "generate", no_argument, NULL, 'g' },
                 { "help", no_argument, NULL, 'h' },
+                { "pkcs11", required_argument, NULL, 'p' },
                 {},
         };
         /* `keyset add` has no --keysetname: its table starts after it. */
         const struct option *table = name_option ? opts : opts + 1;
         const char *optstring = name_option ? "+h" : "h";
-        const char *orgs[MAX_ORGS], *name = NULL;
+        const char *orgs[MAX_ORGS], *name = NULL, *pkcs11 = NULL;
         bool generate = false;
         size_t n_orgs = 0;
         int c;
@@ -97,6 +116,11 @@ static int keyset_add_args(const char *cmd, bool name_option, int argc, char **a
                 case 'g':
                         generate = true;
                         break;
+                case 'p':
+                        if (name_option)
+                                return bad_option(cmd, argv);
+                        pkcs11 = optarg;
+                        break;
                 case 'h':
                         fputs(keyset_add_help, stdout);
                         return 0;
@@ -114,7 +138,7 @@ static int keyset_add_args(const char *cmd, bool name_option, int argc, char **a
                         return usage_error(cmd, "expected one keyset NAME");
                 name = argv[optind];
         }
-        return keyset_add(cmd, name, orgs, n_orgs, generate);
+        return keyset_add(cmd, name, orgs, n_orgs, generate, pkcs11);
 }
 
 int cmd_initkeyset(int argc, char **argv)
@@ -230,19 +254,54 @@ static int keyset_path_cmd(int argc, char **argv)
         return 0;
 }
 
+static int keyset_import_key_cmd(int argc, char **argv)
+{
+        static const char help[] =
+                "Usage: trust keyset import-key KEYSET ITEM URI\n\n"
+                "Moves the private key of ITEM (manifest-ca, sudi-ca, uefi-pk, uefi-kek,\n"
+                "uefi-db, uki-production, uki-tpm, uki-limited, tpmpol-admin, tpmpol-luks)\n"
+                "into the PKCS#11 token URI names (RFC 7512; module-path, else p11-kit's\n"
+                "proxy), labelled ITEM; checks that the token's key signs what the item's\n"
+                "certificate verifies; writes ITEM/privkey.uri, then overwrites and removes\n"
+                "ITEM/privkey.pem. Every command that signs with ITEM then uses the token.\n"
+                "The PIN comes from $TRUST_PKCS11_PIN or the URI's pin-source file (a PIN\n"
+                "in the URI is refused).\n\n"
+                "  --help      show this help\n";
+        struct pkcs11_uri u;
+        int r;
+
+        if (argc >= 2 && is_help_word(argv[1])) {
+                fputs(help, stdout);
+                return 0;
+        }
+        if (argc != 4)
+                return usage_error("keyset import-key", "expected KEYSET ITEM URI");
+        r = pkcs11_uri_parse(argv[3], &u);
+        if (r < 0)
+                return usage_error("keyset import-key", "%s", err_msg(r));
+        pkcs11_uri_done(&u);
+        r = keyset_import_key(argv[1], argv[2], argv[3]);
+        if (r < 0)
+                return op_failed(r);
+        printf("%s: the key of %s is in the token now\n", argv[1], argv[2]);
+        return 0;
+}
+
 int cmd_keyset(int argc, char **argv)
 {
         if (argc < 2) {
-                usage_error("keyset", "expected a subcommand: add, list, show, pcr7data, rollout, path");
+                usage_error("keyset", "expected a subcommand: add, list, show, pcr7data, rollout, "
+                                      "path, import-key");
                 return EXIT_USAGE;
         }
         if (is_help_word(argv[1])) {
-                printf("Usage: trust keyset add [--org ORG]... NAME\n"
+                printf("Usage: trust keyset add [--org ORG]... [--pkcs11 URI] NAME\n"
                        "       trust keyset list [--json]\n"
                        "       trust keyset show NAME [KEY [ITEM]] [--path|--value|--json]\n"
                        "       trust keyset pcr7data NAME ...\n"
                        "       trust keyset rollout NAME FILE.auth... [--dbx FILE] [--policy-version NNNN]\n"
-                       "       trust keyset path NAME [PROJECT]\n\n"
+                       "       trust keyset path NAME [PROJECT]\n"
+                       "       trust keyset import-key KEYSET ITEM URI\n\n"
                        "Manage keysets in $XDG_DATA_HOME/machine/trust/keys/.\n"
                        "'trust keyset SUBCOMMAND --help' describes a subcommand.\n");
                 return 0;
@@ -259,6 +318,8 @@ int cmd_keyset(int argc, char **argv)
                 return cmd_keyset_rollout(argc - 1, argv + 1);
         if (!strcmp(argv[1], "path"))
                 return keyset_path_cmd(argc - 1, argv + 1);
+        if (!strcmp(argv[1], "import-key"))
+                return keyset_import_key_cmd(argc - 1, argv + 1);
         return usage_error("keyset", "unknown subcommand '%s'", argv[1]);
 }
 

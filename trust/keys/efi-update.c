@@ -9,6 +9,7 @@
 #include "base/crypto.h"
 #include "base/util.h"
 #include "formats/esl.h"
+#include "keys/keyset-key.h"
 #include "keys/keyset-path.h"
 #include "keys/keyset-pcr7.h"
 
@@ -102,7 +103,7 @@ int keyset_sign_update(const char *keyset_dir, enum sbvar var, bool append,
         r = pem_load_cert(cert_path, &cert);
         if (r < 0)
                 return r;
-        r = pem_load_privkey(key_path, &key);
+        r = keyset_privkey_load(key_path, &key);
         if (r < 0)
                 return r;
         if (X509_check_private_key(cert, key) != 1) {

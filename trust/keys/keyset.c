@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "keys/keyset-key.h"
 #include "keys/keyset-path.h"
 #include "keys/keyset-pcr7.h"
+#include "keys/pkcs11.h"
 #include "keys/project.h"
 #include "base/util.h"
 #include "keys/x509.h"
@@ -61,9 +63,30 @@ static void keys_free(EVP_PKEY *(*keys)[N_KEYS])
                 EVP_PKEY_free((*keys)[i]);
 }
 
-/* Every key of the table into keyset_dir (which already exists). */
+/* An item whose key is in a token: cert.pem and privkey.uri (object label =
+ * the item's name). */
+static int write_cert_uri(const char *dir, X509 *cert, const struct pkcs11_uri *token,
+                          const char *item)
+{
+        _cleanup_free_ char *certpem = NULL, *uri = pkcs11_uri_for_object(token, item);
+        _cleanup_free_ char *cp = path_join(dir, "cert.pem");
+        _cleanup_free_ char *up = path_join(dir, KEYSET_PRIVKEY_URI);
+        _cleanup_free_ char *line = xasprintf("%s\n", uri);
+        int r;
+
+        r = x509_cert_pem(cert, &certpem);
+        if (r < 0)
+                return r;
+        r = write_file_excl(up, line, strlen(line), 0640);
+        if (r >= 0)
+                r = write_file_excl(cp, certpem, strlen(certpem), 0640);
+        return r;
+}
+
+/* Every key of the table into keyset_dir (which already exists); with
+ * token, the table's keys are made in it (the project's stays a file). */
 static int make_keys(const char *keyset_dir, const char *name, const char *const *orgs,
-                     size_t n_orgs)
+                     size_t n_orgs, const struct pkcs11_uri *token)
 {
         _cleanup_(keys_free) EVP_PKEY *keys[N_KEYS] = {};
         _cleanup_(X509_freep) X509 *pk_cert = NULL, *mca_cert = NULL;
@@ -73,7 +96,10 @@ static int make_keys(const char *keyset_dir, const char *name, const char *const
         int r;
 
         /* Key generation is nearly all the time of a keyset: spread it. */
-        r = x509_genkeys(keys, N_KEYS, cpus > 0 ? (unsigned)cpus : 1);
+        if (token)
+                r = x509_genkeys(keys + N_KEYS - 1, 1, 1);
+        else
+                r = x509_genkeys(keys, N_KEYS, cpus > 0 ? (unsigned)cpus : 1);
         if (r < 0)
                 return r;
 
@@ -98,8 +124,16 @@ static int make_keys(const char *keyset_dir, const char *name, const char *const
 
                 if (mkdir(dir, 0750) < 0)
                         return errf(-errno, "%s: %s", dir, strerror(errno));
-                r = x509_issue_pair(dir, &p, keys[i], k->by_pk ? pk_cert : NULL,
-                                    k->by_pk ? pk_key : NULL, &cert);
+                if (token) {
+                        r = pkcs11_generate_rsa(token, k->dir, &keys[i]);
+                        if (r >= 0)
+                                r = x509_issue(&p, keys[i], k->by_pk ? pk_cert : NULL,
+                                               k->by_pk ? pk_key : NULL, &cert);
+                        if (r >= 0)
+                                r = write_cert_uri(dir, cert, token, k->dir);
+                } else
+                        r = x509_issue_pair(dir, &p, keys[i], k->by_pk ? pk_cert : NULL,
+                                            k->by_pk ? pk_key : NULL, &cert);
                 if (r < 0)
                         return errf_prefix(r, "%s", k->dir);
                 if (k->guid && (r = write_guid(dir)) < 0)
@@ -148,9 +182,11 @@ static int new_keyset_path(const char *name, char **ret_root, char **ret_final)
         return 0;
 }
 
-int keyset_create(const char *name, const char *const *orgs, size_t n_orgs)
+int keyset_create(const char *name, const char *const *orgs, size_t n_orgs,
+                  const char *pkcs11_uri)
 {
         _cleanup_free_ char *root = NULL, *final = NULL, *tmp = NULL;
+        struct pkcs11_uri token = {};
         int r;
 
         r = new_keyset_path(name, &root, &final);
@@ -164,11 +200,16 @@ int keyset_create(const char *name, const char *const *orgs, size_t n_orgs)
         r = x509_check_attr("keyset name", name); /* it becomes the OU */
         if (r < 0)
                 return errf_prefix(r, "keyset '%s'", name);
+        if (pkcs11_uri) {
+                r = pkcs11_uri_parse(pkcs11_uri, &token);
+                if (r < 0)
+                        return errf_prefix(r, "keyset '%s'", name);
+        }
 
         r = make_tmp_sibling(final, &tmp);
         if (r < 0)
                 return errf_prefix(r, "keyset '%s'", name);
-        r = make_keys(tmp, name, orgs, n_orgs);
+        r = make_keys(tmp, name, orgs, n_orgs, pkcs11_uri ? &token : NULL);
         if (r >= 0) {
                 r = keyset_write_pcr7data(tmp, name);
                 if (r < 0)
@@ -176,6 +217,7 @@ int keyset_create(const char *name, const char *const *orgs, size_t n_orgs)
         }
         if (r >= 0)
                 r = commit_tmp_dir(tmp, final, 0750);
+        pkcs11_uri_done(&token);
         if (r < 0) {
                 r = errf_prefix(r, "keyset '%s'", name);
                 rm_rf_after_failure(tmp);

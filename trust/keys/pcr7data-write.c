@@ -15,6 +15,7 @@
 #include "base/util.h"
 #include "formats/pcr7data.h"
 #include "formats/policy.h"
+#include "keys/keyset-key.h"
 #include "keys/keyset-path.h"
 
 #define TREE_FILE_MAX (1024 * 1024)
@@ -242,10 +243,10 @@ int pcr7data_add(const char *keyset_dir, const char *key, const struct pcr7data_
         r = policy_passwd_digest(set->tpm, passwd);
         if (r < 0)
                 return r;
-        r = pem_load_privkey(luks_path, &luks_key);
+        r = keyset_privkey_load(luks_path, &luks_key);
         if (r < 0)
                 return r;
-        r = pem_load_privkey(admin_path, &admin_key);
+        r = keyset_privkey_load(admin_path, &admin_key);
         if (r < 0)
                 return r;
         /* Only what an entry carries is signed. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "base/utf8.h"
+#include "keys/keyset-key.h"
 
 DEFINE_CLEANUP(BN_freep, BIGNUM *, BN_free)
 DEFINE_CLEANUP(ASN1_OCTET_STRING_freep, ASN1_OCTET_STRING *, ASN1_OCTET_STRING_free)
@@ -425,7 +426,7 @@ int x509_load_ca(const char *dir, X509 **ret_cert, EVP_PKEY **ret_key)
         r = pem_load_cert(cp, &cert);
         if (r < 0)
                 return r;
-        r = pem_load_privkey(kp, &key);
+        r = keyset_privkey_load(kp, &key);
         if (r < 0)
                 return r;
         if (X509_check_ca(cert) == 0)
