@@ -128,6 +128,20 @@ before=$(tree_snapshot "$KEYS")
 expect_error 1 "keyset 'hsm2': manifest-ca: token 'trust-test': a private key 'manifest-ca' is there already" \
 	trust keyset add --pkcs11 "$P11_URI" hsm2
 [ "$(tree_snapshot "$KEYS")" = "$before" ] || fail "a refused keyset add left files"
+# a keyset add that fails half-way takes its keys out of the token again:
+# uefi-db's label is taken, after four keys were made
+if command -v pkcs11-tool >/dev/null; then
+	softhsm2-util --init-token --free --label third --pin 1234 --so-pin 5678 >/dev/null ||
+		fail "softhsm2-util --init-token third"
+	pkcs11-tool --module "$P11_MODULE" --token-label third --login --pin 1234 --keypairgen \
+		--key-type rsa:2048 --label uefi-db >/dev/null 2>&1 || fail "pkcs11-tool --keypairgen"
+	expect_error 1 "keyset 'hsm4': uefi-db: token 'third': a private key 'uefi-db' is there already" \
+		trust keyset add --pkcs11 "pkcs11:token=third?module-path=$P11_MODULE" hsm4
+	[ ! -e "$KEYS/hsm4" ] || fail "a failed keyset add left hsm4"
+	pkcs11-tool --module "$P11_MODULE" --token-label third --login --pin 1234 --list-objects \
+		2>/dev/null | sed -n 's/^ *label: *//p' | sort -u >"$T/third"
+	[ "$(cat "$T/third")" = uefi-db ] || fail "the failed keyset add left in the token: $(cat "$T/third")"
+fi
 expect_error 2 "pin-value: a PIN does not belong in a URI" \
 	trust keyset add --pkcs11 "pkcs11:token=trust-test?pin-value=1234" hsm3
 expect_error 2 "unknown path attribute 'tokn'" trust keyset add --pkcs11 "pkcs11:tokn=x" hsm3

@@ -73,7 +73,7 @@ int keyset_import_key(const char *keyset, const char *item, const char *uri)
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL, *held = NULL;
         _cleanup_(X509_freep) X509 *cert = NULL;
         struct pkcs11_uri u;
-        bool known = false;
+        bool known = false, stored = false;
         int r;
 
         for (unsigned i = 0; i < keyset_n_keydirs; i++)
@@ -103,6 +103,7 @@ int keyset_import_key(const char *keyset, const char *item, const char *uri)
         if (r >= 0)
                 r = pkcs11_store_private_key(&u, item, key);
         if (r >= 0) {
+                stored = true;
                 item_uri = pkcs11_uri_for_object(&u, item);
                 r = pkcs11_load_private_key(item_uri, &held);
         }
@@ -114,6 +115,10 @@ int keyset_import_key(const char *keyset, const char *item, const char *uri)
                 item_uri[n] = '\n';
                 r = write_file_excl(uri_path, item_uri, n + 1, 0640);
                 item_uri[n] = '\0';
+        }
+        if (r < 0 && stored) {
+                EVP_PKEY_free(TAKE_PTR(held));
+                pkcs11_remove_key(&u, item);
         }
         pkcs11_uri_done(&u);
         if (r < 0)

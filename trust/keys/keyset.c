@@ -86,7 +86,7 @@ static int write_cert_uri(const char *dir, X509 *cert, const struct pkcs11_uri *
 /* Every key of the table into keyset_dir (which already exists); with
  * token, the table's keys are made in it (the project's stays a file). */
 static int make_keys(const char *keyset_dir, const char *name, const char *const *orgs,
-                     size_t n_orgs, const struct pkcs11_uri *token)
+                     size_t n_orgs, const struct pkcs11_uri *token, bool made[N_KEYS])
 {
         _cleanup_(keys_free) EVP_PKEY *keys[N_KEYS] = {};
         _cleanup_(X509_freep) X509 *pk_cert = NULL, *mca_cert = NULL;
@@ -126,6 +126,7 @@ static int make_keys(const char *keyset_dir, const char *name, const char *const
                         return errf(-errno, "%s: %s", dir, strerror(errno));
                 if (token) {
                         r = pkcs11_generate_rsa(token, k->dir, &keys[i]);
+                        made[i] = r >= 0;
                         if (r >= 0)
                                 r = x509_issue(&p, keys[i], k->by_pk ? pk_cert : NULL,
                                                k->by_pk ? pk_key : NULL, &cert);
@@ -187,6 +188,7 @@ int keyset_create(const char *name, const char *const *orgs, size_t n_orgs,
 {
         _cleanup_free_ char *root = NULL, *final = NULL, *tmp = NULL;
         struct pkcs11_uri token = {};
+        bool made[N_KEYS] = {};
         int r;
 
         r = new_keyset_path(name, &root, &final);
@@ -209,7 +211,7 @@ int keyset_create(const char *name, const char *const *orgs, size_t n_orgs,
         r = make_tmp_sibling(final, &tmp);
         if (r < 0)
                 return errf_prefix(r, "keyset '%s'", name);
-        r = make_keys(tmp, name, orgs, n_orgs, pkcs11_uri ? &token : NULL);
+        r = make_keys(tmp, name, orgs, n_orgs, pkcs11_uri ? &token : NULL, made);
         if (r >= 0) {
                 r = keyset_write_pcr7data(tmp, name);
                 if (r < 0)
@@ -217,6 +219,10 @@ int keyset_create(const char *name, const char *const *orgs, size_t n_orgs,
         }
         if (r >= 0)
                 r = commit_tmp_dir(tmp, final, 0750);
+        /* the keys this run made in the token go with the keyset */
+        for (size_t i = 0; r < 0 && i < ELEMENTSOF(key_profiles); i++)
+                if (made[i])
+                        pkcs11_remove_key(&token, key_profiles[i].dir);
         pkcs11_uri_done(&token);
         if (r < 0) {
                 r = errf_prefix(r, "keyset '%s'", name);

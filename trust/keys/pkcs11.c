@@ -285,3 +285,27 @@ int pkcs11_store_private_key(const struct pkcs11_uri *u, const char *label, EVP_
         }
         return 0;
 }
+
+void pkcs11_remove_key(const struct pkcs11_uri *u, const char *label)
+{
+        PKCS11_KEY *keys = NULL;
+        struct module *m;
+        PKCS11_SLOT *slot;
+        unsigned n = 0;
+
+        err_freeze();
+        if (token_open(u, &m, &slot) >= 0) {
+                PKCS11_KEY *k = find_key(slot->token, label, NULL, 0);
+
+                if (k)
+                        (void)PKCS11_remove_key(k);
+                if (PKCS11_enumerate_public_keys(slot->token, &keys, &n) >= 0)
+                        for (unsigned i = 0; i < n; i++)
+                                if (keys[i].label && !strcmp(keys[i].label, label)) {
+                                        (void)PKCS11_remove_key(&keys[i]);
+                                        break;
+                                }
+        }
+        ERR_clear_error();
+        err_thaw();
+}

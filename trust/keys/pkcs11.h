@@ -28,3 +28,8 @@ int pkcs11_generate_rsa(const struct pkcs11_uri *token, const char *label, EVP_P
 /* Stores `key` (an RSA private key in memory) in the token as a private,
  * sensitive key object labelled `label`, refusing a label already there. */
 int pkcs11_store_private_key(const struct pkcs11_uri *token, const char *label, EVP_PKEY *key);
+
+/* Removes the private key labelled `label` (and its public key, when the
+ * token has one so labelled) from the token: the undo of a run that failed
+ * after pkcs11_generate_rsa or pkcs11_store_private_key. Best effort. */
+void pkcs11_remove_key(const struct pkcs11_uri *token, const char *label);
