@@ -506,7 +506,7 @@ static int tpm_load_key(int argc, char **argv)
                 "set for exactly this key (no owner password). Then the TPM signs a challenge\n"
                 "that DIR/server.crt must verify, the key's auth value is written to\n"
                 "DIR/" HELD_KEY_AUTH_FILE " (0600), and server.key is overwritten and removed\n"
-                "(DIR is unmounted when nothing is left in it).\n\n"
+                "(DIR stays: it holds the auth value now).\n\n"
                 "Run again, it changes nothing when the handle holds this key; another object\n"
                 "at the handle is refused. A re-provision removes the key.\n\n"
                 "The OS uses the key through the tpm2-openssl provider, e.g.\n"
@@ -541,8 +541,7 @@ static int tpm_load_key(int argc, char **argv)
                 printf("0x%08x: the TPM held the key of %s/server.crt already: no change\n",
                        o.handle, o.secure_dir);
         if (res.wiped)
-                printf("%s/server.key: wiped and removed%s\n", o.secure_dir,
-                       res.unmounted ? "; the directory, left empty, was unmounted" : "");
+                printf("%s/server.key: wiped and removed\n", o.secure_dir);
         return 0;
 }
 

@@ -3,13 +3,10 @@
  * auth value this boot wrote down. */
 #include "target/held-key.h"
 
-#include <dirent.h>
 #include <openssl/err.h>
 #include <openssl/hmac.h>
 #include <openssl/rsa.h>
 #include <stdio.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 
 #include "base/crypto.h"
 #include "base/secure.h"
@@ -102,37 +99,6 @@ static int prove(struct tpm2 *t, uint32_t handle, const char *auth, EVP_PKEY *ce
         return 0;
 }
 
-static bool dir_empty(const char *path)
-{
-        DIR *d = opendir(path);
-        struct dirent *de;
-        bool empty = true;
-
-        if (!d)
-                return false;
-        while (empty && (de = readdir(d)))
-                empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
-        closedir(d);
-        return empty;
-}
-
-/* The directory's own mount (setup's tmpfs on a private bind mount of the
- * directory on itself): both go when nothing is left in it. */
-static bool unmount_if_empty(const char *dir)
-{
-        struct stat st, parent;
-        _cleanup_free_ char *up = path_join(dir, "..");
-
-        if (!dir_empty(dir) || stat(dir, &st) < 0 || stat(up, &parent) < 0 ||
-            st.st_dev == parent.st_dev)
-                return false;
-        if (umount2(dir, MNT_DETACH) < 0)
-                return false;
-        if (stat(dir, &st) == 0 && stat(up, &parent) == 0 && st.st_dev != parent.st_dev)
-                (void)umount2(dir, MNT_DETACH); /* the private bind mount */
-        return true;
-}
-
 int load_key(const char *secure_dir, uint32_t handle, struct load_key_result *ret)
 {
         _cleanup_free_ char *f_cert = path_join(secure_dir, "server.crt");
@@ -208,7 +174,6 @@ int load_key(const char *secure_dir, uint32_t handle, struct load_key_result *re
                         goto out;
                 }
                 ret->wiped = true;
-                ret->unmounted = unmount_if_empty(secure_dir);
         }
 out:
         secret_free(&auth);

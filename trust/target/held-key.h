@@ -23,16 +23,16 @@ struct tpm2;
 struct load_key_result {
         bool imported;  /* false: the key was already held there (no change) */
         bool wiped;     /* server.key was overwritten and removed */
-        bool unmounted; /* the secure directory was left empty and unmounted */
 };
 
 /* Moves secure_dir/server.key into the TPM at `handle`: checks it is
  * server.crt's key (RSA-2048), imports it unless the handle already holds it
  * (another object there is -EEXIST), proves with a signature checked against
  * server.crt that the TPM's key and auth value are the certificate's, writes
- * server.tpm-auth, then wipes and unlinks server.key and unmounts the
- * directory when nothing is left in it. Without server.key (a second run),
- * the handle must hold server.crt's key and server.tpm-auth must work.
+ * server.tpm-auth, then wipes and unlinks server.key. The directory stays:
+ * it holds server.tpm-auth now (and the public server.crt). Without
+ * server.key (a second run), the handle must hold server.crt's key and
+ * server.tpm-auth must work.
  * Nothing is removed unless every check held. */
 int load_key(const char *secure_dir, uint32_t handle, struct load_key_result *ret);
 
