@@ -5,17 +5,6 @@
 
 #include "base/util.h"
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* Decodes s[0..len) (%XX escapes) into a new buffer; *ret_len counts the
  * bytes, which are NUL-terminated too. A NUL byte is refused unless binary. */
 static int pct_decode(const char *name, const char *s, size_t len, bool binary, char **ret,
@@ -29,13 +18,13 @@ static int pct_decode(const char *name, const char *s, size_t len, bool binary, 
                         out[n++] = s[i];
                         continue;
                 }
-                if (i + 2 >= len || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
+                if (i + 2 >= len || unhexchar(s[i + 1]) < 0 || unhexchar(s[i + 2]) < 0) {
                         free(out);
                         return errf(-EINVAL, "pkcs11 URI: %s: '%%' is not followed by two hex "
                                              "digits",
                                     name);
                 }
-                out[n] = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+                out[n] = (char)(unhexchar(s[i + 1]) << 4 | unhexchar(s[i + 2]));
                 if (!out[n] && !binary) {
                         free(out);
                         return errf(-EINVAL, "pkcs11 URI: %s: holds a NUL byte", name);

@@ -241,19 +241,30 @@ static void label_id(const char *label, uint8_t id[20])
         memcpy(id, d, 20);
 }
 
-int pkcs11_generate_rsa(const struct pkcs11_uri *u, const char *label, EVP_PKEY **ret)
+/* The logged-in token for a new key labelled `label`, and its CKA_ID. */
+static int new_key_slot(const struct pkcs11_uri *u, const char *label, PKCS11_SLOT **slot,
+                        uint8_t id[20])
 {
         struct module *m;
+        int r;
+
+        r = token_open(u, &m, slot);
+        if (r >= 0)
+                r = label_free(u, (*slot)->token, label);
+        if (r >= 0)
+                label_id(label, id);
+        return r;
+}
+
+int pkcs11_generate_rsa(const struct pkcs11_uri *u, const char *label, EVP_PKEY **ret)
+{
         PKCS11_SLOT *slot;
         uint8_t id[20];
         int r;
 
-        r = token_open(u, &m, &slot);
-        if (r >= 0)
-                r = label_free(u, slot->token, label);
+        r = new_key_slot(u, label, &slot, id);
         if (r < 0)
                 return r;
-        label_id(label, id);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
         /* libp11 0.4's only key generation (PKCS11_keygen is 0.4.13's) */
@@ -268,17 +279,13 @@ int pkcs11_generate_rsa(const struct pkcs11_uri *u, const char *label, EVP_PKEY 
 
 int pkcs11_store_private_key(const struct pkcs11_uri *u, const char *label, EVP_PKEY *key)
 {
-        struct module *m;
         PKCS11_SLOT *slot;
         uint8_t id[20];
         int r;
 
-        r = token_open(u, &m, &slot);
-        if (r >= 0)
-                r = label_free(u, slot->token, label);
+        r = new_key_slot(u, label, &slot, id);
         if (r < 0)
                 return r;
-        label_id(label, id);
         if (PKCS11_store_private_key(slot->token, key, (char *)label, id, sizeof(id)) < 0) {
                 ERR_clear_error();
                 return errf(-EIO, "token '%s': cannot store key '%s'", token_name(u), label);

@@ -16,9 +16,9 @@
 
 int held_key_auth(EVP_PKEY *key, char out[HELD_KEY_AUTH_LEN + 1])
 {
-        static const char hex[] = "0123456789abcdef";
         uint8_t *der = NULL, md[32];
         unsigned md_len = 0;
+        char *hex;
         int n, r = 0;
 
         n = i2d_PrivateKey(key, &der);
@@ -29,11 +29,12 @@ int held_key_auth(EVP_PKEY *key, char out[HELD_KEY_AUTH_LEN + 1])
             md_len != 32)
                 r = openssl_errf(-EIO, "the held key's auth value");
         OPENSSL_clear_free(der, (size_t)n);
-        for (size_t i = 0; r >= 0 && i < HELD_KEY_AUTH_LEN / 2; i++) {
-                out[2 * i] = hex[md[i] >> 4];
-                out[2 * i + 1] = hex[md[i] & 15];
+        if (r >= 0) {
+                hex = hex_encode(md, HELD_KEY_AUTH_LEN / 2);
+                memcpy(out, hex, HELD_KEY_AUTH_LEN + 1);
+                explicit_bzero(hex, HELD_KEY_AUTH_LEN);
+                free(hex);
         }
-        out[HELD_KEY_AUTH_LEN] = '\0';
         explicit_bzero(md, sizeof(md));
         return r;
 }

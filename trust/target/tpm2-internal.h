@@ -56,6 +56,10 @@ struct tpm2 {
 };
 
 extern const TPML_PCR_SELECTION tpm2_pcr7_selection;
+/* TCG's ECC P-256 SRK shape (restricted decrypt, AES-128-CFB, empty auth):
+ * the salt key in the null hierarchy, the parent of the held key in the
+ * owner's (tpm2-session.c). */
+extern const TPM2B_PUBLIC tpm2_storage_template;
 
 /* One errf() naming the TPM step and the decoded code (and kept for
  * tpm2_nv_probe, see tpm2.c). */

@@ -22,27 +22,6 @@ DEFINE_CLEANUP(OSSL_PARAM_BLD_freep, OSSL_PARAM_BLD *, OSSL_PARAM_BLD_free)
         (TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_DECRYPT |              \
          TPMA_OBJECT_NODA)
 
-/* The parent: TCG's ECC P-256 SRK shape, in the owner hierarchy (an object
- * made persistent by the owner must descend from it). */
-static const TPM2B_PUBLIC parent_template = {
-        .publicArea = {
-                .type = TPM2_ALG_ECC,
-                .nameAlg = TPM2_ALG_SHA256,
-                .objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-                                    TPMA_OBJECT_SENSITIVEDATAORIGIN |
-                                    TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA |
-                                    TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT,
-                .parameters.eccDetail = {
-                        .symmetric = { .algorithm = TPM2_ALG_AES,
-                                       .keyBits.aes = 128,
-                                       .mode.aes = TPM2_ALG_CFB },
-                        .scheme = { .scheme = TPM2_ALG_NULL },
-                        .curveID = TPM2_ECC_NIST_P256,
-                        .kdf = { .scheme = TPM2_ALG_NULL },
-                },
-        },
-};
-
 bool tpm2_persistent_handle_valid(uint32_t handle)
 {
         /* the owner's half of the persistent range (Part 2, 7.5) */
@@ -72,7 +51,7 @@ int tpm2_owner_policy_set(struct tpm2 *t, const uint8_t digest[32])
  * same bytes, computed offline). */
 static int held_public(EVP_PKEY *key, TPM2B_PUBLIC *ret)
 {
-        uint32_t e;
+        uint32_t e = 0;
         int r;
 
         if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA || EVP_PKEY_get_bits(key) != 2048)
@@ -407,7 +386,9 @@ int tpm2_held_key_load(struct tpm2 *t, uint32_t handle, EVP_PKEY *key, const voi
         if (r < 0)
                 return r;
 
-        /* the parent, through the owner policy's create branch */
+        /* the parent (the SRK shape, in the owner hierarchy: an object the
+         * owner makes persistent must descend from it), through the owner
+         * policy's create branch */
         tpm2_last_err_reset();
         r = owner_policy_branch(t, s.tr, TPM2_CC_CreatePrimary, held_name);
         if (r >= 0)
@@ -415,8 +396,9 @@ int tpm2_held_key_load(struct tpm2 *t, uint32_t handle, EVP_PKEY *key, const voi
         if (r < 0)
                 goto out;
         rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, s.tr, ESYS_TR_NONE, ESYS_TR_NONE,
-                                &(TPM2B_SENSITIVE_CREATE){}, &parent_template, &(TPM2B_DATA){},
-                                &(TPML_PCR_SELECTION){}, &parent, &parent_pub, NULL, NULL, NULL);
+                                &(TPM2B_SENSITIVE_CREATE){}, &tpm2_storage_template,
+                                &(TPM2B_DATA){}, &(TPML_PCR_SELECTION){}, &parent, &parent_pub,
+                                NULL, NULL, NULL);
         if (rc != TSS2_RC_SUCCESS) {
                 r = owner_refused(tpm2_tss_err(rc, "CreatePrimary of the storage key (owner)"),
                                   "this key");

@@ -14,12 +14,13 @@ static const TPMT_SYM_DEF aes128cfb = {
         .mode.aes = TPM2_ALG_CFB,
 };
 
-/* The salt key: an ECC P-256 storage key (the shape of TCG's SRK template) in
- * the null hierarchy, whose auth is always empty and whose seed the TPM
+/* The salt key: an ECC P-256 storage key (the shape of TCG's SRK template,
+ * which tpm2-key.c makes in the owner hierarchy too) in the null hierarchy,
+ * whose auth is always empty and whose seed the TPM
  * renews at every reset, so nothing about it is left from an earlier boot or
  * needs the owner's password. ESAPI encrypts each session's salt to it
  * (ECDH; Part 3, StartAuthSession); only the TPM can recover the salt. */
-static const TPM2B_PUBLIC salt_template = {
+const TPM2B_PUBLIC tpm2_storage_template = {
         .publicArea = {
                 .type = TPM2_ALG_ECC,
                 .nameAlg = TPM2_ALG_SHA256,
@@ -52,7 +53,7 @@ int tpm2_session_start(struct tpm2 *t, TPM2_SE type, struct session *s)
         s->tr = ESYS_TR_NONE;
         s->ending = false;
         rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_NULL, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                                ESYS_TR_NONE, &(TPM2B_SENSITIVE_CREATE){}, &salt_template,
+                                ESYS_TR_NONE, &(TPM2B_SENSITIVE_CREATE){}, &tpm2_storage_template,
                                 &(TPM2B_DATA){}, &(TPML_PCR_SELECTION){}, &key, NULL, NULL, NULL,
                                 NULL);
         if (rc != TSS2_RC_SUCCESS)
