@@ -10,37 +10,48 @@
 #include "keys/keyset-path.h"
 #include "keys/pkcs11.h"
 
-char *keyset_privkey_uri(const char *item_dir)
+/* item_dir/privkey.uri's first line into *ret (NULL when there is no such
+ * file); an unreadable file is an error naming it. */
+static int uri_read(const char *item_dir, char **ret)
 {
         _cleanup_free_ char *p = path_join(item_dir, KEYSET_PRIVKEY_URI);
         uint8_t *buf = NULL;
-        size_t len = 0;
+        int r;
 
-        if (!path_exists(p) || read_file(p, PKCS11_URI_MAX + 2, &buf, &len) < 0)
-                return NULL;
-        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-                buf[--len] = '\0';
-        return (char *)buf;
+        *ret = NULL;
+        if (!path_exists(p))
+                return 0;
+        r = read_file(p, PKCS11_URI_MAX + 2, &buf, NULL);
+        if (r < 0)
+                return r;
+        buf[strcspn((char *)buf, "\r\n")] = '\0';
+        *ret = (char *)buf;
+        return 0;
+}
+
+char *keyset_privkey_uri(const char *item_dir)
+{
+        char *uri;
+
+        return uri_read(item_dir, &uri) < 0 ? NULL : uri;
 }
 
 int keyset_privkey_load(const char *pem_path, EVP_PKEY **ret)
 {
-        _cleanup_free_ char *copy = xstrdup(pem_path), *uri = NULL, *uri_path = NULL;
+        _cleanup_free_ char *copy = xstrdup(pem_path), *uri = NULL;
         const char *dir = dirname(copy);
         int r;
 
         if (path_exists(pem_path))
                 return pem_load_privkey(pem_path, ret);
-        uri_path = path_join(dir, KEYSET_PRIVKEY_URI);
-        if (!path_exists(uri_path))
-                return pem_load_privkey(pem_path, ret); /* its message names the file */
-        r = read_file(uri_path, PKCS11_URI_MAX + 2, (uint8_t **)&uri, NULL);
+        r = uri_read(dir, &uri);
         if (r < 0)
                 return r;
-        uri[strcspn(uri, "\r\n")] = '\0';
+        if (!uri)
+                return pem_load_privkey(pem_path, ret); /* its message names the file */
         r = pkcs11_load_private_key(uri, ret);
         if (r < 0)
-                return errf_prefix(r, "%s", uri_path);
+                return errf_prefix(r, "%s/%s", dir, KEYSET_PRIVKEY_URI);
         return 0;
 }
 

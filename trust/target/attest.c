@@ -91,8 +91,8 @@ int attest_quote(const struct attest_opts *o, const uint8_t *nonce, size_t nonce
                 goto out;
         msg = attest_binding_message(nonce, nonce_len, q.ak_public, q.ak_public_len, &msg_len);
         if (held)
-                r = held_key_sign_if_held(t, o->secure_dir, X509_get0_pubkey(cert), msg, msg_len,
-                                          &b.binding_sig, &b.binding_sig_len);
+                r = held_key_sign(t, o->secure_dir, X509_get0_pubkey(cert), msg, msg_len,
+                                  &b.binding_sig, &b.binding_sig_len);
         else
                 r = sign_binding(key, cert, msg, msg_len, &b.binding_sig, &b.binding_sig_len);
         if (r < 0)

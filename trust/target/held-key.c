@@ -76,28 +76,45 @@ static int verify(EVP_PKEY *pub, const uint8_t *msg, size_t len, const uint8_t *
         return v == 1 ? 0 : -EBADMSG;
 }
 
-/* The TPM signs a fresh challenge with the key at `handle`; cert_pub must
- * verify it. */
-static int prove(struct tpm2 *t, uint32_t handle, const char *auth, EVP_PKEY *cert_pub,
-                 const char *cert_path)
+/* A signature over msg by the key at `handle` with `auth`, which the
+ * certificate's key cert_pub must verify. */
+static int sign_checked(struct tpm2 *t, uint32_t handle, const char *auth, EVP_PKEY *cert_pub,
+                        const char *cert_path, const uint8_t *msg, size_t len, uint8_t **ret,
+                        size_t *ret_len)
 {
         _cleanup_free_ uint8_t *sig = NULL;
-        uint8_t challenge[32], digest[32];
+        uint8_t digest[32];
         size_t sig_len = 0;
         int r;
 
-        r = random_bytes(challenge, sizeof(challenge));
-        if (r >= 0)
-                r = sha256(challenge, sizeof(challenge), digest);
+        r = sha256(msg, len, digest);
         if (r >= 0)
                 r = tpm2_held_key_sign(t, handle, auth, HELD_KEY_AUTH_LEN, digest, &sig, &sig_len);
         if (r < 0)
                 return r;
-        r = verify(cert_pub, challenge, sizeof(challenge), sig, sig_len);
+        r = verify(cert_pub, msg, len, sig, sig_len);
         if (r < 0)
                 return errf(r, "the key at 0x%08x signed, but %s does not verify it", handle,
                             cert_path);
+        if (ret) {
+                *ret = TAKE_PTR(sig);
+                *ret_len = sig_len;
+        }
         return 0;
+}
+
+/* The TPM signs a fresh challenge with the key at `handle`. */
+static int prove(struct tpm2 *t, uint32_t handle, const char *auth, EVP_PKEY *cert_pub,
+                 const char *cert_path)
+{
+        uint8_t challenge[32];
+        int r;
+
+        r = random_bytes(challenge, sizeof(challenge));
+        if (r < 0)
+                return r;
+        return sign_checked(t, handle, auth, cert_pub, cert_path, challenge, sizeof(challenge),
+                            NULL, NULL);
 }
 
 int load_key(const char *secure_dir, uint32_t handle, struct load_key_result *ret)
@@ -181,32 +198,18 @@ out:
         return r;
 }
 
-int held_key_sign_if_held(struct tpm2 *t, const char *secure_dir, EVP_PKEY *cert_pub,
-                          const uint8_t *msg, size_t len, uint8_t **ret, size_t *ret_len)
+int held_key_sign(struct tpm2 *t, const char *secure_dir, EVP_PKEY *cert_pub,
+                  const uint8_t *msg, size_t len, uint8_t **ret, size_t *ret_len)
 {
-        _cleanup_free_ char *f_key = path_join(secure_dir, "server.key");
         _cleanup_free_ char *f_auth = path_join(secure_dir, HELD_KEY_AUTH_FILE);
-        _cleanup_free_ uint8_t *sig = NULL;
+        _cleanup_free_ char *f_cert = path_join(secure_dir, "server.crt");
         struct secret auth = {};
-        uint8_t digest[32];
-        size_t sig_len = 0;
         int r;
 
-        if (path_exists(f_key) || !path_exists(f_auth))
-                return 0;
         r = auth_read(f_auth, &auth);
         if (r >= 0)
-                r = sha256(msg, len, digest);
-        if (r >= 0)
-                r = tpm2_held_key_sign(t, TPM2_HELD_KEY_HANDLE, auth.data, HELD_KEY_AUTH_LEN,
-                                       digest, &sig, &sig_len);
+                r = sign_checked(t, TPM2_HELD_KEY_HANDLE, (const char *)auth.data, cert_pub,
+                                 f_cert, msg, len, ret, ret_len);
         secret_free(&auth);
-        if (r < 0)
-                return r;
-        r = verify(cert_pub, msg, len, sig, sig_len);
-        if (r < 0)
-                return errf(r, "the key at 0x%08x is not server.crt's", TPM2_HELD_KEY_HANDLE);
-        *ret = TAKE_PTR(sig);
-        *ret_len = sig_len;
-        return 1;
+        return r;
 }

@@ -41,9 +41,8 @@ int load_key(const char *secure_dir, uint32_t handle, struct load_key_result *re
  * RSAPrivateKey; message "trust tpm held key auth v1"). */
 int held_key_auth(EVP_PKEY *key, char out[HELD_KEY_AUTH_LEN + 1]);
 
-/* When secure_dir has no server.key but server.tpm-auth: a signature over
- * msg (RSASSA-PKCS1-v1_5, SHA-256) by the key at TPM2_HELD_KEY_HANDLE,
- * checked against cert_pub. 0 when there is no held key to use (the caller
- * uses server.key), 1 when *ret holds the signature. */
-int held_key_sign_if_held(struct tpm2 *t, const char *secure_dir, EVP_PKEY *cert_pub,
-                          const uint8_t *msg, size_t len, uint8_t **ret, size_t *ret_len);
+/* After load_key (secure_dir has server.tpm-auth, no server.key): a
+ * signature over msg (RSASSA-PKCS1-v1_5, SHA-256) by the key at
+ * TPM2_HELD_KEY_HANDLE, checked against cert_pub (server.crt's key). */
+int held_key_sign(struct tpm2 *t, const char *secure_dir, EVP_PKEY *cert_pub,
+                  const uint8_t *msg, size_t len, uint8_t **ret, size_t *ret_len);
