@@ -115,6 +115,35 @@ softhsm_token() {
 	P11_URI="pkcs11:token=$1?module-path=$P11_MODULE"
 }
 
+# auth_cms FILE NAME: the signed variable update FILE of the image security
+# database variable NAME (db, dbx) taken apart (spec lifecycle.md):
+# $T/sd.der (the bare SignedData), $T/data.esl, $T/msg (the bytes it signs:
+# NAME in UTF-16LE, the variable's GUID, its attributes, the EFI_TIME and
+# the data) and $T/ci.der, the SignedData wrapped in a ContentInfo for
+# `openssl cms -verify -inform DER -in $T/ci.der -content $T/msg`.
+auth_cms() {
+	local f=$1 name=$2 hdr sd n i
+	hdr=$(od -An -tx1 -j16 -N4 "$f" | tr -d ' \n')
+	sd=$((0x${hdr:6:2}${hdr:4:2}${hdr:2:2}${hdr:0:2} - 24))
+	tail -c +41 "$f" | head -c "$sd" >"$T/sd.der"
+	tail -c +$((41 + sd)) "$f" >"$T/data.esl"
+	{
+		for ((i = 0; i < ${#name}; i++)); do printf '%s\0' "${name:$i:1}"; done
+		printf '\xcb\xb2\x19\xd7\x3a\x3d\x96\x45\xa3\xbc\xda\xd0\x0e\x67\x65\x6f\x67\0\0\0'
+		head -c 16 "$f"
+		cat "$T/data.esl"
+	} >"$T/msg"
+	n=$(stat -c %s "$T/sd.der")
+	be16() { printf '%b' "\\x$(printf %02x $(($1 >> 8)))\\x$(printf %02x $(($1 & 255)))"; }
+	{
+		printf '\x30\x82'
+		be16 $((n + 15))
+		printf '\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02\xa0\x82'
+		be16 "$n"
+		cat "$T/sd.der"
+	} >"$T/ci.der"
+}
+
 # free_port: a TCP port on 127.0.0.1 with the next one free as well, below the
 # ephemeral range (32768+) where TIME_WAIT client sockets make bind() fail.
 free_port() {

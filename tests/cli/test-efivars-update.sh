@@ -30,12 +30,11 @@ f=$T/dbx.auth
 [ "$(head -c 16 "$f" | od -An -tx1 | tr -d ' \n')" = "00000000000000000000000000000000" ] ||
 	fail "an append payload's EFI_TIME is not zero"
 hdr=$(od -An -tx1 -j16 -N40 "$f" | tr -d ' \n')
-dwlen=$((0x${hdr:6:2}${hdr:4:2}${hdr:2:2}${hdr:0:2}))
 [ "${hdr:8:8}" = "0002f10e" ] || fail "WIN_CERTIFICATE revision/type: ${hdr:8:8}"
 [ "${hdr:16:32}" = "9dd2af4adf68ee498aa9347d375665a7" ] || fail "CertType is not the PKCS7 GUID"
-sd=$((dwlen - 24))
-tail -c +41 "$f" | head -c "$sd" >"$T/sd.der"
-tail -c +$((41 + sd)) "$f" >"$T/data.esl"
+# sd.der, data.esl; msg, the signed bytes ("dbx" UTF-16LE | image security
+# GUID | 0x67 | time | data); ci.der, the SignedData in a ContentInfo
+auth_cms "$f" dbx
 [ "$(head -c 2 "$T/sd.der" | od -An -tx1 | tr -d ' ')" = "3082" ] || fail "CertData is not a DER SEQUENCE"
 # the bare SignedData (version 1 after the SEQUENCE header), as efitools
 [ "$(od -An -tx1 -j4 -N3 "$T/sd.der" | tr -d ' \n')" = "020101" ] || fail "CertData is not a bare SignedData"
@@ -43,14 +42,6 @@ tail -c +$((41 + sd)) "$f" >"$T/data.esl"
 openssl x509 -in "$ks/uki-limited/cert.pem" -outform DER -out "$T/limited.der"
 cmp -s <(tail -c "$(stat -c %s "$T/limited.der")" "$T/data.esl") "$T/limited.der" ||
 	fail "the data does not end with the uki-limited certificate"
-# the signed bytes: "dbx" UTF-16LE | image security GUID | 0x67 | time | data
-{ printf 'd\0b\0x\0'; printf '\xcb\xb2\x19\xd7\x3a\x3d\x96\x45\xa3\xbc\xda\xd0\x0e\x67\x65\x6f'
-	printf '\x67\0\0\0'; head -c 16 "$f"; cat "$T/data.esl"; } >"$T/msg"
-# wrap the SignedData in a ContentInfo for openssl (spec lifecycle.md)
-n=$(stat -c %s "$T/sd.der")
-be16() { printf '%b' "\\x$(printf %02x $(($1 >> 8)))\\x$(printf %02x $(($1 & 255)))"; }
-{ printf '\x30\x82'; be16 $((n + 15)); printf '\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02\xa0\x82'
-	be16 "$n"; cat "$T/sd.der"; } >"$T/ci.der"
 openssl cms -verify -binary -inform DER -in "$T/ci.der" -content "$T/msg" -noverify \
 	-out /dev/null 2>"$T/cms" || fail "openssl cms does not verify the payload: $(cat "$T/cms")"
 openssl cms -verify -binary -inform DER -in "$T/ci.der" -content "$T/msg" \

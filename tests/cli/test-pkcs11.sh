@@ -95,17 +95,7 @@ openssl verify -CAfile "$KS/manifest-ca/cert.pem" "$KS/manifest/prod2/cert.pem" 
 # efivars sign-update with the token's KEK: openssl cms verifies it
 expect_rc 0 trust efivars sign-update --keyset hsm --var db --append --output "$T/db.auth" \
 	"$KS/uki-limited/cert.pem"
-f=$T/db.auth
-hdr=$(od -An -tx1 -j16 -N4 "$f" | tr -d ' \n')
-sd=$((0x${hdr:6:2}${hdr:4:2}${hdr:2:2}${hdr:0:2} - 24))
-tail -c +41 "$f" | head -c "$sd" >"$T/sd.der"
-tail -c +$((41 + sd)) "$f" >"$T/data.esl"
-{ printf 'd\0b\0'; printf '\xcb\xb2\x19\xd7\x3a\x3d\x96\x45\xa3\xbc\xda\xd0\x0e\x67\x65\x6f'
-	printf '\x67\0\0\0'; head -c 16 "$f"; cat "$T/data.esl"; } >"$T/msg"
-n=$(stat -c %s "$T/sd.der")
-be16() { printf '%b' "\\x$(printf %02x $(($1 >> 8)))\\x$(printf %02x $(($1 & 255)))"; }
-{ printf '\x30\x82'; be16 $((n + 15)); printf '\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02\xa0\x82'
-	be16 "$n"; cat "$T/sd.der"; } >"$T/ci.der"
+auth_cms "$T/db.auth" db
 openssl cms -verify -binary -inform DER -in "$T/ci.der" -content "$T/msg" \
 	-CAfile "$KS/uefi-kek/cert.pem" -partial_chain -purpose any -out /dev/null 2>"$T/cms" ||
 	fail "the db update is not signed by the token's KEK: $(cat "$T/cms")"
