@@ -127,14 +127,17 @@ boot_lane() {
 	RESULTS=$LOGDIR/results-boot.txt
 	: >"$RESULTS"
 	plain_env
-	# test-vm-provisioned first: the machine it launches is copied for the
-	# VM tests that only need one (tests/vm/vm-common.sh, vm_launch_or_copy)
+	# the machine test-package launches is copied for the VM tests that only
+	# need one (tests/vm/vm-common.sh, vm_launch_or_copy)
 	export TRUST_TEST_SHARED=$LOGDIR/shared
 	rm -rf "$TRUST_TEST_SHARED" && mkdir -p "$TRUST_TEST_SHARED"
+	# test-package first: it builds the images with the package's trust (the
+	# images suite then finds them up to date) and keeps the machine it
+	# launched for test-vm-provisioned, which the other VM tests copy
 	for s in images vm; do # the VM suite boots the images the images suite built
 		suite_in $s || continue
 		for t in $(printf "%s\n" tests/"$s"/test-*.sh |
-			awk '/test-vm-provisioned/ { print; next } { rest = rest $0 "\n" } END { printf "%s", rest }'); do
+			awk '/test-package|test-vm-provisioned/ { print; next } { rest = rest $0 "\n" } END { printf "%s", rest }'); do
 			run_one "$s/$(basename "$t" .sh)" 1800 bash "$t"
 		done
 	done
