@@ -66,13 +66,15 @@ fake_images() {
 }
 
 # Within one `make check`, tests/run.sh gives the boot lane a directory in
-# TRUST_TEST_SHARED and runs test-vm-provisioned first: its `trust vm
-# launch` of the snakeoil images is the one the suite checks, and a stopped
-# copy of that fresh machine (disk, firmware variables, TPM state, SUDI
-# cert) is kept there. A test that only needs such a machine gets a copy
-# instead of a launch of its own (a launch is two boots of minutes under
-# TCG). Run alone, or when the images changed since, it launches.
-#   vm_share NAME IMAGES: keeps the launched, never started VM NAME
+# TRUST_TEST_SHARED and runs tests/images/test-package first: its `trust vm
+# launch` of the snakeoil images (with the package's trust) is the one the
+# suite checks, and a stopped copy of that fresh machine (disk, firmware
+# variables, TPM state, SUDI cert) is kept there. A test that only needs
+# such a machine gets a copy instead of a launch of its own (a launch is two
+# boots of minutes under TCG). Run alone, or when the images changed since,
+# it launches.
+#   vm_share NAME IMAGES: keeps the launched, never started VM NAME (unless
+#     the machine kept is already one of these images: NAME is its copy)
 #   vm_launch_or_copy NAME IMAGES: $VMS/NAME, a launched machine
 _vm_share_dir() { [ -n "${TRUST_TEST_SHARED:-}" ] && echo "$TRUST_TEST_SHARED/launched-vm"; }
 # the images' identity: any rebuilt file changes it
@@ -80,6 +82,7 @@ _vm_images_stamp() { find "$1" -type f -printf '%P %s %T@\n' | sort | sha256sum 
 vm_share() {
 	local to
 	to=$(_vm_share_dir) || return 0
+	[ -d "$to" ] && [ "$(cat "$to/.images-stamp")" = "$(_vm_images_stamp "$2")" ] && return 0
 	rm -rf "$to" "$to.new"
 	cp -a --sparse=always "$VMS/$1" "$to.new" || fail "cannot keep a copy of vm $1 in $to"
 	_vm_images_stamp "$2" >"$to.new/.images-stamp"
@@ -93,7 +96,7 @@ vm_launch_or_copy() {
 		mkdir -p "$VMS"
 		cp -a --sparse=always "$from" "$VMS/$1" || fail "cannot copy the shared vm"
 		rm -f "$VMS/$1/.images-stamp"
-		note "vm $1: a copy of the machine test-vm-provisioned launched (same serial and TPM)"
+		note "vm $1: a copy of the machine tests/images/test-package launched (same serial and TPM)"
 		return 0
 	fi
 	expect_rc 0 trust vm launch "$1" --project snakeoil:default --images "$2"
