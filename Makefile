@@ -140,8 +140,10 @@ install: $(BUILD)/trust
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/trust
 	install -D -m 0755 trust/initramfs-tools/hooks/trust \
 		$(DESTDIR)$(PREFIX)/share/initramfs-tools/hooks/trust
-	install -D -m 0755 trust/initramfs-tools/scripts/init-premount/trust \
-		$(DESTDIR)$(PREFIX)/share/initramfs-tools/scripts/init-premount/trust
+	for s in init-premount local-top init-bottom; do \
+		install -D -m 0755 trust/initramfs-tools/scripts/$$s/trust \
+			$(DESTDIR)$(PREFIX)/share/initramfs-tools/scripts/$$s/trust || exit 1; \
+	done
 	install -D -m 0644 trust/systemd/trust-setup.service \
 		$(DESTDIR)$(PREFIX)/share/trust/initrd/trust-setup.service
 
@@ -181,7 +183,7 @@ shellcheck:
 		images/*.sh images/*/init images/*/initrd.conf images/*/mkosi.finalize \
 		images/os/mkosi.extra/usr/lib/trust/trust-status \
 		images/os/mkosi.extra/usr/lib/trust/trust-update trust/completion/trust.bash \
-		trust/initramfs-tools/hooks/trust trust/initramfs-tools/scripts/init-premount/trust
+		trust/initramfs-tools/hooks/trust trust/initramfs-tools/scripts/*/trust
 
 clean:
 	rm -rf $(BUILD)

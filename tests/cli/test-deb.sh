@@ -52,6 +52,8 @@ for f in /usr/bin/trust /usr/lib/trust/mb-hooks/finalize /usr/lib/trust/mb-hooks
 	/usr/share/man/man8/trust-target.8.gz /usr/share/bash-completion/completions/trust \
 	/usr/share/doc/trust/copyright /usr/share/doc/trust/README.md.gz /usr/share/doc/trust/vm.md.gz \
 	/usr/share/initramfs-tools/hooks/trust /usr/share/initramfs-tools/scripts/init-premount/trust \
+	/usr/share/initramfs-tools/scripts/local-top/trust /usr/share/initramfs-tools/scripts/init-bottom/trust \
+	/usr/lib/trust/mb-hooks/initramfs-tools \
 	/usr/share/trust/initrd/trust-setup.service; do
 	grep -qx -- "$f" "$T/files" || fail "the package lacks $f"
 done
