@@ -19,6 +19,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # installed (this script is PREFIX/share/trust/images/build.sh)
 hooks=$top/mb-hooks
 [ -d "$hooks" ] || hooks=$top/../../lib/trust/mb-hooks
+# trust's initramfs-tools integration (mb-hooks/initramfs-tools installs it
+# into images that make Debian's initrd too)
+initramfs_tools=$top/trust/initramfs-tools
+[ -d "$initramfs_tools" ] || initramfs_tools=$top/../initramfs-tools
 say() { printf 'images: %s\n' "$*"; }
 die() { printf 'images: %s\n' "$*" >&2; exit 1; }
 
@@ -73,7 +77,7 @@ up_to_date() {
 	[ -f "$out/$1/build-info" ] || return 1
 	grep -qx "project=$project" "$out/$1/build-info" || return 1
 	[ -z "$(find "$top/images/$1" "$top/images/initrd-lib.sh" "$top/images/build.sh" \
-		"$hooks" "$TRUST" "$XDG_DATA_HOME/machine/trust/keys/$keyset/" \
+		"$hooks" "$initramfs_tools" "$TRUST" "$XDG_DATA_HOME/machine/trust/keys/$keyset/" \
 		-newer "$out/$1/build-info" -print -quit 2>/dev/null)" ]
 }
 mkdir -p "$logs"
