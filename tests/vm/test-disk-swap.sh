@@ -117,30 +117,11 @@ swap_in() {
 		conv=notrunc status=none || fail "cannot write $1 over the os partition"
 }
 
-# boot NAME: starts the VM, waits for an outcome, stops it; the console of
-# this boot is left in $T/console-NAME, its outcome line in $T/status.
+# boot NAME: boots the machine once (vm_boot), its console in
+# $T/console-NAME, its outcome line in $T/status
 boot() {
-	local from start
-	from=$(console_size swap)
-	start=$(date +%s)
-	expect_rc 0 trust vm start swap
-	for _ in $(seq 900); do
-		# whether it runs, before looking: a guest that prints its outcome
-		# and powers off between the look and this check would be missed
-		running=yes
-		"$TRUST" vm info swap | grep -q '^state: *running' || running=no
-		tail -c +$((from + 1)) "$D/console.log" | tr -d '\r' |
-			grep -a -m1 -E 'TRUST STATUS:|XXX FAIL XXX|EVIL ROOT: end|Access Denied' \
-				>"$T/status" && break
-		[ $running = yes ] || break
-		sleep 1
-	done
-	expect_rc 0 trust vm stop swap --timeout 120
-	tail -c +$((from + 1)) "$D/console.log" | tr -d '\r' >"$T/console-$1"
-	[ -s "$T/status" ] || { tail -n 30 "$T/console-$1"; fail "$1: no outcome on the console"; }
-	took[$1]=$(($(date +%s) - start))
-	note "$1 ($(($(date +%s) - start)) s): $(cat "$T/status")"
-	assert_no_vm_processes
+	vm_boot swap "$1" 'TRUST STATUS:|XXX FAIL XXX|EVIL ROOT: end|Access Denied'
+	took[$1]=$BOOT_SECS
 }
 # key_shown NAME: whether the console of boot NAME shows a private key: a PEM
 # marker, a PEM body line (64 base64 characters), a line of the SUDI key

@@ -57,6 +57,32 @@ wait_console() {
 	fail "vm $1: no '$2' on the console within $3 s"
 }
 
+# vm_boot VM LABEL REGEX: starts VM, waits until its console shows a line
+# matching REGEX (grep -E) or the VM has stopped, stops it; the console of
+# this boot is left in $T/console-LABEL, the matching line in $T/status,
+# the seconds it took in BOOT_SECS. Fails if no line matched.
+vm_boot() {
+	local from start running
+	from=$(console_size "$1")
+	start=$(date +%s)
+	expect_rc 0 trust vm start "$1"
+	for _ in $(seq 900); do
+		# whether it runs, before looking: a guest that prints its outcome
+		# and powers off between the look and this check would be missed
+		running=yes
+		"$TRUST" vm info "$1" | grep -q '^state: *running' || running=no
+		tail -c +$((from + 1)) "$VMS/$1/console.log" | tr -d '\r' | grep -a -m1 -E "$3" >"$T/status" && break
+		[ $running = yes ] || break
+		sleep 1
+	done
+	expect_rc 0 trust vm stop "$1" --timeout 120
+	tail -c +$((from + 1)) "$VMS/$1/console.log" | tr -d '\r' >"$T/console-$2"
+	[ -s "$T/status" ] || { tail -n 30 "$T/console-$2"; fail "$2: no outcome on the console"; }
+	BOOT_SECS=$(($(date +%s) - start))
+	note "$2 ($BOOT_SECS s): $(cat "$T/status")"
+	assert_no_vm_processes
+}
+
 expect_rc 0 trust keyset add snakeoil
 
 # fake_images DIR [MODE]: busybox images signed with the snakeoil keyset.
