@@ -57,8 +57,15 @@ cp -R "$TOP/keysets/snakeoil/pcr7data" "$etc/pcr7data"
 cp "$TOP/keysets/snakeoil/manifest-ca/cert.pem" "$etc/manifestCA.pem"
 printf 'TRUST_VOLUME_LABEL=trust-os\nTRUST_VOLUME_NAME=root-vol\n' >"$etc/initramfs.conf"
 
-TRUST_ETC=$etc TRUST_BIN=$TRUST mkinitramfs -d "$conf" -o "$T/initrd.img" "$kver" >"$T/mk.log" 2>&1 ||
-	{ tail -n 20 "$T/mk.log"; fail "mkinitramfs failed"; }
+echo "console=ttyS0 quiet" >"$T/cmdline"
+TRUST_ETC=$etc TRUST_BIN=$TRUST TRUST_CMDLINE=$T/cmdline mkinitramfs -d "$conf" -o "$T/initrd.img" "$kver" \
+	>"$T/mk.log" 2>&1 || { tail -n 20 "$T/mk.log"; fail "mkinitramfs failed"; }
+grep -q "trust: warning: $T/cmdline has no panic=" "$T/mk.log" ||
+	fail "the hook did not warn of a command line without panic=: $(cat "$T/mk.log")"
+echo "console=ttyS0 quiet panic=-1" >"$T/cmdline"
+TRUST_ETC=$etc TRUST_BIN=$TRUST TRUST_CMDLINE=$T/cmdline mkinitramfs -d "$conf" -o "$T/initrd.img" "$kver" \
+	>"$T/mk.log" 2>&1 || { tail -n 20 "$T/mk.log"; fail "mkinitramfs failed"; }
+grep -q 'panic=' "$T/mk.log" && fail "the hook warned with panic= on the command line: $(cat "$T/mk.log")"
 unmkinitramfs "$T/initrd.img" "$T/x" || fail "unmkinitramfs failed"
 R=$T/x
 [ -d "$T/x/main" ] && R=$T/x/main # an early microcode archive comes first
