@@ -37,7 +37,7 @@ DEPS := build-essential pkg-config libssl-dev libtss2-dev libcryptsetup-dev libk
 	swtpm swtpm-tools tpm2-tools sbsigntool osslsigncode qemu-system-x86 qemu-utils ovmf \
 	systemd-boot-efi linux-image-amd64 busybox-static cpio binutils mtools dosfstools \
 	e2fsprogs fdisk util-linux mkosi debootstrap systemd-container zstd hyperfine cryptsetup-bin \
-	socat groff-base efitools dpkg-dev debhelper lintian tpm2-openssl tpm2-abrmd dbus libp11-dev libengine-pkcs11-openssl softhsm2 opensc
+	socat groff-base efitools dpkg-dev debhelper lintian tpm2-openssl tpm2-abrmd libtss2-tcti-tabrmd0 dbus libp11-dev libengine-pkcs11-openssl softhsm2 opensc
 
 .PHONY: all asan check check-run check-unit deps install deb bench fuzz demo clean images shellcheck
 
