@@ -92,6 +92,30 @@ json_text() { expect_rc 0 trust "$@"; cp "$T/out" "$T/text"; }
 # no_stdout WHAT: the last command printed nothing on stdout.
 no_stdout() { [ ! -s "$T/out" ] || fail "$1 printed on stdout: $(cat "$T/out")"; }
 
+# part_start DUMP NAME, part_size DUMP NAME: the first sector and the length
+# in 512-byte sectors of the GPT partition named NAME in DUMP, the output of
+# `sfdisk -d DISK` (nothing when there is no such partition)
+part_start() { sed -n "/name=\"$2\"/s/.*start= *\([0-9]*\),.*/\1/p" "$1"; }
+part_size() { sed -n "/name=\"$2\"/s/.*size= *\([0-9]*\),.*/\1/p" "$1"; }
+
+# deb_install DEB ROOT: ROOT made a throw-away root with an empty dpkg
+# database, its file list kept, then DEB installed into it (dpkg --root; the
+# host provides the dependencies). deb_purge ROOT: purges trust from ROOT
+# and fails unless ROOT then holds exactly the files it held before.
+_deb_files() { find "$1" -path "$1/var/lib/dpkg" -prune -o -print | sort; }
+deb_install() {
+	mkdir -p "$2/var/lib/dpkg/info" "$2/var/lib/dpkg/updates" "$2/var/lib/dpkg/triggers"
+	: >"$2/var/lib/dpkg/status"
+	_deb_files "$2" >"$T/deb-root-before"
+	dpkg --root="$2" --force-depends -i "$1" >"$T/dpkg.log" 2>&1 || { cat "$T/dpkg.log"; fail "dpkg -i $1 failed"; }
+}
+deb_purge() {
+	dpkg --root="$1" --force-depends --purge trust >>"$T/dpkg.log" 2>&1 ||
+		{ cat "$T/dpkg.log"; fail "dpkg --purge failed"; }
+	_deb_files "$1" >"$T/deb-root-after"
+	diff "$T/deb-root-before" "$T/deb-root-after" >"$T/deb-left" || fail "the purge left: $(cat "$T/deb-left")"
+}
+
 # tree_snapshot DIR: a listing that changes when anything below DIR changes.
 tree_snapshot() { (cd "$1" 2>/dev/null && find . -printf '%p %s %m\n' | sort) || true; }
 

@@ -76,11 +76,7 @@ dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./triggers 2>/dev/null | grep -qx 'acti
 
 # --- install, use, purge: a throw-away root ------------------------------------------
 R=$T/root
-mkdir -p "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates" "$R/var/lib/dpkg/triggers"
-: >"$R/var/lib/dpkg/status"
-find "$R" -path "$R/var/lib/dpkg" -prune -o -print | sort >"$T/before"
-dpkg --root="$R" --force-depends -i "$deb" >"$T/dpkg.log" 2>&1 ||
-	{ cat "$T/dpkg.log"; fail "dpkg -i failed"; }
+deb_install "$deb" "$R"
 expect_rc 0 "$R/usr/bin/trust" --version
 grep -q "$version" "$T/out" || fail "trust --version: $(cat "$T/out")"
 # the installed binary finds the snakeoil keyset it came with
@@ -112,10 +108,6 @@ if command -v mkosi >/dev/null && [ "$(id -u)" = 0 ]; then
 		"$T/out" || fail "installed image build: $(cat "$T/out")"
 fi
 
-dpkg --root="$R" --force-depends --purge trust >>"$T/dpkg.log" 2>&1 ||
-	{ cat "$T/dpkg.log"; fail "dpkg --purge failed"; }
-find "$R" -path "$R/var/lib/dpkg" -prune -o -print | sort >"$T/after"
-diff "$T/before" "$T/after" >"$T/left" ||
-	fail "purge left: $(cat "$T/left")"
+deb_purge "$R"
 [ -s "$KEYS/snakeoil/uefi-pk/cert.pem" ] || fail "purge took the user's keyset"
 echo ok

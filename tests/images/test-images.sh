@@ -163,12 +163,10 @@ P=$OUT/os/payload.img
 sfdisk -d "$P" >"$T/pt" || fail "payload.img has no partition table"
 grep -q 'name="trust-esp"' "$T/pt" || fail "payload.img: no trust-esp partition"
 grep -q 'name="trust-root"' "$T/pt" || fail "payload.img: no trust-root partition"
-start_of() { sed -n "/name=\"$1\"/s/.*start= *\([0-9]*\),.*/\1/p" "$T/pt"; }
-size_of() { sed -n "/name=\"$1\"/s/.*size= *\([0-9]*\),.*/\1/p" "$T/pt"; }
-dd if="$P" of="$T/esp" bs=512 skip="$(start_of trust-esp)" count="$(size_of trust-esp)" status=none
+dd if="$P" of="$T/esp" bs=512 skip="$(part_start "$T/pt" trust-esp)" count="$(part_size "$T/pt" trust-esp)" status=none
 mcopy -n -i "$T/esp" ::/EFI/BOOT/BOOTX64.EFI "$T/bootx64.efi" || fail "payload ESP has no \\EFI\\BOOT\\BOOTX64.EFI"
 cmp -s "$T/bootx64.efi" "$OUT/os/uki-production.efi" || fail "payload ESP's BOOTX64.EFI is not os/uki-production.efi"
-dd if="$P" of="$T/root" bs=512 skip="$(start_of trust-root)" count="$(size_of trust-root)" status=none
+dd if="$P" of="$T/root" bs=512 skip="$(part_start "$T/pt" trust-root)" count="$(part_size "$T/pt" trust-root)" status=none
 for f in /usr/bin/trust /usr/lib/trust/trust-status /etc/systemd/system/trust-status.service \
 	/usr/lib/trust/trust-update /etc/systemd/system/multi-user.target.wants/trust-update.service \
 	/priv/factory/secure /sbin/init; do

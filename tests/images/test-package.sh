@@ -40,11 +40,7 @@ make -s -C "$TOP" BUILD="$T/b" deb >"$T/make.log" 2>&1 || { tail -n 40 "$T/make.
 deb=$T/b/deb/trust_${version}_amd64.deb
 [ -s "$deb" ] || fail "make deb did not write $deb"
 R=$T/root
-mkdir -p "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates" "$R/var/lib/dpkg/triggers"
-: >"$R/var/lib/dpkg/status"
-root_files() { find "$R" -path "$R/var/lib/dpkg" -prune -o -print | sort; }
-root_files >"$T/root-before"
-dpkg --root="$R" --force-depends -i "$deb" >"$T/dpkg.log" 2>&1 || { cat "$T/dpkg.log"; fail "dpkg -i failed"; }
+deb_install "$deb" "$R"
 
 # From here on, only the installed trust, in a directory of no checkout;
 # BUILD is unset (its default is ./build), the mkosi package cache is the
@@ -96,12 +92,10 @@ sfdisk -d "$D/os.img" >"$T/pt" 2>/dev/null || fail "the OS disk has no partition
 for p in pbf sbf esp os; do
 	grep -q "name=\"$p\"" "$T/pt" || fail "the OS disk lacks partition $p"
 done
-start_of() { sed -n "/name=\"$1\"/s/.*start= *\([0-9]*\),.*/\1/p" "$T/pt"; }
-size_of() { sed -n "/name=\"$1\"/s/.*size= *\([0-9]*\),.*/\1/p" "$T/pt"; }
-dd if="$D/os.img" of="$T/esp" bs=512 skip="$(start_of esp)" count="$(size_of esp)" status=none
+dd if="$D/os.img" of="$T/esp" bs=512 skip="$(part_start "$T/pt" esp)" count="$(part_size "$T/pt" esp)" status=none
 mcopy -n -i "$T/esp" ::/EFI/BOOT/BOOTX64.EFI "$T/boot.efi" || fail "the installed ESP has no BOOTX64.EFI"
 cmp -s "$T/boot.efi" "$IMG/os/uki-production.efi" || fail "the installed BOOTX64.EFI is not os/uki-production.efi"
-dd if="$D/os.img" of="$T/luks" bs=512 skip="$(start_of os)" count=32768 status=none
+dd if="$D/os.img" of="$T/luks" bs=512 skip="$(part_start "$T/pt" os)" count=32768 status=none
 cryptsetup luksDump "$T/luks" >"$T/dump" 2>&1 || { cat "$T/dump"; fail "the os partition is not LUKS"; }
 grep -q '^Version:[[:space:]]*2' "$T/dump" || fail "the os volume is not LUKS2"
 grep -q '^Label:[[:space:]]*trust-os' "$T/dump" || fail "the os volume is not labelled trust-os"
@@ -137,9 +131,7 @@ grep -aq 'PRIVATE KEY' "$T/console" && fail "a private key on the console"
 expect_rc 0 trust vm delete demo
 [ ! -e "$D" ] || fail "vm delete left $D"
 assert_no_vm_processes
-dpkg --root="$R" --force-depends --purge trust >>"$T/dpkg.log" 2>&1 || { cat "$T/dpkg.log"; fail "dpkg --purge failed"; }
-root_files >"$T/root-after"
-diff "$T/root-before" "$T/root-after" >"$T/left" || fail "the purge left: $(cat "$T/left")"
+deb_purge "$R"
 [ -s "$KEYS/snakeoil/uefi-pk/cert.pem" ] || fail "the purge took the user's keyset"
 [ -s "$IMG/os/uki-production.efi" ] || fail "the purge took the user's images"
 echo ok

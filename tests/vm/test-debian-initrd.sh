@@ -23,11 +23,7 @@ done
 BUILD=${BUILD:-$TOP/build}
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 IMG=$BUILD/images/snakeoil
-mkdir -p "$T/no-keysets" # the repository's keysets/snakeoil, as tests/images builds them
-XDG_DATA_HOME=$T/no-keysets BUILD=$BUILD TRUST=$TRUST "$TOP/images/build.sh" snakeoil default \
-	>"$T/images.log" 2>&1 ||
-	{ tail -n 20 "$T/images.log"; fail "images/build.sh snakeoil failed"; }
-grep -a 'up to date\|done in' "$T/images.log" | sed 's/^/  /'
+vm_build_images
 
 # --- the initrd: Debian's, with trust's parts -------------------------------------
 uki=$IMG/os/uki-production-initramfs-tools.efi
@@ -54,7 +50,7 @@ expect_rc 0 trust verify efi --cert "$TOP/keysets/snakeoil/uki-production/cert.p
 vm_launch_or_copy deb "$IMG"
 D=$VMS/deb
 sfdisk -d "$D/os.img" >"$T/pt" || fail "the VM's disk has no partition table"
-esp_off=$(($(sed -n '/name="esp"/s/.*start= *\([0-9]*\),.*/\1/p' "$T/pt") * 512))
+esp_off=$(($(part_start "$T/pt" esp) * 512))
 [ "$esp_off" -gt 0 ] || fail "no esp partition: $(cat "$T/pt")"
 mcopy -o -i "$D/os.img@@$esp_off" "$uki" ::/EFI/BOOT/BOOTX64.EFI || fail "cannot install the UKI"
 

@@ -29,11 +29,7 @@ IMG=$BUILD/images/snakeoil
 declare -A took
 t0=$(date +%s)
 note "building (or reusing) $IMG"
-mkdir -p "$T/no-keysets" # the repository's keysets/snakeoil, as tests/images builds them
-XDG_DATA_HOME=$T/no-keysets BUILD=$BUILD TRUST=$TRUST "$TOP/images/build.sh" snakeoil default \
-	>"$T/images.log" 2>&1 ||
-	{ tail -n 20 "$T/images.log"; fail "images/build.sh snakeoil failed"; }
-grep -a 'up to date\|done in' "$T/images.log" | sed 's/^/  /'
+vm_build_images
 took[images]=$(($(date +%s) - t0))
 
 # --- the machine ----------------------------------------------------------------
@@ -48,9 +44,8 @@ serial=$(sed -n 's/^serial=//p' "$D/vm.conf")
 # shows it (the legacy boot), checked against the cert.
 : >"$T/key-lines"
 sfdisk -d "$D/os.img" >"$T/pt" || fail "the VM's disk has no partition table"
-part_start() { sed -n "/name=\"$1\"/s/.*start= *\([0-9]*\),.*/\1/p" "$T/pt"; }
-part_size() { sed -n "/name=\"$1\"/s/.*size= *\([0-9]*\),.*/\1/p" "$T/pt"; }
-os_off=$(($(part_start os) * 512)) os_len=$(($(part_size os) * 512)) esp_off=$(($(part_start esp) * 512))
+os_off=$(($(part_start "$T/pt" os) * 512)) os_len=$(($(part_size "$T/pt" os) * 512))
+esp_off=$(($(part_start "$T/pt" esp) * 512))
 [ "$os_off" -gt 0 ] && [ "$esp_off" -gt 0 ] || fail "no esp/os partitions: $(cat "$T/pt")"
 cp --sparse=always "$D/os.img" "$T/genuine.img"
 

@@ -24,20 +24,12 @@
 
 command -v mkosi >/dev/null || skip "mkosi is not installed (make deps)"
 IMG=$BUILD/images/snakeoil
-# images/build.sh rebuilds only the images older than their sources (after
-# tests/images, nothing): stale images would test yesterday's initrd.
 note "building (or reusing) $IMG"
-# (the repository's keysets/snakeoil, as tests/images builds them: the copy
-# vm-common.sh installed is newer than the images and would rebuild them)
-mkdir -p "$T/no-keysets"
-XDG_DATA_HOME=$T/no-keysets BUILD=$BUILD TRUST=$TRUST "$TOP/images/build.sh" snakeoil default \
-	>"$T/images.log" 2>&1 ||
-	{ tail -n 20 "$T/images.log"; fail "images/build.sh snakeoil failed"; }
+vm_build_images
 for f in vars.fd provision/uki-production.efi install/uki-production.efi os/payload.img \
 	os/uki-tpm.efi os/uki-limited.efi os/vmlinuz os/initrd-base.img os/initrd-trust.img; do
 	[ -s "$IMG/$f" ] || fail "images/build.sh did not make $IMG/$f"
 done
-grep -a 'up to date\|done in' "$T/images.log" | sed 's/^/  /'
 
 # --- launch: provision + install ---------------------------------------------
 vm_launch_or_copy p1 "$IMG" # in make check, test-package's launch
@@ -145,11 +137,9 @@ assert_no_vm_processes
 cp "$T/vars.orig" "$D/OVMF_VARS.fd"
 
 # --- security matrix: the same OS, signed otherwise, on the same machine ------
-esp_offset() { # first sector of the GPT partition named esp on the VM's disk
-	sfdisk -d "$D/os.img" | grep 'name="esp"' | sed -n 's/.*start= *\([0-9]*\).*/\1/p'
-}
-off=$(esp_offset)
-[ -n "$off" ] || fail "no partition named esp on the installed disk: $(sfdisk -d "$D/os.img")"
+sfdisk -d "$D/os.img" >"$T/pt" || fail "the installed disk has no partition table"
+off=$(part_start "$T/pt" esp)
+[ -n "$off" ] || fail "no partition named esp on the installed disk: $(cat "$T/pt")"
 cp "$D/os.img" "$T/os.orig" --sparse=always
 boot_as() { # boot_as UKI: the installed disk with UKI as the firmware's boot path
 	cp --sparse=always "$T/os.orig" "$D/os.img"
