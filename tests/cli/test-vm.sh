@@ -53,11 +53,18 @@ mkdir -p "$T/cwd"
 	trust vm launch x --project snakeoil:default)
 mkdir -p "$T/img"
 expect_error 1 "provisioning image $T/img/provision/uki-production.efi: No such file or directory" \
-	trust vm launch x --project snakeoil:default --images "$T/img"
+	trust vm launch x --project snakeoil:default --images "$T/img" --in-guest
 mkdir -p "$T/img/provision" "$T/img/install"
 : >"$T/img/provision/uki-production.efi"
 : >"$T/img/install/uki-production.efi"
 expect_error 1 "enrolled OVMF vars $T/img/vars.fd: No such file or directory" \
+	trust vm launch x --project snakeoil:default --images "$T/img" --in-guest
+# the host-side launch (the default) needs no boot images, but the payload
+rm -r "$T/img/provision" "$T/img/install"
+expect_error 1 "enrolled OVMF vars $T/img/vars.fd: No such file or directory" \
+	trust vm launch x --project snakeoil:default --images "$T/img"
+: >"$T/img/vars.fd"
+expect_error 1 "the host-side launch installs the images' OS payload: OS payload disk $T/img/os/payload.img: No such file or directory" \
 	trust vm launch x --project snakeoil:default --images "$T/img"
 [ -z "$(ls -A "$VMS" 2>/dev/null)" ] || fail "a failed launch left $(ls -A "$VMS")"
 

@@ -71,7 +71,7 @@ static void mem_reset(const uint8_t pcr7[32])
         memcpy(mem.pcr7, pcr7, 32);
 }
 
-static int mem_open(struct truststore **ret);
+static int mem_open(const char *where, struct truststore **ret);
 
 static void mem_close(struct truststore *s)
 {
@@ -284,8 +284,9 @@ static const struct truststore_ops truststore_mem = {
         .report = mem_report,
 };
 
-static int mem_open(struct truststore **ret)
+static int mem_open(const char *where, struct truststore **ret)
 {
+        (void)where;
         struct store_mem *m;
         int r = mem_step("open");
 

@@ -31,19 +31,25 @@ static void test_guid_parse(void)
 static void test_find(void)
 {
         uint8_t pbf[16], sbf[16], other[16];
+        struct gpt_extent x;
         uint32_t n = 0;
 
         ASSERT_OK(gpt_guid_parse(PBF_TYPE_GUID, pbf));
         ASSERT_OK(gpt_guid_parse(SBF_TYPE_GUID, sbf));
         ASSERT_OK(gpt_guid_parse("0FC63DAF-8483-4772-8E79-3D69D8477DE4", other));
-        ASSERT_OK(gpt_disk_find_type(img, pbf, &n));
+        ASSERT_OK(gpt_disk_find_type(img, pbf, &n, NULL));
         ASSERT_EQ(n, 2);
-        ASSERT_OK(gpt_disk_find_type(img, sbf, &n));
+        ASSERT_OK(gpt_disk_find_type(img, sbf, &n, &x));
         ASSERT_EQ(n, 3);
-        ASSERT_OK(gpt_disk_find_type(img, other, &n));
+        /* sfdisk's layout: 1 MiB aligned, 8 MiB each, the third from 17 MiB */
+        ASSERT_EQ(x.first, 34816);
+        ASSERT_EQ(x.last, 51199);
+        ASSERT_EQ(x.offset, 17ull << 20);
+        ASSERT_EQ(x.size, 8ull << 20);
+        ASSERT_OK(gpt_disk_find_type(img, other, &n, NULL));
         ASSERT_EQ(n, 1);
         other[0] ^= 1;
-        ASSERT_EQ(gpt_disk_find_type(img, other, &n), -ENOENT);
+        ASSERT_EQ(gpt_disk_find_type(img, other, &n, NULL), -ENOENT);
 }
 
 /* flip one byte at off; the lookup must refuse; flip it back */
@@ -59,7 +65,7 @@ static int damaged(off_t off)
         if (pwrite(fd, &b, 1, off) != 1)
                 abort();
         (void)gpt_guid_parse(PBF_TYPE_GUID, pbf);
-        r = gpt_disk_find_type(img, pbf, &n);
+        r = gpt_disk_find_type(img, pbf, &n, NULL);
         b ^= 0x40;
         if (pwrite(fd, &b, 1, off) != 1)
                 abort();
@@ -86,8 +92,8 @@ static void test_not_gpt(void)
 
         ASSERT_TRUE(fd >= 0 && ftruncate(fd, 1 << 20) == 0);
         close(fd);
-        ASSERT_EQ(gpt_disk_find_type(p, t, &n), -EBADMSG);
-        ASSERT_EQ(gpt_disk_find_type("/nonexistent", t, &n), -ENOENT);
+        ASSERT_EQ(gpt_disk_find_type(p, t, &n, NULL), -EBADMSG);
+        ASSERT_EQ(gpt_disk_find_type("/nonexistent", t, &n, NULL), -ENOENT);
 }
 
 int main(void)

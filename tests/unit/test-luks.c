@@ -38,7 +38,7 @@ static void test_format_and_check(void)
         _cleanup_free_ char *img = image("plain.img");
         const char pass[] = "0123456789abcdefghijABCDEFGHIJ0123456789";
 
-        ASSERT_OK(luks_format(img, pass, 40, NULL));
+        ASSERT_OK(luks_format(img, pass, 40, NULL, NULL));
         ASSERT_OK(luks_check_passphrase(img, pass, 40));
         ASSERT_EQ(luks_check_passphrase(img, pass, 39), -EPERM);
         ASSERT_EQ(luks_check_passphrase(img, "wrong", 5), -EPERM);
@@ -51,7 +51,8 @@ static void test_keyring_token(void)
         _cleanup_free_ uint8_t *dump = NULL;
         const char pass[] = "passphrase-of-forty-characters-xxxxxxxx";
 
-        ASSERT_OK(luks_format(img, pass, strlen(pass), "machine:luks"));
+        ASSERT_OK(luks_format(img, pass, strlen(pass), &(struct luks_format_opts){ .keyring_key = "machine:luks" },
+                              NULL));
         ASSERT_OK(luks_check_passphrase(img, pass, strlen(pass)));
         if (system("command -v cryptsetup >/dev/null") != 0) {
                 fprintf(stderr, "cryptsetup not installed: token not cross-checked\n");
@@ -82,14 +83,10 @@ static const char os_pass[] = "0123456789abcdefghijABCDEFGHIJ0123456789";
 static char *os_volume(const char *name, const char *label)
 {
         char *img = image(name);
-        struct crypt_device *cd = NULL;
+        const struct luks_format_opts o = { .keyring_key = "machine:luks", .label = label };
 
-        if (luks_format(img, os_pass, 40, "machine:luks") < 0)
+        if (luks_format(img, os_pass, 40, &o, NULL) < 0)
                 abort();
-        if (label && (crypt_init(&cd, img) < 0 || crypt_load(cd, CRYPT_LUKS2, NULL) < 0 ||
-                      crypt_set_label(cd, label, NULL) < 0))
-                abort();
-        crypt_free(cd);
         return img;
 }
 
@@ -331,6 +328,95 @@ static void test_osvol(void)
         ASSERT_OK(keyring_remove(KEYRING_SESSION, serial));
 }
 
+/* luks_encrypt_copy against dm-crypt: a volume formatted with a known
+ * volume key (read back through libcryptsetup), plaintext written into it
+ * while it is only a file, then opened by cryptsetup (a loop device and
+ * dm-crypt, root only) and read back through the mapping. Both sector sizes
+ * trust writes: 4096 (a VM's OS volume) and 512. */
+static void encrypt_copy_check(unsigned sector_size)
+{
+        _cleanup_free_ char *img = image("enc.img"), *plain = path_join(dir, "plain"),
+                            *back = path_join(dir, "back"), *cmd = NULL;
+        _cleanup_free_ uint8_t *text = xmalloc0(3 << 20), *got = NULL;
+        const struct luks_format_opts o = { .label = "enc", .sector_size = sector_size };
+        struct luks_format_opts ok = o;
+        uint8_t vk[LUKS_OS_KEY_SIZE], vk_back[LUKS_OS_KEY_SIZE];
+        struct crypt_device *cd = NULL;
+        size_t vk_len = sizeof(vk_back), got_len = 0;
+        uint64_t off = 0;
+        int src, dst;
+
+        for (size_t i = 0; i < sizeof(vk); i++)
+                vk[i] = (uint8_t)(i * 7 + 1);
+        for (size_t i = 0; i < (3u << 20); i++)
+                text[i] = (uint8_t)(i * 2654435761u >> 13);
+        ASSERT_OK(write_file_excl(plain, text, 3 << 20, 0600));
+        ok.volume_key = vk;
+        ASSERT_OK(luks_format(img, os_pass, 40, &ok, &off));
+        ASSERT_TRUE(off >= 16384 && off % sector_size == 0);
+        /* the volume's key is the one given */
+        ASSERT_EQ(crypt_init(&cd, img), 0);
+        ASSERT_EQ(crypt_load(cd, CRYPT_LUKS2, NULL), 0);
+        ASSERT_EQ(crypt_get_sector_size(cd), (int)sector_size);
+        ASSERT_EQ((uint64_t)crypt_get_data_offset(cd) * 512, off);
+        ASSERT_TRUE(crypt_volume_key_get(cd, CRYPT_ANY_SLOT, (char *)vk_back, &vk_len, os_pass,
+                                         40) >= 0);
+        crypt_free(cd);
+        ASSERT_EQ(vk_len, sizeof(vk));
+        ASSERT_MEMEQ(vk_back, vk, sizeof(vk));
+
+        src = open(plain, O_RDONLY | O_CLOEXEC);
+        dst = open(img, O_RDWR | O_CLOEXEC);
+        ASSERT_TRUE(src >= 0 && dst >= 0);
+        /* from 1 MiB of the plaintext, 2 MiB, to 64 KiB into the segment */
+        ASSERT_OK(luks_encrypt_copy(&(struct luks_copy){ .src_fd = src, .src_off = 1 << 20,
+                                                         .src_name = plain, .dst_fd = dst,
+                                                         .dst_off = off + 65536,
+                                                         .dst_name = img, .len = 2 << 20,
+                                                         .sector_size = sector_size },
+                                    vk));
+        /* not whole sectors: refused, nothing written */
+        ASSERT_EQ(luks_encrypt_copy(&(struct luks_copy){ .src_fd = src, .src_name = plain,
+                                                         .dst_fd = dst, .dst_off = off,
+                                                         .dst_name = img, .len = 100,
+                                                         .sector_size = sector_size },
+                                    vk),
+                  -EINVAL);
+        close(src);
+        close(dst);
+        /* the ciphertext is not the plaintext */
+        ASSERT_OK(read_file(img, 64 << 20, &got, &got_len));
+        ASSERT_TRUE(memcmp(got + off + 65536, text + (1 << 20), 4096) != 0);
+        free(TAKE_PTR(got));
+
+        (void)unlink(plain);
+        /* (the VM tests read such a volume through the guest's dm-crypt) */
+        if (geteuid() != 0 || system("command -v cryptsetup >/dev/null && "
+                                     "dmsetup version >/dev/null 2>&1") != 0) {
+                fprintf(stderr, "not root or no device-mapper: dm-crypt read-back skipped\n");
+                return;
+        }
+        cmd = xasprintf("printf %%s '%s' | cryptsetup open --key-file - '%s' trust-test-enc && "
+                        "dd if=/dev/mapper/trust-test-enc of='%s' bs=65536 skip=1 count=32 "
+                        "status=none; r=$?; cryptsetup close trust-test-enc; exit $r",
+                        os_pass, img, back);
+        ASSERT_EQ(system(cmd), 0);
+        ASSERT_OK(read_file(back, 4 << 20, &got, &got_len));
+        ASSERT_EQ(got_len, (size_t)(2 << 20));
+        ASSERT_MEMEQ(got, text + (1 << 20), 2 << 20);
+        (void)unlink(back);
+}
+
+static void test_encrypt_copy_4096(void)
+{
+        encrypt_copy_check(4096);
+}
+
+static void test_encrypt_copy_512(void)
+{
+        encrypt_copy_check(512);
+}
+
 int main(void)
 {
         if (!mkdtemp(dir))
@@ -341,6 +427,8 @@ int main(void)
         RUN(test_format_and_check);
         RUN(test_keyring_token);
         RUN(test_not_luks);
+        RUN(test_encrypt_copy_4096);
+        RUN(test_encrypt_copy_512);
         RUN(test_os_genuine);
         RUN(test_os_cipher_null);
         RUN(test_os_other_cipher);

@@ -22,8 +22,11 @@ static const char vm_usage[] =
         "Provisioned VMs: OVMF with the keyset's keys enrolled, a persistent swtpm,\n"
         "a SUDI identity, and the provision -> install -> boot sequence.\n\n"
         "  launch NAME --project KEYSET:PROJECT [--serial ID] [--images DIR]\n"
-        "         [--keep-on-failure] [--timeout SEC]\n"
-        "                         create the VM, provision it and install the OS\n"
+        "         [--in-guest] [--keep-on-failure] [--timeout SEC]\n"
+        "                         create the VM, provision its TPM and install the OS,\n"
+        "                         from the host (the VM's TPM is a host file anyway);\n"
+        "                         --in-guest: by booting the provisioning and installer\n"
+        "                         images, as on hardware (two more firmware boots)\n"
         "  start NAME [--console] boot the installed OS (detached, or on the console)\n"
         "  stop NAME [--timeout SEC]\n"
         "                         power button, then quit after SEC (default 60)\n"
@@ -41,8 +44,8 @@ static const char vm_usage[] =
         "                         keyset's (SEC: how long to wait, default 600)\n"
         "  delete NAME            stop the VM and remove everything it has\n\n"
         "State: $XDG_STATE_HOME/machine/trust/vms/NAME/. Images: --images DIR, default\n"
-        "build/images/KEYSET (images/README.md: vars.fd, provision/ and\n"
-        "install/uki-production.efi, os/payload.img).\n"
+        "build/images/KEYSET (images/README.md: vars.fd, os/payload.img,\n"
+        "os/pcr7-production.txt; --in-guest: provision/ and install/uki-production.efi).\n"
         "$TRUST_VM_ACCEL=kvm|tcg overrides the KVM probe.\n";
 
 /* "trust: vm 'x': cause", without naming the VM twice when the cause does. */
@@ -125,6 +128,7 @@ static int do_launch(int argc, char **argv)
                 { "serial", required_argument, NULL, 's' },
                 { "images", required_argument, NULL, 'i' },
                 { "keep-on-failure", no_argument, NULL, 'k' },
+                { "in-guest", no_argument, NULL, 'g' },
                 { "timeout", required_argument, NULL, 't' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -148,6 +152,9 @@ static int do_launch(int argc, char **argv)
                         break;
                 case 'k':
                         a.keep_on_failure = true;
+                        break;
+                case 'g':
+                        a.in_guest = true;
                         break;
                 case 't':
                         if (parse_seconds("vm launch", optarg, &a.phase_timeout_s))

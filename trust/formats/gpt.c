@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <linux/fs.h>
 
 #include "base/endian.h"
@@ -52,7 +53,7 @@ int gpt_header_parse(const uint8_t *hdr, size_t hdr_len, uint64_t *ret_entries_l
 }
 
 int gpt_find_type(const uint8_t *hdr, size_t hdr_len, const uint8_t *entries, size_t entries_len,
-                  const uint8_t type[16], uint32_t *ret_partno)
+                  const uint8_t type[16], uint32_t *ret_partno, struct gpt_extent *ret_extent)
 {
         uint64_t lba;
         size_t len;
@@ -72,14 +73,21 @@ int gpt_find_type(const uint8_t *hdr, size_t hdr_len, const uint8_t *entries, si
 
                 if (!memcmp(e, type, 16) && le64(e + 40) >= le64(e + 32)) {
                         *ret_partno = (uint32_t)i;
+                        if (ret_extent)
+                                *ret_extent = (struct gpt_extent){ .first = le64(e + 32),
+                                                                   .last = le64(e + 40) };
                         return 0;
                 }
         }
         return -ENOENT;
 }
 
-int gpt_disk_find_type(const char *dev, const uint8_t type[16], uint32_t *ret_partno)
+int gpt_disk_find_type(const char *dev, const uint8_t type[16], uint32_t *ret_partno,
+                       struct gpt_extent *ret_extent)
 {
+        struct gpt_extent x;
+        struct stat st;
+        uint64_t disk;
         _cleanup_close_ int fd = -1;
         _cleanup_free_ uint8_t *entries = NULL;
         uint8_t hdr[4096];
@@ -103,5 +111,19 @@ int gpt_disk_find_type(const char *dev, const uint8_t type[16], uint32_t *ret_pa
         entries = xmalloc0(len);
         if (pread(fd, entries, len, (off_t)(lba * (uint64_t)ssz)) != (ssize_t)len)
                 return -EBADMSG;
-        return gpt_find_type(hdr, (size_t)ssz, entries, len, type, ret_partno);
+        r = gpt_find_type(hdr, (size_t)ssz, entries, len, type, ret_partno, &x);
+        if (r < 0 || !ret_extent)
+                return r;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        disk = S_ISBLK(st.st_mode) ? 0 : (uint64_t)st.st_size;
+        if (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, &disk) < 0)
+                return -errno;
+        /* last >= first, both below the disk's end in whole sectors */
+        if (x.last >= disk / (uint64_t)ssz)
+                return -EBADMSG;
+        x.offset = x.first * (uint64_t)ssz;
+        x.size = (x.last - x.first + 1) * (uint64_t)ssz;
+        *ret_extent = x;
+        return 0;
 }

@@ -26,10 +26,19 @@ static inline int gpt_guid_parse(const char *s, uint8_t out[16])
  * the entry array lies and how long it is (bounded: at most 1 MiB). */
 int gpt_header_parse(const uint8_t *hdr, size_t hdr_len, uint64_t *ret_entries_lba,
                      size_t *ret_entries_len);
-/* The 1-based number of the first entry of the given type; -ENOENT if none,
- * -EBADMSG if header or entries are inconsistent. */
-int gpt_find_type(const uint8_t *hdr, size_t hdr_len, const uint8_t *entries, size_t entries_len,
-                  const uint8_t type[16], uint32_t *ret_partno);
+/* Where a partition lies: in LBAs from the table, in bytes from a disk. */
+struct gpt_extent {
+        uint64_t first, last; /* LBAs, inclusive; last >= first */
+        uint64_t offset, size; /* bytes (gpt_disk_find_type only) */
+};
 
-/* Reads the GPT of a disk (device or image file) and finds the type there. */
-int gpt_disk_find_type(const char *dev, const uint8_t type[16], uint32_t *ret_partno);
+/* The 1-based number of the first entry of the given type, and its extent
+ * when ret_extent is not NULL; -ENOENT if none, -EBADMSG if header or
+ * entries are inconsistent. */
+int gpt_find_type(const uint8_t *hdr, size_t hdr_len, const uint8_t *entries, size_t entries_len,
+                  const uint8_t type[16], uint32_t *ret_partno, struct gpt_extent *ret_extent);
+
+/* Reads the GPT of a disk (device or image file) and finds the type there;
+ * the extent's bytes are checked to lie within the disk. */
+int gpt_disk_find_type(const char *dev, const uint8_t type[16], uint32_t *ret_partno,
+                       struct gpt_extent *ret_extent);

@@ -236,6 +236,63 @@ static int daemon_start(const char *dir, const struct daemon *d, char *const arg
         return 0;
 }
 
+/* swtpm serving this process (vm_swtpm_serve): the swtpm TCTI finds the
+ * control channel at the data socket's path + ".ctrl". */
+#define SWTPM_HOST_SOCK "swtpm-host.sock"
+#define SWTPM_HOST_CTRL SWTPM_HOST_SOCK ".ctrl"
+static const struct daemon swtpm_host_daemon = {
+        .name = "swtpm", .log = VM_SWTPM_LOG, .pid_file = VM_SWTPM_PID,
+        .sock = SWTPM_HOST_SOCK, .sock_what = "its TPM socket", .timeout_ms = 10000,
+};
+
+int vm_swtpm_serve(const char *dir, pid_t *ret, char **ret_tcti)
+{
+        _cleanup_free_ char *sock = path_join(dir, SWTPM_HOST_SOCK);
+        _cleanup_free_ char *ctrl = path_join(dir, SWTPM_HOST_CTRL);
+        char *const argv[] = { "swtpm", "socket", "--tpm2",
+                               "--tpmstate=dir=" VM_SWTPM_DIR ",mode=0600",
+                               "--server=type=unixio,path=" SWTPM_HOST_SOCK ",mode=0600",
+                               "--ctrl=type=unixio,path=" SWTPM_HOST_CTRL ",mode=0600",
+                               "--log=file=" VM_SWTPM_LOG,
+                               "--flags=not-need-init,startup-clear", NULL };
+        pid_t pid = 0;
+        int r;
+
+        /* The TCTI connects by absolute path (this process's cwd is not
+         * dir), in a configuration string split at commas. */
+        if (sock[0] != '/' || strlen(ctrl) >= sizeof(((struct sockaddr_un *)0)->sun_path) ||
+            strchr(sock, ','))
+                return errf(-ENAMETOOLONG, "%s: not usable as the TPM socket of the host-side "
+                                           "launch (relative, longer than %zu bytes, or with a "
+                                           "comma): use --in-guest or a shorter XDG_STATE_HOME",
+                            sock, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+        (void)unlink(sock);
+        (void)unlink(ctrl);
+        r = daemon_start(dir, &swtpm_host_daemon, argv, true, &pid);
+        if (r >= 0) {
+                r = wait_socket(dir, SWTPM_HOST_CTRL, pid, true, 10000);
+                if (r < 0) {
+                        r = errf(r, "swtpm did not open its control socket");
+                        daemon_stop(dir, &swtpm_host_daemon, &pid);
+                }
+        }
+        if (r < 0)
+                return r;
+        *ret = pid;
+        *ret_tcti = xasprintf("swtpm:path=%s", sock);
+        return 0;
+}
+
+void vm_swtpm_end(const char *dir, pid_t *pid)
+{
+        _cleanup_free_ char *sock = path_join(dir, SWTPM_HOST_SOCK);
+        _cleanup_free_ char *ctrl = path_join(dir, SWTPM_HOST_CTRL);
+
+        daemon_stop(dir, &swtpm_host_daemon, pid);
+        (void)unlink(sock);
+        (void)unlink(ctrl);
+}
+
 /* --terminate: swtpm ends when QEMU closes the control channel, so the two
  * stop together however QEMU stops. */
 static void swtpm_argv(struct strv *a)

@@ -48,6 +48,13 @@ int vm_accel_probe(const char *scratch_dir, const char **ret);
  * failure nothing is left running. */
 int vm_spawn(const struct vm_run *run, struct vm_proc *ret);
 
+/* swtpm alone, for this process to provision the VM's TPM from the host
+ * (the host-side launch): its state in VM_SWTPM_DIR, started up, serving on
+ * unix sockets in dir; its pid file written. *ret_tcti: the TCTI string
+ * that reaches it (free it). Stop it with vm_swtpm_end, which leaves its
+ * state for QEMU's swtpm. */
+int vm_swtpm_serve(const char *dir, pid_t *ret, char **ret_tcti);
+void vm_swtpm_end(const char *dir, pid_t *pid);
 /* Reads the pid files; a pid counts only while its process is alive, not a
  * zombie, and runs inside `dir` (guards against pid reuse). 0 when absent. */
 int vm_proc_load(const char *dir, struct vm_proc *ret);

@@ -2,10 +2,12 @@
  * inputs, prepare the state directory, provision, install, then rename it
  * into place. Processes are qemu.c's; the layout is in vm/README.md. */
 #include "machine/vm-launch.h"
+#include "machine/vm-prepare.h"
 #include "machine/vm.h"
 #include "keys/sudi.h"
 #include "base/util.h"
 #include "keys/keyset-path.h"
+#include "base/secure.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -99,44 +101,56 @@ static int make_os_disk(const char *dir)
         return 0;
 }
 
-/* The `trust-data` FAT disk for the provisioning image: cert.pem and
- * privkey.pem of the VM's SUDI identity at its root. On failure the caller
- * wipes what was written of it. */
-static int make_data_disk(const char *dir, const char *keyset, const char *project,
-                          const char *serial, char **ret_serial)
+/* The VM's SUDI identity, issued into VM_SUDI_DIR (cert.pem, privkey.pem;
+ * 0700) for the phase that puts it in the TPM; the cert is also kept as
+ * VM_SUDI_CERT. sudi_done wipes the key whatever happened. */
+#define VM_SUDI_DIR "sudi"
+static int sudi_make(const char *dir, const char *keyset, const char *project, const char *serial,
+                     char **ret_serial)
 {
-        _cleanup_free_ char *sudi = path_join(dir, "sudi");
-        _cleanup_free_ char *img = path_join(dir, VM_DATA_DISK);
+        _cleanup_free_ char *sudi = path_join(dir, VM_SUDI_DIR);
         _cleanup_free_ char *cert = path_join(sudi, "cert.pem");
-        _cleanup_free_ char *key = path_join(sudi, "privkey.pem");
         _cleanup_free_ char *keep = path_join(dir, VM_SUDI_CERT);
-        _cleanup_free_ char *kib = xasprintf("%d", VM_DATA_DISK_KIB);
         int r;
 
         if (mkdir(sudi, 0700) < 0)
                 return errf(-errno, "%s: %s", sudi, strerror(errno));
         r = sudi_issue(keyset, project, serial, sudi, ret_serial);
-        if (r < 0)
-                goto out;
-        r = copy_small_file(cert, keep, 0644);
-        if (r < 0)
-                goto out;
-        {
-                char *argv[] = { "mkfs.vfat", "-C", "-n", "trust-data", img, kib, NULL };
-                r = run_tool(argv, 60);
-        }
-        if (r < 0)
-                goto out;
-        (void)chmod(img, 0600);
-        {
-                char *argv[] = { "mcopy", "-i", img, cert, key, "::/", NULL };
-                r = run_tool(argv, 60);
-        }
-out:
+        if (r >= 0)
+                r = copy_small_file(cert, keep, 0644);
+        return r;
+}
+
+static void sudi_done(const char *dir)
+{
+        _cleanup_free_ char *sudi = path_join(dir, VM_SUDI_DIR);
+        _cleanup_free_ char *cert = path_join(sudi, "cert.pem");
+        _cleanup_free_ char *key = path_join(sudi, "privkey.pem");
+
         wipe_file(key);
         (void)unlink(cert);
         (void)rmdir(sudi);
-        return r;
+}
+
+/* The `trust-data` FAT disk for the provisioning image: cert.pem and
+ * privkey.pem of the VM's SUDI identity (sudi_make) at its root. On failure
+ * the caller wipes what was written of it. */
+static int make_data_disk(const char *dir)
+{
+        _cleanup_free_ char *sudi = path_join(dir, VM_SUDI_DIR);
+        _cleanup_free_ char *img = path_join(dir, VM_DATA_DISK);
+        _cleanup_free_ char *cert = path_join(sudi, "cert.pem");
+        _cleanup_free_ char *key = path_join(sudi, "privkey.pem");
+        _cleanup_free_ char *kib = xasprintf("%d", VM_DATA_DISK_KIB);
+        char *mkfs[] = { "mkfs.vfat", "-C", "-n", "trust-data", img, kib, NULL };
+        char *mcopy[] = { "mcopy", "-i", img, cert, key, "::/", NULL };
+        int r;
+
+        r = run_tool(mkfs, 60);
+        if (r < 0)
+                return r;
+        (void)chmod(img, 0600);
+        return run_tool(mcopy, 60);
 }
 
 static char *now_iso(void)
@@ -284,15 +298,19 @@ static int launch_check(struct launch *l)
         l->prov = path_join(l->images, VM_IMG_PROVISION);
         l->inst = path_join(l->images, VM_IMG_INSTALL);
         l->vars = path_join(l->images, VM_IMG_VARS);
-        if ((r = regular_file(l->prov, "provisioning image")) < 0 ||
-            (r = regular_file(l->inst, "installer image")) < 0 ||
+        if ((a->in_guest && (r = regular_file(l->prov, "provisioning image")) < 0) ||
+            (a->in_guest && (r = regular_file(l->inst, "installer image")) < 0) ||
             (r = regular_file(l->vars, "enrolled OVMF vars")) < 0)
                 return r;
         payload = path_join(l->images, VM_IMG_PAYLOAD);
-        if (path_exists(payload)) {
+        /* the installer image can install without one; the host installs
+         * nothing else */
+        if (path_exists(payload) || !a->in_guest) {
                 r = regular_file(payload, "OS payload disk");
                 if (r < 0)
-                        return r;
+                        return a->in_guest ? r
+                                           : errf_prefix(r, "the host-side launch installs "
+                                                            "the images' OS payload");
                 l->payload = TAKE_PTR(payload);
         }
         return 0;
@@ -339,7 +357,13 @@ static int launch_prepare(struct launch *l)
                 if (symlink(l->payload, link) < 0)
                         return errf(-errno, "%s: %s", link, strerror(errno));
         }
-        r = make_data_disk(l->tmp, a->keyset, a->project, a->serial, &serial);
+        r = sudi_make(l->tmp, a->keyset, a->project, a->serial, &serial);
+        if (r >= 0 && a->in_guest)
+                r = make_data_disk(l->tmp);
+        /* in the guest, the data disk carries it from now on; on the host,
+         * launch_host reads it, then wipes it */
+        if (a->in_guest || r < 0)
+                sudi_done(l->tmp);
         if (r < 0)
                 return r;
         r = vm_accel_probe(l->tmp, &l->accel);
@@ -364,7 +388,41 @@ static int launch_prepare(struct launch *l)
         return 0;
 }
 
-/* provision, then install. */
+/* provision, then install, on the host (vm-prepare.h). */
+static int launch_host(struct launch *l)
+{
+        _cleanup_free_ char *cert = path_join(l->tmp, VM_SUDI_DIR "/cert.pem");
+        _cleanup_free_ char *key = path_join(l->tmp, VM_SUDI_DIR "/privkey.pem");
+        _cleanup_free_ char *kdir = NULL, *pcr7data = NULL;
+        struct secret sbf = {}, os = {};
+        struct vm_prepare_args p = { .dir = l->tmp, .images = l->images, .payload = l->payload,
+                                     .sudi_cert = cert, .sudi_key = key };
+        double t0 = now_s();
+        int r;
+
+        l->phase = "provision";
+        r = keyset_path(l->a->keyset, &kdir);
+        if (r >= 0) {
+                pcr7data = path_join(kdir, "pcr7data");
+                p.pcr7data = pcr7data;
+                r = vm_prepare_tpm(&p, &sbf, &os);
+        }
+        sudi_done(l->tmp); /* the key is in the TPM, or nowhere */
+        if (r >= 0 && l->a->progress)
+                l->a->progress("provision", now_s() - t0, VM_PROVISIONED ", on the host");
+        if (r >= 0) {
+                l->phase = "install";
+                t0 = now_s();
+                r = vm_prepare_disk(&p, &sbf, &os);
+        }
+        if (r >= 0 && l->a->progress)
+                l->a->progress("install", now_s() - t0, VM_INSTALLED ", on the host");
+        secret_free(&sbf);
+        secret_free(&os);
+        return r;
+}
+
+/* provision, then install, each a boot of its image. */
 static int launch_phases(struct launch *l)
 {
         const struct qemu_disk data = { VM_DATA_DISK, "trust-data", -1, true };
@@ -416,6 +474,7 @@ static void launch_fail(struct launch *l, char **ret_phase, char **ret_tail)
         *ret_tail = vm_console_tail(l->tmp, 20);
         err_freeze(); /* the cause stays the failure's, whatever the cleanup meets */
         wipe_file(data);
+        sudi_done(l->tmp);
         if (l->a->keep_on_failure && l->info.name && commit_tmp_dir(l->tmp, l->final, 0700) >= 0)
                 l->tmp[0] = 0;
         if (l->tmp[0])
@@ -439,7 +498,7 @@ int vm_launch(const struct vm_launch_args *a, char **ret_phase, char **ret_tail)
                 return r;
         r = launch_prepare(&l);
         if (r >= 0)
-                r = launch_phases(&l);
+                r = a->in_guest ? launch_phases(&l) : launch_host(&l);
         if (r >= 0)
                 r = launch_commit(&l);
         if (r < 0)

@@ -1,6 +1,8 @@
 /* vm-launch.h: `trust vm launch`: creates a VM (vm.h) in a temporary
  * sibling of its state directory, runs the provision and install phases in
- * it, and renames it into place only when both succeeded. */
+ * it, and renames it into place only when both succeeded. The phases run on
+ * the host (vm-prepare.h), or with in_guest by booting the provisioning and
+ * installer images, as on hardware. */
 #pragma once
 
 #include <stdbool.h>
@@ -23,6 +25,7 @@ struct vm_launch_args {
         const char *serial; /* NULL: a fresh UUID */
         const char *images; /* NULL: build/images/<keyset> */
         bool keep_on_failure;
+        bool in_guest; /* boot the provisioning and installer images */
         unsigned phase_timeout_s; /* 0: 1200 */
         /* One call per finished step, e.g. ("provision", 23.4, NULL). */
         void (*progress)(const char *phase, double seconds, const char *detail);
@@ -30,8 +33,9 @@ struct vm_launch_args {
 
 /* On failure *ret_phase names the failed phase and *ret_tail holds the
  * console's last lines (both may be NULL; free them). Whatever fails, the
- * disk that carried the SUDI private key is overwritten and removed, also
- * when --keep-on-failure keeps the rest. */
+ * files that carried the SUDI private key (the provisioning image's disk, or
+ * the host-side launch's key file) are overwritten and removed, also when
+ * --keep-on-failure keeps the rest. */
 int vm_launch(const struct vm_launch_args *a, char **ret_phase, char **ret_tail);
 
 /* Signals (SIGINT/SIGTERM) seen during a launch set this. */

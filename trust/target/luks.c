@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <libcryptsetup.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,7 +46,9 @@
         X(volume_key_get) \
         X(activate_by_volume_key) \
         X(deactivate) \
-        X(get_label)
+        X(get_label) \
+        X(set_label) \
+        X(get_data_offset)
 
 #define CS_FIELD(f) typeof(crypt_##f) *f;
 static struct {
@@ -85,8 +88,10 @@ static void crypt_freep(struct crypt_device **cd)
                 cs.free(*cd);
 }
 
-int luks_format(const char *device, const void *pass, size_t len, const char *keyring_key)
+int luks_format(const char *device, const void *pass, size_t len,
+                const struct luks_format_opts *o, uint64_t *ret_data_offset)
 {
+        static const struct luks_format_opts none = {};
         _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
         /* The passphrases are 40 random characters (~238 bits): a costly KDF
          * adds nothing, a cheap one keeps boot and provisioning fast. */
@@ -99,6 +104,11 @@ int luks_format(const char *device, const void *pass, size_t len, const char *ke
         struct crypt_params_luks2 params = { .sector_size = 512 };
         int r, slot;
 
+        if (!o)
+                o = &none;
+        if (o->sector_size)
+                params.sector_size = o->sector_size;
+
         r = cs_load();
         if (r < 0)
                 return r;
@@ -108,14 +118,17 @@ int luks_format(const char *device, const void *pass, size_t len, const char *ke
         r = cs.set_pbkdf_type(cd, &pbkdf);
         if (r < 0)
                 return errf(r, "%s: LUKS2 PBKDF setup: %s", device, strerror(-r));
-        r = cs.format(cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, NULL, 64, &params);
+        r = cs.format(cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, (const char *)o->volume_key,
+                      LUKS_OS_KEY_SIZE, &params);
         if (r < 0)
                 return errf(r, "%s: LUKS2 format: %s", device, strerror(-r));
+        if (o->label && (r = cs.set_label(cd, o->label, NULL)) < 0)
+                return errf(r, "%s: LUKS2 label: %s", device, strerror(-r));
         slot = cs.keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, NULL, 0, pass, len);
         if (slot < 0)
                 return errf(slot, "%s: LUKS2 keyslot: %s", device, strerror(-slot));
-        if (keyring_key) {
-                struct crypt_token_params_luks2_keyring tp = { .key_description = keyring_key };
+        if (o->keyring_key) {
+                struct crypt_token_params_luks2_keyring tp = { .key_description = o->keyring_key };
                 int token = cs.token_luks2_keyring_set(cd, CRYPT_ANY_TOKEN, &tp);
 
                 if (token < 0)
@@ -125,7 +138,74 @@ int luks_format(const char *device, const void *pass, size_t len, const char *ke
                 if (r < 0)
                         return errf(r, "%s: LUKS2 keyring token: %s", device, strerror(-r));
         }
+        if (ret_data_offset)
+                *ret_data_offset = cs.get_data_offset(cd) * 512;
         return 0;
+}
+
+static void cipher_ctx_freep(EVP_CIPHER_CTX **c)
+{
+        EVP_CIPHER_CTX_free(*c);
+}
+
+int luks_encrypt_copy(const struct luks_copy *c, const uint8_t vk[LUKS_OS_KEY_SIZE])
+{
+        _cleanup_(cipher_ctx_freep) EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+        const size_t chunk = 1 << 20;
+        _cleanup_free_ uint8_t *buf = xmalloc0(chunk);
+        const unsigned ss = c->sector_size;
+        uint64_t done = 0;
+        int r = 0;
+
+        if (ss < 512 || ss > 4096 || (ss & (ss - 1)) || c->len % ss)
+                return errf(-EINVAL, "%s: %llu bytes are not whole %u-byte sectors", c->dst_name,
+                            (unsigned long long)c->len, ss);
+        if (!ctx || EVP_EncryptInit_ex(ctx, EVP_aes_256_xts(), NULL, vk, NULL) != 1)
+                return errf(-EIO, "%s: AES-256-XTS: cannot set up the cipher", c->dst_name);
+        while (done < c->len) {
+                size_t n = c->len - done < chunk ? (size_t)(c->len - done) : chunk;
+                ssize_t got = pread(c->src_fd, buf, n, (off_t)(c->src_off + done));
+                int outl;
+
+                if (got != (ssize_t)n) {
+                        r = errf(got < 0 ? -errno : -EIO, "%s: cannot read at %llu: %s",
+                                 c->src_name, (unsigned long long)(c->src_off + done),
+                                 got < 0 ? strerror(errno) : "short read");
+                        break;
+                }
+                for (size_t i = 0; i < n; i += ss) {
+                        /* plain64: the sector's offset in the segment
+                         * counted in 512-byte units whatever sector_size is
+                         * (dm-crypt does so unless told iv_large_sectors,
+                         * which LUKS2 never sets), 64-bit little-endian,
+                         * then zeros */
+                        uint64_t sector = (done + i) / 512;
+                        uint8_t iv[16] = {};
+
+                        for (int b = 0; b < 8; b++)
+                                iv[b] = (uint8_t)(sector >> (8 * b));
+                        if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, iv) != 1 ||
+                            EVP_EncryptUpdate(ctx, buf + i, &outl, buf + i, (int)ss) != 1 ||
+                            outl != (int)ss) {
+                                r = errf(-EIO, "%s: AES-256-XTS failed at sector %llu",
+                                         c->dst_name, (unsigned long long)sector);
+                                break;
+                        }
+                }
+                if (r < 0)
+                        break;
+                got = pwrite(c->dst_fd, buf, n, (off_t)(c->dst_off + done));
+                if (got != (ssize_t)n) {
+                        r = errf(got < 0 ? -errno : -EIO, "%s: cannot write at %llu: %s",
+                                 c->dst_name, (unsigned long long)(c->dst_off + done),
+                                 got < 0 ? strerror(errno) : "short write");
+                        break;
+                }
+                done += n;
+        }
+        /* the plaintext the last chunk held */
+        explicit_bzero(buf, chunk);
+        return r;
 }
 
 int luks_check_passphrase(const char *device, const void *pass, size_t len)

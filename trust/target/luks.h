@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* The one encryption an OS volume may use, for its data segment and for every
  * keyslot: AES-256 in XTS mode with plain64 IVs (a 512-bit key), what
@@ -13,9 +14,42 @@
 #define LUKS_OS_CIPHER "aes-xts-plain64"
 #define LUKS_OS_KEY_SIZE 64
 
-/* keyring_key: when not NULL, a LUKS2 "luks2-keyring" token naming that key
- * (e.g. "machine:luks") is added for the keyslot. */
-int luks_format(const char *device, const void *pass, size_t len, const char *keyring_key);
+struct luks_format_opts {
+        /* a LUKS2 "luks2-keyring" token naming this key (e.g. "machine:luks")
+         * is added for the keyslot; NULL: none */
+        const char *keyring_key;
+        const char *label; /* NULL: none */
+        /* LUKS_OS_KEY_SIZE bytes; NULL: libcryptsetup makes one */
+        const uint8_t *volume_key;
+        unsigned sector_size; /* of the data segment; 0: 512 */
+};
+
+/* Formats device (a block device or an image file) as LUKS2 with
+ * LUKS_OS_CIPHER and one keyslot for pass; o may be NULL. *ret_data_offset
+ * (if not NULL): where the data segment starts, in bytes. */
+int luks_format(const char *device, const void *pass, size_t len,
+                const struct luks_format_opts *o, uint64_t *ret_data_offset);
+
+/* A copy of plaintext into a LUKS2 data segment that is not opened (an image
+ * file being made): len bytes of src_fd from src_off, to dst_fd from dst_off
+ * (where the segment starts); len is whole sectors. */
+struct luks_copy {
+        int src_fd;
+        uint64_t src_off;
+        const char *src_name; /* in messages */
+        int dst_fd;
+        uint64_t dst_off;
+        const char *dst_name;
+        uint64_t len;
+        unsigned sector_size;
+};
+/* Writes c's plaintext encrypted as dm-crypt would write it through the
+ * volume opened with volume key vk (LUKS_OS_CIPHER): each sector AES-256-XTS,
+ * its tweak the sector's offset in the segment in 512-byte units (also
+ * for 4096-byte sectors: LUKS2 never sets dm-crypt's iv_large_sectors). What
+ * the volume then reads back is the plaintext (tests/unit/test-luks.c opens it
+ * with dm-crypt to check). */
+int luks_encrypt_copy(const struct luks_copy *c, const uint8_t vk[LUKS_OS_KEY_SIZE]);
 /* 0 when pass opens a keyslot of device, -EPERM when it does not. */
 int luks_check_passphrase(const char *device, const void *pass, size_t len);
 

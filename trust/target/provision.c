@@ -23,10 +23,6 @@ extern char **environ;
 
 #define MiB (1024ull * 1024ull)
 #define SYS_BLOCK "/sys/block" /* whole disks; their partitions are subdirectories */
-#define PBF_START (4 * MiB)
-#define PBF_SIZE (64 * MiB)
-#define SBF_START (PBF_START + PBF_SIZE)
-#define SBF_SIZE (256 * MiB)
 
 /* Runs argv (no shell) with optional stdin text; on failure the message names
  * the program and its last line of output (process_run). */
@@ -235,7 +231,7 @@ static int disk_provision(const char *dev, const char *pcr7data, const struct se
                 return errf_prefix(r, "pbf %s", pbf);
 
         /* sbf: LUKS2 keyed by the 0x01500030 passphrase, checked back. */
-        r = luks_format(sbf, sbf_pass->data, sbf_pass->len, NULL);
+        r = luks_format(sbf, sbf_pass->data, sbf_pass->len, NULL, NULL);
         if (r < 0)
                 return r;
         return luks_check_passphrase(sbf, sbf_pass->data, sbf_pass->len);
@@ -285,16 +281,16 @@ static int load_identity(const char *cert_path, const char *key_path, uint8_t **
         return r;
 }
 
-/* This boot's pcr7data entry, which must be a production one signed for
- * `version`: its policy keys are the ones the slots get bound to, and setup
- * will read them back with its signed policy. */
-static int provision_entry(struct workflow *w, const char *root, const char *version,
+/* The pcr7data entry of `measured`, which must be a production one signed
+ * for `version`: its policy keys are the ones the slots get bound to, and
+ * setup will read them back with its signed policy. */
+static int provision_entry(const char *root, const uint8_t measured[32], const char *version,
                            struct pcr7data_match *m)
 {
-        _cleanup_free_ char *hex = hex_encode(w->measured, 32);
+        _cleanup_free_ char *hex = hex_encode(measured, 32);
         int r;
 
-        r = pcr7data_lookup_version(root, w->measured, version, m);
+        r = pcr7data_lookup_version(root, measured, version, m);
         if (r == -EKEYREJECTED)
                 return errf_prefix(r, "pcr7data for PCR7 %s is not signed for policy version %s",
                                    hex, version);
@@ -307,58 +303,119 @@ static int provision_entry(struct workflow *w, const char *root, const char *ver
         return 0;
 }
 
+/* What one provisioning writes; the passphrases are fresh. */
+struct provision_secrets {
+        uint8_t *cert;
+        size_t cert_len;
+        struct secret key, admin, sbf, os;
+        uint8_t held_name[34];
+        bool held;
+};
+
+static void provision_secrets_done(struct provision_secrets *p)
+{
+        free(p->cert);
+        secret_free(&p->key);
+        secret_free(&p->admin);
+        secret_free(&p->sbf);
+        secret_free(&p->os);
+}
+
+static int provision_secrets_make(const char *cert_path, const char *key_path,
+                                  struct provision_secrets *p)
+{
+        int r;
+
+        r = load_identity(cert_path, key_path, &p->cert, &p->cert_len, &p->key, p->held_name,
+                          &p->held);
+        if (r >= 0)
+                r = passphrase_new(32, &p->admin);
+        if (r >= 0)
+                r = passphrase_new(40, &p->sbf);
+        if (r >= 0)
+                r = passphrase_new(40, &p->os);
+        return r;
+}
+
+static int provision_store(struct workflow *w, const struct pcr7data_match *m,
+                           const char *version, const struct provision_secrets *p)
+{
+        return w->ops->provision(w->store, &(struct truststore_contents){
+                                                   .entry = m,
+                                                   .version = version,
+                                                   .cert = p->cert,
+                                                   .cert_len = p->cert_len,
+                                                   .key = &p->key,
+                                                   .admin = &p->admin,
+                                                   .sbf = &p->sbf,
+                                                   .os = &p->os,
+                                                   .held_key_name = p->held ? p->held_name
+                                                                            : NULL,
+                                           });
+}
+
 int runtime_provision(const struct runtime_opts *o, const char *cert_path, const char *key_path,
                       bool *lock_failed)
 {
         _cleanup_free_ char *root = NULL, *dev = NULL;
-        _cleanup_free_ uint8_t *cert = NULL;
+        struct provision_secrets p = {};
         struct pcr7data_match m = {};
-        struct secret key = {}, admin = {}, sbf = {}, os = {};
         const char *version = o->policy_version ? o->policy_version : POLICY_VERSION;
         struct workflow w;
-        size_t cert_len = 0;
-        uint8_t held_name[34];
-        bool held = false;
         int r;
 
-        r = workflow_open(&w, o->store, true);
-        if (r >= 0)
-                r = load_identity(cert_path, key_path, &cert, &cert_len, &key, held_name, &held);
+        r = workflow_open(&w, o->store, o->tcti, true);
         if (r >= 0)
                 r = pcr7data_root(o, &root);
         if (r >= 0 && o->disk)
                 r = disk_resolve(o->disk, o->wipe, &dev);
         if (r >= 0)
-                r = provision_entry(&w, root, version, &m);
+                r = provision_entry(root, w.measured, version, &m);
         if (r >= 0)
-                r = passphrase_new(32, &admin);
+                r = provision_secrets_make(cert_path, key_path, &p);
         if (r >= 0)
-                r = passphrase_new(40, &sbf);
-        if (r >= 0)
-                r = passphrase_new(40, &os);
-        if (r >= 0)
-                r = w.ops->provision(w.store, &(struct truststore_contents){
-                                                      .entry = &m,
-                                                      .version = version,
-                                                      .cert = cert,
-                                                      .cert_len = cert_len,
-                                                      .key = &key,
-                                                      .admin = &admin,
-                                                      .sbf = &sbf,
-                                                      .os = &os,
-                                                      .held_key_name = held ? held_name : NULL,
-                                              });
+                r = provision_store(&w, &m, version, &p);
         /* What was just written is readable in this boot: lock before the
          * disk, which needs only the sbf passphrase held here. */
         if (r >= 0)
                 r = workflow_lock(&w);
         if (r >= 0 && dev)
-                r = disk_provision(dev, root, &sbf);
+                r = disk_provision(dev, root, &p.sbf);
         r = workflow_end(&w, r, lock_failed);
         pcr7data_match_free(&m);
-        secret_free(&key);
-        secret_free(&admin);
-        secret_free(&sbf);
-        secret_free(&os);
+        provision_secrets_done(&p);
+        return r;
+}
+
+int runtime_provision_for(const struct runtime_opts *o, const uint8_t pcr7[32],
+                          const char *cert_path, const char *key_path, struct secret *ret_sbf,
+                          struct secret *ret_os)
+{
+        struct provision_secrets p = {};
+        struct pcr7data_match m = {};
+        const char *version = o->policy_version ? o->policy_version : POLICY_VERSION;
+        struct workflow w;
+        int r;
+
+        /* Not fail-closed: no boot of the machine is measured here, there is
+         * nothing to lock. */
+        r = workflow_open(&w, o->store, o->tcti, false);
+        if (r >= 0)
+                r = o->pcr7data ? 0 : errf(-EINVAL, "provision: no pcr7data directory given");
+        if (r >= 0)
+                r = provision_entry(o->pcr7data, pcr7, version, &m);
+        if (r >= 0)
+                r = provision_secrets_make(cert_path, key_path, &p);
+        if (r >= 0)
+                r = provision_store(&w, &m, version, &p);
+        r = workflow_end(&w, r, NULL);
+        if (r >= 0) {
+                *ret_sbf = p.sbf;
+                *ret_os = p.os;
+                p.sbf = (struct secret){};
+                p.os = (struct secret){};
+        }
+        pcr7data_match_free(&m);
+        provision_secrets_done(&p);
         return r;
 }

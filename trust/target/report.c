@@ -14,7 +14,7 @@ int runtime_status(const struct runtime_opts *o, struct runtime_status *ret)
         int r;
 
         *ret = (struct runtime_status){};
-        r = workflow_open(&w, o->store, false);
+        r = workflow_open(&w, o->store, o->tcti, false);
         if (r >= 0) {
                 memcpy(ret->pcr7, w.measured, 32);
                 r = w.ops->report(w.store, &ret->store);
@@ -156,7 +156,7 @@ int runtime_check_locked(const struct runtime_opts *o, struct runtime_check *ret
         r = admin_password_get(o, &pw);
         if (r < 0)
                 return r;
-        r = workflow_open(&w, o->store, false);
+        r = workflow_open(&w, o->store, o->tcti, false);
         for (size_t v = 0; v < n_values && r >= 0; v++)
                 r = probe_value(&w, root, values[v], ret, tried);
         /* A slot no signed policy names is still tried, with none. */

@@ -73,7 +73,7 @@ static int find_pbf(char **ret)
                     !strncmp(de->d_name, "fd", 2))
                         continue;
                 dev = xasprintf("/dev/%s", de->d_name);
-                if (gpt_disk_find_type(dev, type, &n) < 0)
+                if (gpt_disk_find_type(dev, type, &n, NULL) < 0)
                         continue;
                 part = partition_path(dev, n);
                 if (!path_exists(part))
@@ -209,7 +209,7 @@ int runtime_setup(const struct runtime_opts *o, bool *lock_failed)
         size_t ca_len = 0;
         int r;
 
-        r = workflow_open(&w, o->store, true);
+        r = workflow_open(&w, o->store, o->tcti, true);
         if (r >= 0)
                 r = manifest_ca_read(o->manifest_ca, &ca, &ca_len);
         if (r >= 0)
@@ -243,7 +243,7 @@ int runtime_preinit(const struct runtime_opts *o, bool *lock_failed)
         int32_t serial;
         int r;
 
-        r = workflow_open(&w, o->store, true);
+        r = workflow_open(&w, o->store, o->tcti, true);
         if (r >= 0)
                 r = pcr7data_root(o, &root);
         if (r >= 0)
@@ -288,7 +288,7 @@ int runtime_admin_password(const struct runtime_opts *o, bool *lock_failed)
         struct workflow w;
         int r;
 
-        r = workflow_open(&w, o->store, true);
+        r = workflow_open(&w, o->store, o->tcti, true);
         if (r >= 0 && o->output && strcmp(o->output, "-") && path_exists(o->output))
                 r = errf(-EEXIST,
                          "%s: already exists (the password is never written over a file)",
@@ -316,7 +316,7 @@ int runtime_extend_pcr7(const struct runtime_opts *o, bool *lock_failed)
         struct workflow w;
         int r;
 
-        r = workflow_open(&w, o->store, true);
+        r = workflow_open(&w, o->store, o->tcti, true);
         if (r >= 0)
                 r = workflow_lock(&w);
         return workflow_end(&w, r, lock_failed);

@@ -26,6 +26,11 @@
 #define PBF_MOUNTPOINT "/factory/pbf"
 #define PBF_TYPE_GUID "01A3E19F-9FEA-ED47-92C2-E75639FF5601"
 #define SBF_TYPE_GUID "01A3E19F-9FEA-ED47-92C2-E75639FF5602"
+/* provision --disk: where pbf and sbf lie (bytes) */
+#define PBF_START (4ull << 20)
+#define PBF_SIZE (64ull << 20)
+#define SBF_START (PBF_START + PBF_SIZE)
+#define SBF_SIZE (256ull << 20)
 
 struct runtime_opts {
         const char *pcr7data;    /* NULL: /pcr7data, else the pbf partition */
@@ -40,6 +45,7 @@ struct runtime_opts {
         bool wipe;
         uint32_t handle;         /* tpm load-key --handle */
         const struct truststore_ops *store; /* NULL: the TPM2 (truststore_tpm2) */
+        const char *tcti;        /* the TPM2's TCTI; NULL: $TRUST_TPM2_TCTI */
 };
 
 /* Returns the pcr7data root to use (allocated), mounting the pbf partition
@@ -71,6 +77,15 @@ int runtime_extend_pcr7(const struct runtime_opts *o, bool *lock_failed);
  * optionally lays out o->disk. */
 int runtime_provision(const struct runtime_opts *o, const char *cert, const char *key,
                       bool *lock_failed);
+/* provision for a machine that is not running: the store at o->tcti (a
+ * VM's swtpm, reached from the host that keeps its state anyway) is taken as
+ * runtime_provision takes it, with the production entry of o->pcr7data for
+ * pcr7, the PCR7 that machine's production boot will measure, instead of this
+ * boot's. Nothing is locked (no boot is measured) and no disk is touched: the
+ * sbf and OS passphrases come back (secret_free them) for the caller to key
+ * the machine's volumes with. */
+int runtime_provision_for(const struct runtime_opts *o, const uint8_t pcr7[32], const char *cert,
+                          const char *key, struct secret *ret_sbf, struct secret *ret_os);
 
 /* tpm status: PCR7 and what the store holds (no secret). */
 struct runtime_status {

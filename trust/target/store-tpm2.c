@@ -23,6 +23,7 @@
 struct store_tpm2 {
         struct truststore base;
         struct tpm2 *t;
+        char *tcti; /* NULL: $TRUST_TPM2_TCTI */
         char version[POLICY_VERSION_LEN + 1]; /* of the grant, for explain() */
 };
 
@@ -37,16 +38,17 @@ static const uint32_t slot_index[_SLOT_MAX] = {
         [SLOT_OS_PASSPHRASE] = NV_OS_PASSPHRASE,
 };
 
-static int tpm2s_open(struct truststore **ret)
+static int tpm2s_open(const char *where, struct truststore **ret)
 {
         struct store_tpm2 *s = xmalloc0(sizeof(*s));
         int r;
 
-        r = tpm2_open(&s->t);
+        r = tpm2_open_at(where, &s->t);
         if (r < 0) {
                 free(s);
                 return r;
         }
+        s->tcti = where ? xstrdup(where) : NULL;
         s->base.ops = &truststore_tpm2;
         *ret = &s->base;
         return 0;
@@ -57,6 +59,7 @@ static void tpm2s_close(struct truststore *s)
         if (!s)
                 return;
         tpm2_close(tpm(s));
+        free(((struct store_tpm2 *)s)->tcti);
         free(s);
 }
 
@@ -72,7 +75,7 @@ static bool reconnect(struct store_tpm2 *st)
         if (tpm2_refusal_take() != TPM2_REFUSAL_UNREACHABLE)
                 return false;
         err_freeze();
-        r = tpm2_open(&t);
+        r = tpm2_open_at(st->tcti, &t);
         err_thaw();
         if (r < 0)
                 return false;

@@ -184,14 +184,15 @@ static char *tcti_spelled(const char *tcti)
         return xasprintf("libtss2-tcti-%.*s.so.0%s", (int)n, tcti, tcti + n);
 }
 
-int tpm2_open(struct tpm2 **ret)
+int tpm2_open_at(const char *tcti, struct tpm2 **ret)
 {
-        const char *tcti = getenv("TRUST_TPM2_TCTI");
         _cleanup_free_ char *spelled = NULL;
         const char *e;
         struct tpm2 *t;
         TSS2_RC rc;
 
+        if (!tcti)
+                tcti = getenv("TRUST_TPM2_TCTI");
         if (!tcti || !*tcti)
                 tcti = DEFAULT_TCTI;
         /* tpm2-tss logs its own warnings to stderr; our errors say it once. */

@@ -42,14 +42,18 @@ enum tpm2_refusal {
 enum tpm2_refusal tpm2_refusal_take(void);
 
 
-/* Opens the TPM named by $TRUST_TPM2_TCTI (default "device:/dev/tpmrm0")
- * through Tss2_TctiLdr. Test hooks, read from the environment:
+/* Opens the TPM named by tcti, or when it is NULL by $TRUST_TPM2_TCTI
+ * (default "device:/dev/tpmrm0"), through Tss2_TctiLdr. Test hooks, read from the environment:
  *   TRUST_TPM2_PAUSE_AT=N  stop the process (SIGSTOP) just before sending the
  *                          Nth TPM command, so a test can kill the TPM for real
  *                          and then continue the process (SIGCONT);
  *   TRUST_TPM2_STATS=1     print "trust: tpm2: N TPM commands" to stderr on close
  *                          (2: also each command code as it is sent). */
-int tpm2_open(struct tpm2 **ret);
+int tpm2_open_at(const char *tcti, struct tpm2 **ret);
+static inline int tpm2_open(struct tpm2 **ret)
+{
+        return tpm2_open_at(NULL, ret);
+}
 void tpm2_close(struct tpm2 *t);
 static inline void tpm2_closep(struct tpm2 **t)
 {

@@ -93,8 +93,9 @@ struct truststore {
 
 struct truststore_ops {
         const char *name;
-        /* Connects to the store; reads nothing. */
-        int (*open)(struct truststore **ret);
+        /* Connects to the store at `where` (for the TPM2 a TCTI; NULL: the
+         * store's default); reads nothing. */
+        int (*open)(const char *where, struct truststore **ret);
         /* Releases the connection (never fails, accepts NULL); the store
          * forgets any authorization. */
         void (*close)(struct truststore *s);
@@ -135,5 +136,6 @@ struct truststore_ops {
         int (*report)(struct truststore *s, struct truststore_report *ret);
 };
 
-/* store-tpm2.c: the TPM2 behind $TRUST_TPM2_TCTI. */
+/* store-tpm2.c: the TPM2 behind the TCTI given to open, by default
+ * $TRUST_TPM2_TCTI's. */
 extern const struct truststore_ops truststore_tpm2;

@@ -9,12 +9,13 @@
 #define LOCK_FAILED                                                                                \
         "PCR7 could not be locked, the secrets may stay readable in this boot: power off"
 
-int workflow_open(struct workflow *w, const struct truststore_ops *ops, bool fail_closed)
+int workflow_open(struct workflow *w, const struct truststore_ops *ops, const char *where,
+                  bool fail_closed)
 {
         int r;
 
         *w = (struct workflow){ .ops = ops ? ops : &truststore_tpm2, .fail_closed = fail_closed };
-        r = w->ops->open(&w->store);
+        r = w->ops->open(where, &w->store);
         if (r < 0) {
                 w->store = NULL;
                 return r;

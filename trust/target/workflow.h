@@ -25,10 +25,12 @@ struct workflow {
         char version[POLICY_VERSION_LEN + 1];
 };
 
-/* Opens the store (ops NULL: TPM2) and reads the measured state. With
+/* Opens the store (ops NULL: TPM2) at `where` (NULL: its default; see
+ * truststore_ops.open) and reads the measured state. With
  * fail_closed, from the moment the store is open workflow_end locks it
  * whatever happened; a failed read of the measured state is such a failure. */
-int workflow_open(struct workflow *w, const struct truststore_ops *ops, bool fail_closed);
+int workflow_open(struct workflow *w, const struct truststore_ops *ops, const char *where,
+                  bool fail_closed);
 
 /* The entry of `measured` in pcr7data `root` and the EA policy version its
  * luks policy is signed for: POLICY_VERSION without asking the store, else
