@@ -29,7 +29,7 @@ wait_bounded() {
 # --- the installer reports XXX FAIL XXX -------------------------------------
 note "installer failure"
 fake_images "$T/fail" fail-install
-expect_rc 1 trust vm launch bad --project snakeoil:default --timeout 300 --images "$T/fail"
+expect_rc 1 trust vm launch bad --project snakeoil:default --timeout 300 --images "$T/fail" --in-guest
 grep -q "^trust: vm 'bad': install failed: the guest reported 'XXX FAIL XXX'" "$T/err" ||
 	fail "no phase in the error: $(cat "$T/err")"
 grep -q "XXX FAIL XXX installer told to fail" "$T/err" || fail "no console tail: $(cat "$T/err")"
@@ -39,7 +39,7 @@ nothing_left "failed launch"
 # --- unsigned provisioning image: the firmware refuses it --------------------
 note "unsigned provisioning image"
 fake_images "$T/unsigned" unsigned
-expect_rc 1 trust vm launch bad --project snakeoil:default --timeout 300 --images "$T/unsigned" --keep-on-failure
+expect_rc 1 trust vm launch bad --project snakeoil:default --timeout 300 --images "$T/unsigned" --in-guest --keep-on-failure
 grep -q "provision failed: the firmware refused .*Access Denied" "$T/err" ||
 	fail "refusal not reported: $(cat "$T/err")"
 [ -d "$VMS/bad" ] || fail "--keep-on-failure did not keep the VM"
@@ -53,7 +53,7 @@ nothing_left "delete after a kept failure"
 # --- signed by a key outside the keyset: refused as well ---------------------
 note "foreign-signed image"
 fake_images "$T/foreign" foreign
-expect_rc 1 trust vm launch bad --project snakeoil:default --timeout 300 --images "$T/foreign"
+expect_rc 1 trust vm launch bad --project snakeoil:default --timeout 300 --images "$T/foreign" --in-guest
 grep -q "provision failed: the firmware refused .*Access Denied" "$T/err" ||
 	fail "foreign signature not refused: $(cat "$T/err")"
 nothing_left "foreign-signed image"
@@ -73,7 +73,7 @@ wait_booted() {
 	done
 	fail "the provisioning guest did not boot within 300 s: $(cat "$T/intr.out")"
 }
-"$TRUST" vm launch intr --project snakeoil:default --timeout 300 --images "$T/hang" >"$T/intr.out" 2>&1 &
+"$TRUST" vm launch intr --project snakeoil:default --timeout 300 --images "$T/hang" --in-guest >"$T/intr.out" 2>&1 &
 pid=$!
 track_pid $pid
 wait_booted $pid
@@ -88,7 +88,7 @@ nothing_left "interrupted launch"
 # --- killed launch (SIGKILL): QEMU and swtpm die with it, the next launch
 # clears the temporary directory -------------------------------------------
 note "SIGKILL during launch"
-"$TRUST" vm launch killed --project snakeoil:default --timeout 300 --images "$T/hang" >"$T/intr.out" 2>&1 &
+"$TRUST" vm launch killed --project snakeoil:default --timeout 300 --images "$T/hang" --in-guest >"$T/intr.out" 2>&1 &
 pid=$!
 track_pid $pid
 wait_booted $pid

@@ -14,7 +14,7 @@ IMG=$T/images
 fake_images "$IMG" ok
 
 # --- launch ---------------------------------------------------------------
-expect_rc 0 trust vm launch v1 --project snakeoil:default --images "$IMG"
+expect_rc 0 trust vm launch v1 --project snakeoil:default --images "$IMG" --in-guest
 cat "$T/out"
 for phase in prepare provision install launch; do
 	grep -Eq "^$phase +ok +[0-9]+\.[0-9]s" "$T/out" || fail "no progress line for $phase"
@@ -89,7 +89,7 @@ grep -q "was not running" "$T/out" || fail "second stop: $(cat "$T/out")"
 
 # --- TPM state survives, a second VM side by side ---------------------------
 [ -s "$D/tpm/tpm2-00.permall" ] || fail "TPM state lost on stop"
-expect_rc 0 trust vm launch v2 --project snakeoil:default --serial vm-two-0002 --images "$IMG"
+expect_rc 0 trust vm launch v2 --project snakeoil:default --serial vm-two-0002 --images "$IMG" --in-guest
 grep -q "^serial=vm-two-0002$" "$VMS/v2/vm.conf" || fail "--serial not used"
 cmp -s "$VMS/v1/sudi-cert.pem" "$VMS/v2/sudi-cert.pem" && fail "two VMs share a SUDI cert"
 c1=$(console_size v1)

@@ -139,6 +139,6 @@ vm_launch_or_copy() {
 		note "vm $1: a copy of the machine tests/images/test-package launched (same serial and TPM)"
 		return 0
 	fi
-	expect_rc 0 trust vm launch "$1" --project snakeoil:default --images "$2"
+	expect_rc 0 trust vm launch "$1" --project snakeoil:default --images "$2" --in-guest
 	cat "$T/out"
 }
