@@ -1,6 +1,7 @@
 /* vm-launch.c: the launch sequence of a `trust vm` (vm-launch.h): check the
- * inputs, prepare the state directory, provision, install, then rename it
- * into place. Processes are qemu.c's; the layout is in vm/README.md. */
+ * inputs, prepare the state directory, provision, install (on the host,
+ * vm-prepare.c, or by booting the images), then rename it into place.
+ * Processes are qemu.c's; the layout is in vm/README.md. */
 #include "machine/vm-launch.h"
 #include "machine/vm-prepare.h"
 #include "machine/vm.h"
