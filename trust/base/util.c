@@ -136,6 +136,24 @@ int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
         return 0;
 }
 
+int sparse_file_create(const char *path, uint64_t size, mode_t mode)
+{
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+
+        if (fd < 0)
+                return errf(-errno, "%s: %s", path, strerror(errno));
+        if (ftruncate(fd, (off_t)size) < 0)
+                return errf(-errno, "%s: %s", path, strerror(errno));
+        return 0;
+}
+
+size_t text_chomp(uint8_t *buf, size_t len)
+{
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+                buf[--len] = 0;
+        return len;
+}
+
 int read_file_exact(const char *path, void *out, size_t len, const char *what)
 {
         _cleanup_free_ uint8_t *buf = NULL;

@@ -67,9 +67,14 @@ char *path_join(const char *a, const char *b);
  * the file holds, not max, so max may be large (a 2 GiB image). The buffer
  * is NUL-terminated (not counted in *ret_len). */
 int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
+/* Cuts a text read by read_file before its line end (every trailing '\n'
+ * and '\r'), keeping it NUL-terminated; returns the new length. */
+size_t text_chomp(uint8_t *buf, size_t len);
 /* A file of exactly len bytes (a digest, a PCR value) into out; any other
  * size is -EBADMSG "<path>: not a <len>-byte <what>". */
 int read_file_exact(const char *path, void *out, size_t len, const char *what);
+/* Creates path (it must not exist) as a sparse file of size bytes. */
+int sparse_file_create(const char *path, uint64_t size, mode_t mode);
 /* Writes all of buf to fd (retrying short writes and EINTR); -errno. */
 int write_all(int fd, const void *buf, size_t len);
 /* Creates path with O_EXCL and the given mode, writes, fsyncs. */

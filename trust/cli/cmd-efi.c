@@ -293,8 +293,7 @@ static int read_cmdline(const char *arg, uint8_t **ret, size_t *ret_len)
         r = read_file(arg + 1, 64 * 1024, &buf, &len);
         if (r < 0)
                 return r;
-        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-                len--;
+        len = text_chomp(buf, len);
         *ret = buf;
         *ret_len = len;
         return 0;

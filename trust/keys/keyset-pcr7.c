@@ -23,9 +23,8 @@ int keyset_item_guid(const char *keyset_dir, const char *keydir, efi_guid *ret)
         r = read_file(p, 64, &buf, &len);
         if (r < 0)
                 return r;
-        /* One UUID, optionally followed by a newline. */
-        if (len > 0 && buf[len - 1] == '\n')
-                buf[--len] = 0;
+        /* One UUID, optionally followed by a line end. */
+        len = text_chomp(buf, len);
         if (guid_parse((const char *)buf, ret) < 0)
                 return errf(-EBADMSG, "%s: not a GUID", p);
         return 0;

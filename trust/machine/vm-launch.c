@@ -92,14 +92,8 @@ static int make_boot_disk(const char *dir, const char *uki)
 static int make_os_disk(const char *dir)
 {
         _cleanup_free_ char *img = path_join(dir, VM_OS_DISK);
-        _cleanup_close_ int fd = -1;
 
-        fd = open(img, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return errf(-errno, "%s: %s", img, strerror(errno));
-        if (ftruncate(fd, (off_t)VM_OS_DISK_SIZE) < 0)
-                return errf(-errno, "%s: %s", img, strerror(errno));
-        return 0;
+        return sparse_file_create(img, VM_OS_DISK_SIZE, 0600);
 }
 
 /* The VM's SUDI identity, issued into VM_SUDI_DIR (cert.pem, privkey.pem;

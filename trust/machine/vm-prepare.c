@@ -34,8 +34,7 @@ static int read_pcr7(const char *images, uint8_t out[32])
         r = read_file(path, 128, &buf, &len);
         if (r < 0)
                 return r;
-        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-                buf[--len] = 0;
+        len = text_chomp(buf, len);
         if (len != 64 || hex_decode((char *)buf, out, 32) < 0)
                 return errf(-EBADMSG, "%s: not a PCR7 value (64 hex digits)", path);
         return 0;
@@ -107,14 +106,12 @@ static int copy_extent(int src, const char *src_name, uint64_t soff, int dst,
 static int scratch_file(const char *dir, const char *name, uint64_t size, char **ret)
 {
         _cleanup_free_ char *path = path_join(dir, name);
-        _cleanup_close_ int fd = -1;
+        int r;
 
         (void)unlink(path);
-        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return errf(-errno, "%s: %s", path, strerror(errno));
-        if (ftruncate(fd, (off_t)size) < 0)
-                return errf(-errno, "%s: %s", path, strerror(errno));
+        r = sparse_file_create(path, size, 0600);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(path);
         return 0;
 }
