@@ -34,7 +34,7 @@ MAN8 := $(sort $(wildcard trust/man/*.8))
 # Debian 12 packages: build, test and run time (see README).
 DEPS := build-essential pkg-config libssl-dev libtss2-dev libcryptsetup-dev libkeyutils-dev \
 	keyutils openssl clang libclang-rt-14-dev valgrind shellcheck \
-	swtpm swtpm-tools tpm2-tools sbsigntool osslsigncode qemu-system-x86 qemu-utils ovmf \
+	swtpm swtpm-tools libtss2-tcti-swtpm0 tpm2-tools sbsigntool osslsigncode qemu-system-x86 qemu-utils ovmf \
 	systemd-boot-efi linux-image-amd64 busybox-static cpio binutils mtools dosfstools \
 	e2fsprogs fdisk util-linux mkosi debootstrap systemd-container zstd hyperfine cryptsetup-bin \
 	socat groff-base efitools dpkg-dev debhelper lintian tpm2-openssl tpm2-abrmd libtss2-tcti-tabrmd0 dbus libp11-dev libengine-pkcs11-openssl softhsm2 opensc

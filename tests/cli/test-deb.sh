@@ -37,7 +37,7 @@ grep -qx 'Architecture: amd64' "$T/fields" || fail "architecture: $(cat "$T/fiel
 for lib in libssl3 libtss2-esys-3.0.2-0 libtss2-tctildr0 libcryptsetup12 libkeyutils1 libtss2-tcti-device0; do
 	grep -q "^Depends:.*\b$lib\b" "$T/fields" || fail "Depends lacks $lib: $(grep ^Depends "$T/fields")"
 done
-for p in mkosi qemu-system-x86 swtpm ovmf systemd-boot-efi; do
+for p in mkosi qemu-system-x86 swtpm libtss2-tcti-swtpm0 e2fsprogs ovmf systemd-boot-efi; do
 	grep -q "^Recommends:.*\b$p\b" "$T/fields" || fail "Recommends lacks $p"
 done
 # p11-kit ships its own /usr/bin/trust and trust(1)
