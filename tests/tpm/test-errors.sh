@@ -66,7 +66,10 @@ tpm_boot prod production
 before=$(pcr7_hex)
 cp -a "$PD" "$T/pd-bad"
 sig=$(ls "$T"/pd-bad/policy-2/*/*/tpm_luks.policy.signed)
-printf '\x00' | dd of="$sig" bs=1 seek=100 conv=notrunc 2>/dev/null
+# (the byte's complement: writing a fixed value missed when it was there already)
+b=$(od -An -tu1 -j100 -N1 "$sig" | tr -d ' ')
+# shellcheck disable=SC2059 # the format is the octal escape of the byte
+printf "$(printf '\\%03o' $((b ^ 255)))" | dd of="$sig" bs=1 seek=100 conv=notrunc 2>/dev/null
 expect_error 1 "tpm_luks.policy.signed: .*does not verify with" \
 	trust setup --pcr7data "$T/pd-bad" --manifest-ca "$CA" --secure-dir "$T/sec" --keyring session
 [ "$(pcr7_hex)" = "$(pcr7_locked "$before")" ] || fail "a setup refused by pcr7data left PCR7 unlocked"

@@ -152,6 +152,7 @@ static void test_disk(void)
         ASSERT_TRUE(len > data + (16ull << 20));
 
         /* the root: the payload's second partition, decrypted sector by sector */
+        free(cmd);
         cmd = xasprintf("dd if='%s' of='%s/want' bs=1M skip=9 count=16 status=none", payload, dir);
         ASSERT_EQ(system(cmd), 0);
         free(cmd);
@@ -175,6 +176,7 @@ static void test_disk(void)
         explicit_bzero(vk, sizeof(vk));
         ASSERT_MEMEQ(got, want, got_len);
         /* no scratch file left */
+        free(cmd);
         cmd = xasprintf("test -z \"$(ls '%s' | grep -v '^os.img$')\"", state);
         ASSERT_EQ(system(cmd), 0);
 }

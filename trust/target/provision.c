@@ -366,13 +366,13 @@ int runtime_provision(const struct runtime_opts *o, const char *cert_path, const
 
         r = workflow_open(&w, o->store, o->tcti, true);
         if (r >= 0)
+                r = provision_secrets_make(cert_path, key_path, &p);
+        if (r >= 0)
                 r = pcr7data_root(o, &root);
         if (r >= 0 && o->disk)
                 r = disk_resolve(o->disk, o->wipe, &dev);
         if (r >= 0)
                 r = provision_entry(root, w.measured, version, &m);
-        if (r >= 0)
-                r = provision_secrets_make(cert_path, key_path, &p);
         if (r >= 0)
                 r = provision_store(&w, &m, version, &p);
         /* What was just written is readable in this boot: lock before the
@@ -401,11 +401,11 @@ int runtime_provision_for(const struct runtime_opts *o, const uint8_t pcr7[32],
          * nothing to lock. */
         r = workflow_open(&w, o->store, o->tcti, false);
         if (r >= 0)
+                r = provision_secrets_make(cert_path, key_path, &p);
+        if (r >= 0)
                 r = o->pcr7data ? 0 : errf(-EINVAL, "provision: no pcr7data directory given");
         if (r >= 0)
                 r = provision_entry(o->pcr7data, pcr7, version, &m);
-        if (r >= 0)
-                r = provision_secrets_make(cert_path, key_path, &p);
         if (r >= 0)
                 r = provision_store(&w, &m, version, &p);
         r = workflow_end(&w, r, NULL);
