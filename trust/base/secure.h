@@ -18,7 +18,8 @@
 int process_harden(void);
 
 /* Overwrites the stack below the caller's frame (STACK_WIPE_BYTES): what the
- * returned frames of a command, libraries included, left there. */
+ * returned frames of a command, libraries included, left there; then zeroes
+ * the CPU's vector registers, which keep what memcpy last moved. */
 #define STACK_WIPE_BYTES (256 * 1024)
 void stack_wipe(void);
 

@@ -63,6 +63,11 @@ extern const TPM2B_PUBLIC tpm2_storage_template;
 
 /* One errf() naming the TPM step and the decoded code (and kept for
  * tpm2_nv_probe, see tpm2.c). */
+/* tpm2-libctx.c: frees the OpenSSL library context ESAPI's hashes and HMACs
+ * share (made again on their next use); tpm2_close calls it, between ESAPI
+ * calls, which hold no context of their own across calls. */
+void tpm2_libctx_release(void);
+
 int tpm2_tss_err(TSS2_RC rc, const char *step);
 /* True when the code behind the last tpm2_tss_err() came from the TPM itself
  * (a refusal), not from a TPM that could not be reached. */

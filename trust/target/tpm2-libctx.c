@@ -12,10 +12,10 @@
  * exports them from the executable (libtss2-esys, linked in, uses them),
  * and the dynamic linker resolves every library's calls to the
  * executable's definitions before libcrypto's. Calls made from
- * libtss2-esys get one context, made once by libcrypto's own
- * OSSL_LIB_CTX_new and kept until the process exits (freeing it does
- * nothing); every other caller, and every other context, goes straight to
- * libcrypto. What the context holds is what each fresh one held (the
+ * libtss2-esys get one context, made by libcrypto's own OSSL_LIB_CTX_new on
+ * the first call and kept (their frees do nothing) until tpm2_close() ends
+ * the ESAPI context that used it (tpm2_libctx_release); every other caller,
+ * and every other context, goes straight to libcrypto. What the context holds is what each fresh one held (the
  * default provider, its tables, a DRBG seeded from the OS), never a key or
  * the state of a computation: those live in the EVP contexts tpm2-tss
  * makes and frees per use, with OpenSSL's allocations wiped on free
@@ -25,6 +25,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
+
+#include "target/tpm2-internal.h"
 
 OSSL_LIB_CTX *OSSL_LIB_CTX_new(void);
 void OSSL_LIB_CTX_free(OSSL_LIB_CTX *ctx);
@@ -68,4 +70,13 @@ void OSSL_LIB_CTX_free(OSSL_LIB_CTX *ctx)
         if (!ctx || ctx == esys_ctx || !real_free)
                 return;
         real_free(ctx);
+}
+
+void tpm2_libctx_release(void)
+{
+        OSSL_LIB_CTX *ctx = esys_ctx;
+
+        esys_ctx = NULL;
+        if (ctx && real_free)
+                real_free(ctx); /* its DRBG and tables, wiped as OpenSSL frees them */
 }

@@ -255,6 +255,7 @@ void tpm2_close(struct tpm2 *t)
          * which Esys_Finalize frees unwiped: overwrite them first. */
         drop_auth(t);
         Esys_Finalize(&t->esys);
+        tpm2_libctx_release();
         Tss2_TctiLdr_Finalize(&t->inner);
         if (t->stats)
                 fprintf(stderr, "trust: tpm2: %u TPM commands (%u of them resent after a "
