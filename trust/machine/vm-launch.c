@@ -293,9 +293,11 @@ static int launch_check(struct launch *l)
         l->prov = path_join(l->images, VM_IMG_PROVISION);
         l->inst = path_join(l->images, VM_IMG_INSTALL);
         l->vars = path_join(l->images, VM_IMG_VARS);
-        if ((a->in_guest && (r = regular_file(l->prov, "provisioning image")) < 0) ||
-            (a->in_guest && (r = regular_file(l->inst, "installer image")) < 0) ||
-            (r = regular_file(l->vars, "enrolled OVMF vars")) < 0)
+        if (a->in_guest && ((r = regular_file(l->prov, "provisioning image")) < 0 ||
+                            (r = regular_file(l->inst, "installer image")) < 0))
+                return r;
+        r = regular_file(l->vars, "enrolled OVMF vars");
+        if (r < 0)
                 return r;
         payload = path_join(l->images, VM_IMG_PAYLOAD);
         /* the installer image can install without one; the host installs

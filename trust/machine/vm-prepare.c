@@ -183,33 +183,23 @@ static int disk_partition(struct disk *d, uint64_t esp_size)
         return 0;
 }
 
-/* pbf: ext4 labelled pbf holding a copy of pcr7data, as provision makes it. */
+/* pbf and sbf: made as provision --disk makes them (pbf_format,
+ * sbf_format), here in scratch files. */
 static int disk_pbf(const struct vm_prepare_args *a, struct disk *d)
 {
-        _cleanup_free_ char *tree = path_join(a->dir, "pbf.d"), *img = NULL, *copy = NULL;
+        _cleanup_free_ char *img = NULL;
         int r;
 
-        if (mkdir(tree, 0700) < 0)
-                return errf(-errno, "%s: %s", tree, strerror(errno));
-        copy = path_join(tree, "pcr7data");
         r = scratch_file(a->dir, "pbf.tmp", d->pbf.size, &img);
-        if (r >= 0) {
-                char *argv[] = { "cp", "-R", "--", (char *)a->pcr7data, copy, NULL };
-                r = run_tool(argv, TOOL_TIMEOUT_S);
-        }
-        if (r >= 0) {
-                char *argv[] = { "mkfs.ext4", "-q", "-F", "-L", "pbf", "-d", tree, img, NULL };
-                r = run_tool(argv, TOOL_TIMEOUT_S);
-        }
-        (void)rm_rf(tree);
+        if (r < 0)
+                return r;
+        r = pbf_format(img, a->pcr7data);
         if (r >= 0)
-                r = scratch_into(img, d->pbf.size, d->fd, d->path, d->pbf.offset);
-        else if (img)
-                (void)unlink(img);
-        return r < 0 ? errf_prefix(r, "pbf") : 0;
+                return scratch_into(img, d->pbf.size, d->fd, d->path, d->pbf.offset);
+        (void)unlink(img);
+        return r;
 }
 
-/* sbf: LUKS2 keyed by the TPM's sbf passphrase, checked back. */
 static int disk_sbf(const struct vm_prepare_args *a, struct disk *d, const struct secret *sbf)
 {
         _cleanup_free_ char *img = NULL;
@@ -219,9 +209,7 @@ static int disk_sbf(const struct vm_prepare_args *a, struct disk *d, const struc
         r = scratch_file(a->dir, "sbf.tmp", d->sbf.size, &img);
         if (r < 0)
                 return r;
-        r = luks_format(img, sbf->data, sbf->len, NULL, &off);
-        if (r >= 0)
-                r = luks_check_passphrase(img, sbf->data, sbf->len);
+        r = sbf_format(img, sbf, &off);
         if (r >= 0)
                 return scratch_into(img, off, d->fd, d->path, d->sbf.offset);
         (void)unlink(img);

@@ -196,8 +196,7 @@ static int partition_appear(const char *dev, int n, unsigned long long start,
 
 static int disk_provision(const char *dev, const char *pcr7data, const struct secret *sbf_pass)
 {
-        _cleanup_free_ char *script = NULL, *pbf = NULL, *sbf = NULL, *tmp = NULL,
-                            *copy = NULL;
+        _cleanup_free_ char *script = NULL, *pbf = NULL, *sbf = NULL;
         int r;
 
         script = xasprintf("label: gpt\n"
@@ -213,28 +212,36 @@ static int disk_provision(const char *dev, const char *pcr7data, const struct se
         r = partition_appear(dev, 1, PBF_START, PBF_SIZE, &pbf);
         if (r >= 0)
                 r = partition_appear(dev, 2, SBF_START, SBF_SIZE, &sbf);
-        if (r < 0)
-                return r;
+        if (r >= 0)
+                r = pbf_format(pbf, pcr7data);
+        if (r >= 0)
+                r = sbf_format(sbf, sbf_pass, NULL);
+        return r;
+}
 
-        /* pbf: ext4 holding a copy of pcr7data (mkfs.ext4 -d fills it). */
-        tmp = xstrdup("/tmp/trust-pbf-XXXXXX");
+int pbf_format(const char *target, const char *pcr7data)
+{
+        _cleanup_free_ char *tmp = xstrdup("/tmp/trust-pbf-XXXXXX"), *copy = NULL;
+        int r;
+
+        /* mkfs.ext4 -d fills it from a directory holding pcr7data */
         if (!mkdtemp(tmp))
                 return errf(-errno, "temporary directory: %s", strerror(errno));
         copy = path_join(tmp, "pcr7data");
         r = run_program((char *const[]){ "cp", "-a", "--", (char *)pcr7data, copy, NULL }, NULL);
         if (r >= 0)
                 r = run_program((char *const[]){ "mkfs.ext4", "-q", "-F", "-L", "pbf", "-d", tmp,
-                                                 pbf, NULL },
+                                                 (char *)target, NULL },
                                 NULL);
         (void)rm_rf(tmp);
-        if (r < 0)
-                return errf_prefix(r, "pbf %s", pbf);
+        return r < 0 ? errf_prefix(r, "pbf %s", target) : 0;
+}
 
-        /* sbf: LUKS2 keyed by the 0x01500030 passphrase, checked back. */
-        r = luks_format(sbf, sbf_pass->data, sbf_pass->len, NULL, NULL);
-        if (r < 0)
-                return r;
-        return luks_check_passphrase(sbf, sbf_pass->data, sbf_pass->len);
+int sbf_format(const char *target, const struct secret *pass, uint64_t *ret_data_offset)
+{
+        int r = luks_format(target, pass->data, pass->len, NULL, ret_data_offset);
+
+        return r < 0 ? r : luks_check_passphrase(target, pass->data, pass->len);
 }
 
 /* Checks CERT and KEY belong together and returns their exact bytes, and

@@ -77,6 +77,13 @@ int runtime_extend_pcr7(const struct runtime_opts *o, bool *lock_failed);
  * optionally lays out o->disk. */
 int runtime_provision(const struct runtime_opts *o, const char *cert, const char *key,
                       bool *lock_failed);
+/* The partitions provision --disk lays out, each made on target (a partition
+ * or an image file of its size): pbf, ext4 labelled pbf holding a copy of the
+ * pcr7data tree; sbf, LUKS2 keyed by pass (the TPM's 0x01500030), checked
+ * back, *ret_data_offset (if not NULL) where its data segment starts. */
+int pbf_format(const char *target, const char *pcr7data);
+int sbf_format(const char *target, const struct secret *pass, uint64_t *ret_data_offset);
+
 /* provision for a machine that is not running: the store at o->tcti (a
  * VM's swtpm, reached from the host that keeps its state anyway) is taken as
  * runtime_provision takes it, with the production entry of o->pcr7data for
