@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Starts argv inside `dir` in a session of its own (a terminal's Ctrl-C
  * reaches trust, which then stops the VM in order, instead of killing QEMU
@@ -304,13 +305,28 @@ static void swtpm_argv(struct strv *a)
         strv_addl(a, "--terminate", NULL);
 }
 
+/* Two vCPUs where the host has two cores. Under TCG each vCPU is a host
+ * thread (QEMU's default for an x86 guest on an x86 host): the firmware runs
+ * on one either way, but systemd's parallel start reaches the OS's status
+ * line about 3.5 s sooner (30 s -> 26.6 s, make bench's first boot on a
+ * 2-core host). More vCPUs than host cores only adds contention; the count
+ * is not measured into PCR7, so a machine may start with either. */
+static unsigned qemu_vcpus(void)
+{
+        long online = sysconf(_SC_NPROCESSORS_ONLN);
+
+        return online >= 2 ? 2 : 1;
+}
+
 static void qemu_argv(const struct vm_run *run, struct strv *a)
 {
         strv_addl(a, "qemu-system-x86_64", "-accel", run->accel, "-machine", "q35,smm=on", "-m",
                   NULL);
         strv_addf(a, "%u", run->mem_mib ? run->mem_mib : 2048);
-        strv_addl(a, "-smp", "1", "-global", "driver=cfi.pflash01,property=secure,value=on",
-                  "-global", "ICH9-LPC.disable_s3=1", "-drive", NULL);
+        strv_addl(a, "-smp", NULL);
+        strv_addf(a, "%u", qemu_vcpus());
+        strv_addl(a, "-global", "driver=cfi.pflash01,property=secure,value=on", "-global",
+                  "ICH9-LPC.disable_s3=1", "-drive", NULL);
         strv_addf(a, "if=pflash,format=raw,unit=0,file=%s,readonly=on", OVMF_CODE_SECBOOT);
         strv_addl(a, "-drive", NULL);
         strv_addf(a, "if=pflash,format=raw,unit=1,file=%s", VM_VARS);
