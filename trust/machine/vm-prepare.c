@@ -116,16 +116,18 @@ static int scratch_file(const char *dir, const char *name, uint64_t size, char *
         return 0;
 }
 
-/* Copies the first len bytes of the scratch file into the disk at doff,
- * then removes it. */
-static int scratch_into(char *scratch, uint64_t len, int disk, const char *disk_name,
-                        uint64_t doff)
+/* Ends a scratch file whose making returned r: when that succeeded, copies
+ * its first len bytes into the disk at doff; removes it either way. */
+static int scratch_into(const char *scratch, int r, uint64_t len, int disk,
+                        const char *disk_name, uint64_t doff)
 {
-        _cleanup_close_ int fd = open(scratch, O_RDONLY | O_CLOEXEC);
-        int r;
+        _cleanup_close_ int fd = -1;
 
-        r = fd < 0 ? errf(-errno, "%s: %s", scratch, strerror(errno))
-                   : copy_extent(fd, scratch, 0, disk, disk_name, doff, len);
+        if (r >= 0) {
+                fd = open(scratch, O_RDONLY | O_CLOEXEC);
+                r = fd < 0 ? errf(-errno, "%s: %s", scratch, strerror(errno))
+                           : copy_extent(fd, scratch, 0, disk, disk_name, doff, len);
+        }
         (void)unlink(scratch);
         return r;
 }
@@ -194,10 +196,7 @@ static int disk_pbf(const struct vm_prepare_args *a, struct disk *d)
         if (r < 0)
                 return r;
         r = pbf_format(img, a->pcr7data);
-        if (r >= 0)
-                return scratch_into(img, d->pbf.size, d->fd, d->path, d->pbf.offset);
-        (void)unlink(img);
-        return r;
+        return scratch_into(img, r, d->pbf.size, d->fd, d->path, d->pbf.offset);
 }
 
 static int disk_sbf(const struct vm_prepare_args *a, struct disk *d, const struct secret *sbf)
@@ -210,10 +209,7 @@ static int disk_sbf(const struct vm_prepare_args *a, struct disk *d, const struc
         if (r < 0)
                 return r;
         r = sbf_format(img, sbf, &off);
-        if (r >= 0)
-                return scratch_into(img, off, d->fd, d->path, d->sbf.offset);
-        (void)unlink(img);
-        return r;
+        return scratch_into(img, r, off, d->fd, d->path, d->sbf.offset);
 }
 
 /* os: LUKS2 as the installer makes it (label trust-os, a keyring token for
@@ -239,10 +235,7 @@ static int disk_os(const struct vm_prepare_args *a, struct disk *d, int payload,
                                                     .sector_size = OS_SECTOR_SIZE };
 
                 r = luks_format(img, os->data, os->len, &o, &off);
-                if (r >= 0)
-                        r = scratch_into(img, off, d->fd, d->path, d->os.offset);
-                else
-                        (void)unlink(img);
+                r = scratch_into(img, r, off, d->fd, d->path, d->os.offset);
         }
         if (r >= 0 && d->os.size - off < len)
                 r = errf(-ENOSPC, "%s: too small: the OS needs %llu bytes, the volume has %llu",
