@@ -181,6 +181,24 @@ static void test_disk(void)
         ASSERT_EQ(system(cmd), 0);
 }
 
+static unsigned long long disk_size(void)
+{
+        _cleanup_free_ char *img = path_join(state, VM_OS_DISK);
+        struct stat st;
+
+        if (stat(img, &st) < 0)
+                abort();
+        return (unsigned long long)st.st_size;
+}
+
+/* No scratch partition (pbf.tmp, sbf.tmp, os.tmp) outlives a refusal. */
+static void no_scratch(void)
+{
+        _cleanup_free_ char *cmd = xasprintf("test -z \"$(ls '%s' | grep '[.]tmp$')\"", state);
+
+        ASSERT_EQ(system(cmd), 0);
+}
+
 static void test_refusals(void)
 {
         const struct vm_prepare_args a = { .dir = state, .pcr7data = pcr7data, .payload = payload };
@@ -194,6 +212,17 @@ static void test_refusals(void)
         ASSERT_TRUE(r < 0);
         ASSERT_EQ(r, -ENOSPC);
         ASSERT_TRUE(strstr(err_msg(r), "too small") != NULL);
+        no_scratch();
+
+        /* an os partition smaller than its LUKS2 header (libcryptsetup
+         * formats it, with a warning): refused, nothing written past the
+         * partition's end (the disk file keeps its size) */
+        fresh_state(336ull << 20);
+        r = vm_prepare_disk(&a, &sbf, &os);
+        ASSERT_EQ(r, -ENOSPC);
+        ASSERT_TRUE(strstr(err_msg(r), "does not hold its LUKS2 header") != NULL);
+        ASSERT_EQ(disk_size(), 336ull << 20);
+        no_scratch();
 
         /* a payload without a Linux root partition */
         sh("truncate -s 32M '%s' && echo 'label: gpt\nsize=8M, type=U, name=trust-esp' | "

@@ -235,6 +235,14 @@ static int disk_os(const struct vm_prepare_args *a, struct disk *d, int payload,
                                                     .sector_size = OS_SECTOR_SIZE };
 
                 r = luks_format(img, os->data, os->len, &o, &off);
+                /* libcryptsetup formats a device too small for any data (it
+                 * only warns): its header would then end past the partition. */
+                if (r >= 0 && off > d->os.size)
+                        r = errf(-ENOSPC,
+                                 "%s: too small: the os partition (%llu bytes) does not hold "
+                                 "its LUKS2 header (%llu bytes)",
+                                 d->path, (unsigned long long)d->os.size,
+                                 (unsigned long long)off);
                 r = scratch_into(img, r, off, d->fd, d->path, d->os.offset);
         }
         if (r >= 0 && d->os.size - off < len)
